@@ -1,0 +1,6 @@
+//! cXML `InvoiceDetailRequest`: typed model and streaming parser.
+pub mod model;
+pub mod parser;
+
+pub use model::*;
+pub use parser::{parse, parse_str, Limits, Parsed};

@@ -1,0 +1,322 @@
+//! Typed model of a cXML `InvoiceDetailRequest`, as read by the tolerant parser.
+//!
+//! Amounts are `Option<Money>`: `None` means the document did not state the amount (absent
+//! element or an empty `<Money currency="USD"/>`). Values the parser could not read (bad
+//! amount, unknown currency) are reported as issues and left `None` here.
+//! A Sender `SharedSecret` is never read into this model.
+
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use crate::money::Money;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Credential {
+    pub domain: String,
+    pub identity: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub enum Purpose {
+    #[default]
+    Standard,
+    CreditMemo,
+    LineLevelCreditMemo,
+    DebitMemo,
+    LineLevelDebitMemo,
+}
+
+impl Purpose {
+    pub fn parse(s: &str) -> Option<Purpose> {
+        Some(match s.trim() {
+            "standard" => Purpose::Standard,
+            "creditMemo" => Purpose::CreditMemo,
+            "lineLevelCreditMemo" => Purpose::LineLevelCreditMemo,
+            "debitMemo" => Purpose::DebitMemo,
+            "lineLevelDebitMemo" => Purpose::LineLevelDebitMemo,
+            _ => return None,
+        })
+    }
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Purpose::Standard => "standard",
+            Purpose::CreditMemo => "creditMemo",
+            Purpose::LineLevelCreditMemo => "lineLevelCreditMemo",
+            Purpose::DebitMemo => "debitMemo",
+            Purpose::LineLevelDebitMemo => "lineLevelDebitMemo",
+        }
+    }
+    pub fn is_credit(&self) -> bool {
+        matches!(self, Purpose::CreditMemo | Purpose::LineLevelCreditMemo)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub enum Operation {
+    #[default]
+    New,
+    Delete,
+}
+
+impl Operation {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Operation::New => "new",
+            Operation::Delete => "delete",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Contact {
+    pub role: String,
+    pub address_id: Option<String>,
+    pub name: Option<String>,
+    pub street: Vec<String>,
+    pub city: Option<String>,
+    pub state: Option<String>,
+    pub postal_code: Option<String>,
+    pub country: Option<String>,
+    pub country_code: Option<String>,
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct IdReference {
+    pub domain: String,
+    pub identifier: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PaymentTerm {
+    /// As written (`30`, `030`, `net30`).
+    pub pay_in_number_of_days_raw: Option<String>,
+    /// The digits of the above (`net30` → 30).
+    pub pay_in_number_of_days: Option<u32>,
+    pub percentage_rate: Option<Decimal>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Extrinsic {
+    pub name: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct InvoiceHeader {
+    pub invoice_id: Option<String>,
+    /// As written; `None` when absent (the DTD default is `standard`).
+    pub purpose_raw: Option<String>,
+    pub purpose: Purpose,
+    pub operation_raw: Option<String>,
+    pub operation: Operation,
+    pub invoice_date: Option<String>,
+    pub is_header_invoice: bool,
+    pub is_tax_in_line: bool,
+    pub partners: Vec<Contact>,
+    pub partner_ids: Vec<IdReference>,
+    pub shipping: Vec<Contact>,
+    pub payment_terms: Vec<PaymentTerm>,
+    pub comments: Option<String>,
+    pub extrinsics: Vec<Extrinsic>,
+}
+
+/// The order a block of the invoice refers to.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct OrderInfo {
+    /// `OrderReference@orderID` or `OrderIDInfo@orderID`.
+    pub order_id: Option<String>,
+    pub order_date: Option<String>,
+    /// `OrderReference/DocumentReference@payloadID`.
+    pub order_payload_id: Option<String>,
+    /// `MasterAgreementReference/DocumentReference@payloadID` or `MasterAgreementIDInfo@agreementID`:
+    /// a contract, not a purchase order.
+    pub master_agreement_id: Option<String>,
+    /// `SupplierOrderInfo@orderID` (for Amazon Business: the Amazon order id).
+    pub supplier_order_id: Option<String>,
+}
+
+impl OrderInfo {
+    /// The buyer's PO number: `OrderReference@orderID`, else its `DocumentReference@payloadID`
+    /// (Coupa sends the PO number there). A master agreement is not a PO.
+    pub fn po_number(&self) -> Option<&str> {
+        self.order_id.as_deref().or(self.order_payload_id.as_deref())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TaxDetail {
+    pub purpose: Option<String>,
+    pub category: Option<String>,
+    pub percentage_rate: Option<Decimal>,
+    pub taxable_amount: Option<Money>,
+    pub tax_amount: Option<Money>,
+    pub location: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Tax {
+    pub amount: Option<Money>,
+    pub description: Option<String>,
+    pub details: Vec<TaxDetail>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct AccountingSegment {
+    pub id: String,
+    pub name: Option<String>,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Distribution {
+    pub accounting_name: Option<String>,
+    pub segments: Vec<AccountingSegment>,
+    pub charge: Option<Money>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub enum ItemKind {
+    #[default]
+    Goods,
+    Service,
+}
+
+/// Amounts an item, a header-order summary or the invoice summary can carry.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Amounts {
+    pub subtotal: Option<Money>,
+    pub tax: Option<Tax>,
+    pub special_handling: Option<Money>,
+    pub shipping: Option<Money>,
+    pub gross: Option<Money>,
+    pub discount: Option<Money>,
+    pub net: Option<Money>,
+    pub deposit: Option<Money>,
+    pub due: Option<Money>,
+}
+
+impl Amounts {
+    pub fn tax_amount(&self) -> Option<Money> {
+        self.tax.as_ref().and_then(|t| t.amount)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Item {
+    pub kind: ItemKind,
+    /// `invoiceLineNumber` as written (`00001`).
+    pub invoice_line_number_raw: Option<String>,
+    /// Its numeric value (`00001` → 1); `None` when absent or not numeric.
+    pub invoice_line_number: Option<u32>,
+    pub quantity_raw: Option<String>,
+    pub quantity: Option<Decimal>,
+    pub unit_of_measure: Option<String>,
+    pub unit_price: Option<Money>,
+    /// `PriceBasisQuantity@quantity` and `@conversionFactor` when the price is per N units.
+    pub price_basis_quantity: Option<Decimal>,
+    pub price_basis_conversion: Option<Decimal>,
+    /// `InvoiceDetail(Service)ItemReference@lineNumber`, kept as text (`li_1` for Amazon Business).
+    pub reference_line_number: Option<String>,
+    pub supplier_part_id: Option<String>,
+    pub supplier_part_aux_id: Option<String>,
+    pub description: Option<String>,
+    pub classifications: Vec<(String, String)>,
+    pub amounts: Amounts,
+    pub distributions: Vec<Distribution>,
+    pub comments: Option<String>,
+    pub extrinsics: Vec<Extrinsic>,
+    /// 1-based line of the item's start tag in the source document.
+    pub source_line: u32,
+}
+
+impl Item {
+    pub fn extrinsic(&self, name: &str) -> Option<&str> {
+        self.extrinsics.iter().find(|e| e.name == name).map(|e| e.value.as_str())
+    }
+    /// A label for messages: `line 2 (invoiceLineNumber="00002", source line 57)`.
+    pub fn label(&self) -> String {
+        match &self.invoice_line_number_raw {
+            Some(n) => format!("item invoiceLineNumber=\"{}\" (source line {})", n, self.source_line),
+            None => format!("item at source line {}", self.source_line),
+        }
+    }
+}
+
+/// A line-level block: one purchase order and its items.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct InvoiceOrder {
+    pub info: OrderInfo,
+    pub items: Vec<Item>,
+}
+
+/// A header-level block: one order and its summary amounts, no item lines.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct HeaderOrder {
+    pub info: OrderInfo,
+    pub invoice_line_number: Option<String>,
+    pub amounts: Amounts,
+    pub source_line: u32,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CxmlInvoice {
+    pub payload_id: Option<String>,
+    pub timestamp: Option<String>,
+    pub version: Option<String>,
+    pub from: Vec<Credential>,
+    pub to: Vec<Credential>,
+    pub sender: Vec<Credential>,
+    pub user_agent: Option<String>,
+    pub deployment_mode: Option<String>,
+    pub header: InvoiceHeader,
+    pub orders: Vec<InvoiceOrder>,
+    pub header_orders: Vec<HeaderOrder>,
+    pub summary: Amounts,
+    /// Whether an `InvoiceDetailSummary` element was present.
+    pub has_summary: bool,
+}
+
+impl CxmlInvoice {
+    pub fn items(&self) -> impl Iterator<Item = &Item> {
+        self.orders.iter().flat_map(|o| o.items.iter())
+    }
+    pub fn item_count(&self) -> usize {
+        self.orders.iter().map(|o| o.items.len()).sum()
+    }
+    /// PO numbers of every order block, in document order, without repeats.
+    pub fn order_ids(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let infos = self.orders.iter().map(|o| &o.info).chain(self.header_orders.iter().map(|h| &h.info));
+        for info in infos {
+            if let Some(po) = info.po_number() {
+                if !out.iter().any(|x| x == po) {
+                    out.push(po.to_string());
+                }
+            }
+        }
+        out
+    }
+    /// Supplier (Amazon) order ids of every order block.
+    pub fn supplier_order_ids(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let infos = self.orders.iter().map(|o| &o.info).chain(self.header_orders.iter().map(|h| &h.info));
+        for id in infos.filter_map(|i| i.supplier_order_id.as_deref()) {
+            if !out.iter().any(|x| x == id) {
+                out.push(id.to_string());
+            }
+        }
+        out
+    }
+    /// The supplier's identity: the first `From` credential (`domain:identity`), which is who
+    /// issued the invoice; duplicates are detected per supplier.
+    pub fn supplier_key(&self) -> Option<String> {
+        self.from.first().map(|c| format!("{}:{}", c.domain, c.identity))
+    }
+    pub fn partner(&self, role: &str) -> Option<&Contact> {
+        self.header.partners.iter().find(|c| c.role == role)
+    }
+}

@@ -1,0 +1,470 @@
+//! Validation of a parsed invoice: required fields, dates, currency, line numbers, quantities
+//! and exact arithmetic. Every problem is reported, not only the first.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime};
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use crate::cxml::model::*;
+use crate::cxml::parser::{parse, Limits};
+use crate::issue::{Code, Issue};
+use crate::money::{Currency, Money};
+
+/// The invoice's effective totals after the tolerant reading: an absent Tax, shipping, special
+/// handling or discount is zero; an absent NetAmount is computed; an absent DueAmount equals
+/// Net less any deposit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Totals {
+    pub currency: Currency,
+    pub subtotal: Money,
+    pub tax: Money,
+    pub special_handling: Money,
+    pub shipping: Money,
+    pub discount: Money,
+    pub net: Money,
+    pub deposit: Money,
+    pub due: Money,
+    pub net_computed: bool,
+    pub due_computed: bool,
+}
+
+/// The outcome of reading and validating one document.
+#[derive(Debug, Clone, Default)]
+pub struct Checked {
+    pub invoice: Option<CxmlInvoice>,
+    pub totals: Option<Totals>,
+    pub issues: Vec<Issue>,
+}
+
+impl Checked {
+    pub fn is_valid(&self) -> bool {
+        self.issues.is_empty() && self.invoice.is_some() && self.totals.is_some()
+    }
+}
+
+/// Parses and validates a document.
+pub fn check(bytes: &[u8], limits: &Limits) -> Checked {
+    let parsed = parse(bytes, limits);
+    let mut issues = parsed.issues;
+    let Some(inv) = parsed.invoice else {
+        return Checked { invoice: None, totals: None, issues };
+    };
+    let (more, totals) = validate(&inv);
+    issues.extend(more);
+    Checked { invoice: Some(inv), totals, issues }
+}
+
+/// A date as cXML writes it: `2025-11-14`, `2025-10-27T00:00:00-07:00`, `2025-11-04T00:00:00`,
+/// with optional fractional seconds. Returns the calendar date as written (no time-zone shift).
+pub fn parse_cxml_date(s: &str) -> Option<NaiveDate> {
+    let s = s.trim();
+    if let Ok(dt) = DateTime::parse_from_rfc3339(s) {
+        return Some(dt.date_naive());
+    }
+    for fmt in ["%Y-%m-%dT%H:%M:%S%.f%:z", "%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%dT%H:%M%:z"] {
+        if let Ok(dt) = DateTime::parse_from_str(s, fmt) {
+            return Some(dt.date_naive());
+        }
+    }
+    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S"] {
+        if let Ok(dt) = NaiveDateTime::parse_from_str(s, fmt) {
+            return Some(dt.date());
+        }
+    }
+    if let Some(stripped) = s.strip_suffix('Z') {
+        if let Ok(dt) = NaiveDateTime::parse_from_str(stripped, "%Y-%m-%dT%H:%M:%S%.f") {
+            return Some(dt.date());
+        }
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
+}
+
+fn missing(issues: &mut Vec<Issue>, what: &str) {
+    issues.push(Issue::new(Code::MissingField, format!("{what} is required but missing or empty")));
+}
+
+/// Every stated amount of the document with a label, for currency checks.
+fn all_money(inv: &CxmlInvoice) -> Vec<(String, Money)> {
+    let mut out = Vec::new();
+    fn tax_money(out: &mut Vec<(String, Money)>, owner: &str, t: &Option<Tax>) {
+        if let Some(t) = t {
+            if let Some(m) = t.amount {
+                out.push((format!("{owner} Tax"), m));
+            }
+            for d in &t.details {
+                for m in [d.taxable_amount, d.tax_amount].into_iter().flatten() {
+                    out.push((format!("{owner} TaxDetail"), m));
+                }
+            }
+        }
+    }
+    fn amounts_money(out: &mut Vec<(String, Money)>, owner: &str, a: &Amounts) {
+        let named = [
+            ("SubtotalAmount", a.subtotal),
+            ("SpecialHandlingAmount", a.special_handling),
+            ("ShippingAmount", a.shipping),
+            ("GrossAmount", a.gross),
+            ("InvoiceDetailDiscount", a.discount),
+            ("NetAmount", a.net),
+            ("DepositAmount", a.deposit),
+            ("DueAmount", a.due),
+        ];
+        for (n, m) in named {
+            if let Some(m) = m {
+                out.push((format!("{owner} {n}"), m));
+            }
+        }
+        tax_money(out, owner, &a.tax);
+    }
+    for item in inv.items() {
+        let label = item.label();
+        if let Some(m) = item.unit_price {
+            out.push((format!("{label} UnitPrice"), m));
+        }
+        amounts_money(&mut out, &label, &item.amounts);
+        for d in &item.distributions {
+            if let Some(m) = d.charge {
+                out.push((format!("{label} Distribution/Charge"), m));
+            }
+        }
+    }
+    for ho in &inv.header_orders {
+        amounts_money(&mut out, &format!("InvoiceDetailOrderSummary (source line {})", ho.source_line), &ho.amounts);
+    }
+    amounts_money(&mut out, "InvoiceDetailSummary", &inv.summary);
+    out
+}
+
+fn fmt_m(m: &Money) -> String {
+    format!("{} {}", m.amount, m.currency)
+}
+
+/// Validates a parsed invoice; returns the issues and, when the currency and summary could be
+/// established, the effective totals.
+pub fn validate(inv: &CxmlInvoice) -> (Vec<Issue>, Option<Totals>) {
+    let mut issues = Vec::new();
+    let h = &inv.header;
+    let is_new = h.operation == Operation::New;
+
+    // Required fields.
+    if inv.payload_id.as_deref().map_or(true, str::is_empty) {
+        missing(&mut issues, "cXML@payloadID");
+    }
+    if inv.from.iter().all(|c| c.identity.is_empty()) {
+        missing(&mut issues, "Header/From/Credential/Identity (who issued the invoice)");
+    }
+    if h.invoice_id.is_none() {
+        missing(&mut issues, "InvoiceDetailRequestHeader@invoiceID");
+    }
+    match h.invoice_date.as_deref() {
+        None => missing(&mut issues, "InvoiceDetailRequestHeader@invoiceDate"),
+        Some(d) if parse_cxml_date(d).is_none() => issues.push(Issue::new(
+            Code::InvalidDate,
+            format!("InvoiceDetailRequestHeader@invoiceDate is '{d}'; expected an ISO 8601 date such as 2025-11-14 or 2025-11-14T10:00:00-08:00"),
+        )),
+        _ => {}
+    }
+    if let Some(ts) = inv.timestamp.as_deref() {
+        if parse_cxml_date(ts).is_none() {
+            issues.push(Issue::new(
+                Code::InvalidDate,
+                format!("cXML@timestamp is '{ts}'; expected an ISO 8601 date-time such as 2025-11-14T10:00:00-08:00"),
+            ));
+        }
+    }
+    let infos = inv.orders.iter().map(|o| &o.info).chain(inv.header_orders.iter().map(|h| &h.info));
+    for info in infos {
+        if let Some(d) = info.order_date.as_deref() {
+            if parse_cxml_date(d).is_none() {
+                issues.push(Issue::new(
+                    Code::InvalidDate,
+                    format!(
+                        "OrderReference@orderDate of order {} is '{d}'; expected an ISO 8601 date",
+                        info.po_number().unwrap_or("(no PO number)")
+                    ),
+                ));
+            }
+        }
+    }
+    if !inv.has_summary {
+        missing(&mut issues, "InvoiceDetailSummary");
+    } else if inv.summary.subtotal.is_none() {
+        missing(&mut issues, "InvoiceDetailSummary/SubtotalAmount/Money");
+    }
+    if is_new && inv.item_count() == 0 && inv.header_orders.is_empty() {
+        missing(
+            &mut issues,
+            "InvoiceDetailOrder with at least one InvoiceDetailItem or InvoiceDetailServiceItem (or an InvoiceDetailHeaderOrder)",
+        );
+    }
+
+    // The invoice currency: the summary's, else the first amount's.
+    let money = all_money(inv);
+    let currency = inv
+        .summary
+        .subtotal
+        .or(inv.summary.net)
+        .or(inv.summary.due)
+        .map(|m| m.currency)
+        .or_else(|| money.first().map(|(_, m)| m.currency));
+    if let Some(cur) = currency {
+        for (label, m) in &money {
+            if m.currency != cur {
+                issues.push(Issue::new(
+                    Code::CurrencyMismatch,
+                    format!("{label} is in {}; the invoice is in {cur} (every amount must use the invoice currency)", m.currency),
+                ));
+            }
+        }
+    } else if is_new && !issues.iter().any(|i| i.code == Code::InvalidCurrency) {
+        missing(&mut issues, "a currency (no amount of the invoice states one)");
+    }
+
+    // Items.
+    let credit = h.purpose.is_credit();
+    let mut seen: HashMap<u32, u32> = HashMap::new();
+    for item in inv.items() {
+        let label = item.label();
+        match (&item.invoice_line_number_raw, item.invoice_line_number) {
+            (None, _) => missing(&mut issues, &format!("invoiceLineNumber of the item at source line {}", item.source_line)),
+            (Some(raw), None) => issues.push(Issue::new(
+                Code::InvalidLineNumber,
+                format!("{label}: invoiceLineNumber '{raw}' is not a positive whole number"),
+            )),
+            (Some(_), Some(n)) => {
+                if let Some(first) = seen.insert(n, item.source_line) {
+                    issues.push(Issue::new(
+                        Code::DuplicateLineNumber,
+                        format!("{label}: invoiceLineNumber {n} is already used by the item at source line {first}; each line needs its own number"),
+                    ));
+                }
+            }
+        }
+        if item.quantity_raw.is_none() {
+            missing(&mut issues, &format!("{label} @quantity"));
+        }
+        if let Some(q) = item.quantity {
+            if q.is_sign_negative() && !q.is_zero() && !credit {
+                issues.push(Issue::new(
+                    Code::NegativeQuantity,
+                    format!("{label}: quantity is {q}; negative quantities are only allowed in credit memos (purpose creditMemo or lineLevelCreditMemo)"),
+                ));
+            }
+        }
+        if item.unit_price.is_none() && !has_issue_for(&issues, &label, "UnitPrice") {
+            missing(&mut issues, &format!("{label} UnitPrice/Money"));
+        }
+        if let (Some(price), Some(qty), Some(sub)) = (item.unit_price, item.quantity, item.amounts.subtotal) {
+            if let Some(expected) = line_amount(price, qty, item) {
+                if price.currency == sub.currency && !expected.rounds_to(&sub) {
+                    issues.push(Issue::new(
+                        Code::LineAmountMismatch,
+                        format!(
+                            "{label}: UnitPrice × quantity = {} × {} = {}, but SubtotalAmount is {}",
+                            price.amount,
+                            qty,
+                            fmt_m(&expected),
+                            fmt_m(&sub)
+                        ),
+                    ));
+                }
+            }
+        }
+        check_tax_details(&mut issues, &label, &item.amounts.tax);
+    }
+    for ho in &inv.header_orders {
+        check_tax_details(&mut issues, &format!("InvoiceDetailOrderSummary (source line {})", ho.source_line), &ho.amounts.tax);
+    }
+    check_tax_details(&mut issues, "InvoiceDetailSummary", &inv.summary.tax);
+
+    let Some(cur) = currency else {
+        return (issues, None);
+    };
+    let Some(subtotal) = inv.summary.subtotal.filter(|m| m.currency == cur) else {
+        return (issues, None);
+    };
+    let same = |m: Option<Money>| m.filter(|m| m.currency == cur);
+    let zero = Money::zero(cur);
+
+    // Lines against the summary.
+    if inv.item_count() > 0 {
+        let mut sum = zero;
+        let mut complete = true;
+        for item in inv.items() {
+            match line_subtotal(item).filter(|m| m.currency == cur) {
+                Some(m) => sum = sum.checked_add(&m).unwrap_or(sum),
+                None => complete = false,
+            }
+        }
+        if complete && sum.amount != subtotal.amount {
+            issues.push(Issue::new(
+                Code::SubtotalMismatch,
+                format!(
+                    "the {} item lines add up to {}, but InvoiceDetailSummary/SubtotalAmount is {}",
+                    inv.item_count(),
+                    fmt_m(&sum),
+                    fmt_m(&subtotal)
+                ),
+            ));
+        }
+        let line_taxes: Vec<Money> = inv.items().filter_map(|i| same(i.amounts.tax_amount())).collect();
+        if !line_taxes.is_empty() {
+            let sum_tax = Money::sum(cur, &line_taxes).unwrap_or(zero);
+            let stated = same(inv.summary.tax_amount()).unwrap_or(zero);
+            if sum_tax.amount != stated.amount {
+                issues.push(Issue::new(
+                    Code::TaxMismatch,
+                    format!(
+                        "the tax of the item lines adds up to {}, but InvoiceDetailSummary/Tax is {}",
+                        fmt_m(&sum_tax),
+                        fmt_m(&stated)
+                    ),
+                ));
+            }
+        }
+    } else if !inv.header_orders.is_empty() {
+        let subs: Vec<Money> = inv.header_orders.iter().filter_map(|h| same(h.amounts.subtotal)).collect();
+        if subs.len() == inv.header_orders.len() {
+            let sum = Money::sum(cur, &subs).unwrap_or(zero);
+            if sum.amount != subtotal.amount {
+                issues.push(Issue::new(
+                    Code::SubtotalMismatch,
+                    format!(
+                        "the InvoiceDetailOrderSummary subtotals add up to {}, but InvoiceDetailSummary/SubtotalAmount is {}",
+                        fmt_m(&sum),
+                        fmt_m(&subtotal)
+                    ),
+                ));
+            }
+        }
+        let taxes: Vec<Money> = inv.header_orders.iter().filter_map(|h| same(h.amounts.tax_amount())).collect();
+        if !taxes.is_empty() {
+            let sum = Money::sum(cur, &taxes).unwrap_or(zero);
+            let stated = same(inv.summary.tax_amount()).unwrap_or(zero);
+            if sum.amount != stated.amount {
+                issues.push(Issue::new(
+                    Code::TaxMismatch,
+                    format!(
+                        "the InvoiceDetailOrderSummary taxes add up to {}, but InvoiceDetailSummary/Tax is {}",
+                        fmt_m(&sum),
+                        fmt_m(&stated)
+                    ),
+                ));
+            }
+        }
+    }
+
+    // Summary arithmetic.
+    let s = &inv.summary;
+    let tax = same(s.tax_amount()).unwrap_or(zero);
+    let special_handling = same(s.special_handling).unwrap_or(zero);
+    let shipping = same(s.shipping).unwrap_or(zero);
+    let discount = same(s.discount).unwrap_or(zero);
+    let deposit = same(s.deposit).unwrap_or(zero);
+    let computed_net = Money::new(
+        subtotal.amount + tax.amount + special_handling.amount + shipping.amount - discount.amount,
+        cur,
+    );
+    let (net, net_computed) = match same(s.net) {
+        Some(n) => {
+            if n.amount != computed_net.amount {
+                issues.push(Issue::new(
+                    Code::NetMismatch,
+                    format!(
+                        "InvoiceDetailSummary/NetAmount is {}, but Subtotal {} + Tax {} + SpecialHandling {} + Shipping {} − Discount {} = {}",
+                        fmt_m(&n),
+                        subtotal.amount,
+                        tax.amount,
+                        special_handling.amount,
+                        shipping.amount,
+                        discount.amount,
+                        fmt_m(&computed_net)
+                    ),
+                ));
+            }
+            (n, false)
+        }
+        None => (computed_net, true),
+    };
+    let expected_due = Money::new(net.amount - deposit.amount, cur);
+    let (due, due_computed) = match same(s.due) {
+        Some(d) => {
+            if d.amount != expected_due.amount {
+                let detail = if deposit.is_zero() {
+                    format!("NetAmount {}", fmt_m(&net))
+                } else {
+                    format!("NetAmount {} − DepositAmount {} = {}", net.amount, deposit.amount, fmt_m(&expected_due))
+                };
+                issues.push(Issue::new(
+                    Code::DueMismatch,
+                    format!("InvoiceDetailSummary/DueAmount is {}, but it must equal {detail}", fmt_m(&d)),
+                ));
+            }
+            (d, false)
+        }
+        None => (expected_due, true),
+    };
+    let totals = Totals {
+        currency: cur,
+        subtotal,
+        tax,
+        special_handling,
+        shipping,
+        discount,
+        net,
+        deposit,
+        due,
+        net_computed,
+        due_computed,
+    };
+    (issues, Some(totals))
+}
+
+fn has_issue_for(issues: &[Issue], label: &str, field: &str) -> bool {
+    issues.iter().any(|i| i.message.starts_with(label) && i.message.contains(field))
+}
+
+/// Exact UnitPrice × quantity (÷ PriceBasisQuantity × conversion factor when given).
+pub fn line_amount(price: Money, qty: Decimal, item: &Item) -> Option<Money> {
+    let mut m = price.checked_mul(qty).ok()?;
+    if let Some(pbq) = item.price_basis_quantity.filter(|q| !q.is_zero()) {
+        let conv = item.price_basis_conversion.unwrap_or(Decimal::ONE);
+        m = Money::new(m.amount.checked_mul(conv)?.checked_div(pbq)?, m.currency);
+    }
+    Some(m)
+}
+
+/// The line's subtotal: as stated, or UnitPrice × quantity rounded half away from zero.
+pub fn line_subtotal(item: &Item) -> Option<Money> {
+    if let Some(s) = item.amounts.subtotal {
+        return Some(s);
+    }
+    let (price, qty) = (item.unit_price?, item.quantity?);
+    line_amount(price, qty, item).map(|m| m.round(rust_decimal::RoundingStrategy::MidpointAwayFromZero))
+}
+
+/// When every TaxDetail of a Tax states its amount, they must add up to the Tax amount.
+fn check_tax_details(issues: &mut Vec<Issue>, owner: &str, tax: &Option<Tax>) {
+    let Some(t) = tax else { return };
+    let Some(total) = t.amount else { return };
+    if t.details.is_empty() || t.details.iter().any(|d| d.tax_amount.is_none()) {
+        return;
+    }
+    if t.details.iter().any(|d| d.tax_amount.map(|m| m.currency) != Some(total.currency)) {
+        return; // reported as currency-mismatch
+    }
+    let sum: Decimal = t.details.iter().filter_map(|d| d.tax_amount).map(|m| m.amount).sum();
+    if sum != total.amount {
+        issues.push(Issue::new(
+            Code::TaxMismatch,
+            format!(
+                "{owner}: the TaxDetail amounts add up to {} {}, but the Tax is {}",
+                sum,
+                total.currency,
+                fmt_m(&total)
+            ),
+        ));
+    }
+}
