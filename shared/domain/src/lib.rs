@@ -5,6 +5,7 @@
 //! - [`validate`]: cross-field rules and effective totals.
 //! - [`issue`]: stable error codes.
 
+pub mod accounting;
 pub mod cxml;
 pub mod issue;
 pub mod money;

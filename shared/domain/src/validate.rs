@@ -253,7 +253,7 @@ pub fn validate(inv: &CxmlInvoice) -> (Vec<Issue>, Option<Totals>) {
                 ));
             }
         }
-        if item.unit_price.is_none() && !has_issue_for(&issues, &label, "UnitPrice") {
+        if item.unit_price.is_none() && !item.amounts.unreadable {
             missing(&mut issues, &format!("{label} UnitPrice/Money"));
         }
         if let (Some(price), Some(qty), Some(sub)) = (item.unit_price, item.quantity, item.amounts.subtotal) {
@@ -293,6 +293,10 @@ pub fn validate(inv: &CxmlInvoice) -> (Vec<Issue>, Option<Totals>) {
         let mut sum = zero;
         let mut complete = true;
         for item in inv.items() {
+            if item.amounts.unreadable {
+                complete = false;
+                continue;
+            }
             match line_subtotal(item).filter(|m| m.currency == cur) {
                 Some(m) => sum = sum.checked_add(&m).unwrap_or(sum),
                 None => complete = false,
@@ -310,7 +314,7 @@ pub fn validate(inv: &CxmlInvoice) -> (Vec<Issue>, Option<Totals>) {
             ));
         }
         let line_taxes: Vec<Money> = inv.items().filter_map(|i| same(i.amounts.tax_amount())).collect();
-        if !line_taxes.is_empty() {
+        if !line_taxes.is_empty() && !inv.summary.unreadable && inv.items().all(|i| !i.amounts.unreadable) {
             let sum_tax = Money::sum(cur, &line_taxes).unwrap_or(zero);
             let stated = same(inv.summary.tax_amount()).unwrap_or(zero);
             if sum_tax.amount != stated.amount {
@@ -326,7 +330,7 @@ pub fn validate(inv: &CxmlInvoice) -> (Vec<Issue>, Option<Totals>) {
         }
     } else if !inv.header_orders.is_empty() {
         let subs: Vec<Money> = inv.header_orders.iter().filter_map(|h| same(h.amounts.subtotal)).collect();
-        if subs.len() == inv.header_orders.len() {
+        if subs.len() == inv.header_orders.len() && inv.header_orders.iter().all(|h| !h.amounts.unreadable) {
             let sum = Money::sum(cur, &subs).unwrap_or(zero);
             if sum.amount != subtotal.amount {
                 issues.push(Issue::new(
@@ -340,7 +344,7 @@ pub fn validate(inv: &CxmlInvoice) -> (Vec<Issue>, Option<Totals>) {
             }
         }
         let taxes: Vec<Money> = inv.header_orders.iter().filter_map(|h| same(h.amounts.tax_amount())).collect();
-        if !taxes.is_empty() {
+        if !taxes.is_empty() && !inv.summary.unreadable {
             let sum = Money::sum(cur, &taxes).unwrap_or(zero);
             let stated = same(inv.summary.tax_amount()).unwrap_or(zero);
             if sum.amount != stated.amount {
@@ -369,7 +373,7 @@ pub fn validate(inv: &CxmlInvoice) -> (Vec<Issue>, Option<Totals>) {
     );
     let (net, net_computed) = match same(s.net) {
         Some(n) => {
-            if n.amount != computed_net.amount {
+            if n.amount != computed_net.amount && !s.unreadable {
                 issues.push(Issue::new(
                     Code::NetMismatch,
                     format!(
@@ -391,7 +395,7 @@ pub fn validate(inv: &CxmlInvoice) -> (Vec<Issue>, Option<Totals>) {
     let expected_due = Money::new(net.amount - deposit.amount, cur);
     let (due, due_computed) = match same(s.due) {
         Some(d) => {
-            if d.amount != expected_due.amount {
+            if d.amount != expected_due.amount && !s.unreadable {
                 let detail = if deposit.is_zero() {
                     format!("NetAmount {}", fmt_m(&net))
                 } else {
@@ -420,10 +424,6 @@ pub fn validate(inv: &CxmlInvoice) -> (Vec<Issue>, Option<Totals>) {
         due_computed,
     };
     (issues, Some(totals))
-}
-
-fn has_issue_for(issues: &[Issue], label: &str, field: &str) -> bool {
-    issues.iter().any(|i| i.message.starts_with(label) && i.message.contains(field))
 }
 
 /// Exact UnitPrice × quantity (÷ PriceBasisQuantity × conversion factor when given).

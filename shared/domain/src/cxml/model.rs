@@ -197,6 +197,9 @@ pub struct Amounts {
     pub net: Option<Money>,
     pub deposit: Option<Money>,
     pub due: Option<Money>,
+    /// Some amount of this block was stated but could not be read (bad amount or currency,
+    /// already reported); arithmetic checks that need it are skipped rather than guessed.
+    pub unreadable: bool,
 }
 
 impl Amounts {

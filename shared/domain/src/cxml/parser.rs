@@ -349,6 +349,7 @@ struct State<'a> {
     stack: Vec<El>,
     text: Cow<'a, str>,
     seen_root: bool,
+    root_closed: bool,
     seen_request: bool,
     credential: Option<(El, Credential)>,
     contact: Option<(El, Contact)>,
@@ -387,6 +388,7 @@ pub fn parse_str(src: &str, limits: &Limits) -> Parsed {
         stack: Vec::with_capacity(32),
         text: Cow::Borrowed(""),
         seen_root: false,
+        root_closed: false,
         seen_request: false,
         credential: None,
         contact: None,
@@ -427,6 +429,12 @@ pub fn parse_str(src: &str, limits: &Limits) -> Parsed {
                     );
                 }
                 let el = el_of(e.local_name().as_ref());
+                if st.root_closed {
+                    return Parsed::fatal(
+                        Code::MalformedXml,
+                        format!("a second root element starts at source line {}; a document has exactly one", line_of(src.as_bytes(), pos)),
+                    );
+                }
                 if !st.seen_root {
                     st.seen_root = true;
                     if el != El::CXml {
@@ -448,8 +456,7 @@ pub fn parse_str(src: &str, limits: &Limits) -> Parsed {
                 let text = std::mem::replace(&mut st.text, Cow::Borrowed(""));
                 st.end(el, text.trim());
                 if st.stack.is_empty() {
-                    // Root closed; anything after it but comments/PIs is malformed and will
-                    // be reported by the reader on the next events.
+                    st.root_closed = true;
                 }
             }
             Event::Text(t) => {
@@ -747,10 +754,13 @@ impl<'a> State<'a> {
                 if let Some(q) = qty.as_deref() {
                     match parse_amount(q) {
                         Ok(d) => item.quantity = Some(d),
-                        Err(_) => self.issues.push(Issue::new(
-                            Code::InvalidAmount,
-                            format!("{}: quantity '{q}' is not a plain decimal number", item.label()),
-                        )),
+                        Err(_) => {
+                            item.amounts.unreadable = true;
+                            self.issues.push(Issue::new(
+                                Code::InvalidAmount,
+                                format!("{}: quantity '{q}' is not a plain decimal number", item.label()),
+                            ))
+                        }
                     }
                 }
                 item.quantity_raw = qty;
@@ -1053,7 +1063,11 @@ impl<'a> State<'a> {
             }
             El::Money => {
                 if let Some(slot) = self.money.take() {
+                    let before = self.issues.len();
                     let m = self.read_money(&slot, text);
+                    if self.issues.len() > before {
+                        self.mark_unreadable(&slot);
+                    }
                     self.assign(&slot, m);
                 }
             }
@@ -1114,6 +1128,21 @@ impl<'a> State<'a> {
                 }
             }
             _ => {}
+        }
+    }
+
+    fn mark_unreadable(&mut self, slot: &MoneySlot) {
+        let in_item = self.item.is_some() && slot.scope != Scope::Summary && slot.scope != Scope::HeaderOrder;
+        if in_item {
+            if let Some(i) = self.item.as_mut() {
+                i.amounts.unreadable = true;
+            }
+        } else if slot.scope == Scope::HeaderOrder || (slot.scope == Scope::TaxDetail && self.header_order.is_some()) {
+            if let Some(h) = self.header_order.as_mut() {
+                h.amounts.unreadable = true;
+            }
+        } else {
+            self.inv.summary.unreadable = true;
         }
     }
 

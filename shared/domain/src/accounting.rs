@@ -1,0 +1,180 @@
+//! Accounting entries for a valid invoice, as an accounts-payable connector books them:
+//! one expense line per item (by category, split by its accounting distributions when they
+//! add up to the line), input tax, freight, special handling, discount, and the supplier
+//! payable. Debits always equal credits for a valid invoice; a credit memo (negative amounts)
+//! comes out with the sides swapped, i.e. it reverses; a cancellation reverses the entries of
+//! the cancelled invoice.
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::cxml::model::{CxmlInvoice, Item};
+use crate::money::{Currency, Money};
+use crate::validate::{line_subtotal, Totals};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Side {
+    Debit,
+    Credit,
+}
+
+impl Side {
+    pub fn flip(self) -> Side {
+        match self {
+            Side::Debit => Side::Credit,
+            Side::Credit => Side::Debit,
+        }
+    }
+}
+
+/// One line of the journal entry of an invoice. `amount` is never negative.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntryLine {
+    pub seq: u32,
+    pub account: String,
+    pub side: Side,
+    pub amount: Money,
+    pub memo: String,
+    /// The invoice line this books, if any.
+    pub invoice_line: Option<u32>,
+    /// Accounting segments (`name=id`) from the item's Distribution, if any.
+    pub segments: Vec<String>,
+}
+
+/// The chart of accounts the entries are booked to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Chart {
+    pub expense_prefix: String,
+    pub input_tax: String,
+    pub freight: String,
+    pub special_handling: String,
+    pub discount: String,
+    pub payable: String,
+}
+
+impl Default for Chart {
+    fn default() -> Self {
+        Chart {
+            expense_prefix: "6000-expense".into(),
+            input_tax: "1410-input-tax".into(),
+            freight: "6100-freight-in".into(),
+            special_handling: "6110-other-charges".into(),
+            discount: "6900-discounts-received".into(),
+            payable: "2000-accounts-payable".into(),
+        }
+    }
+}
+
+/// The expense category of an item: its `category` extrinsic (Amazon Business), else its
+/// UNSPSC classification, else `uncategorized`.
+pub fn category(item: &Item) -> String {
+    if let Some(c) = item.extrinsic("category").map(str::trim).filter(|c| !c.is_empty()) {
+        return c.to_string();
+    }
+    if let Some((_, code)) = item.classifications.iter().find(|(d, _)| d.eq_ignore_ascii_case("UNSPSC")) {
+        return format!("UNSPSC-{code}");
+    }
+    "uncategorized".to_string()
+}
+
+struct Builder {
+    lines: Vec<EntryLine>,
+}
+
+impl Builder {
+    /// Books `amount` on `side`; a negative amount is booked positive on the other side.
+    fn add(&mut self, account: &str, side: Side, amount: Money, memo: String, invoice_line: Option<u32>, segments: Vec<String>) {
+        if amount.is_zero() {
+            return;
+        }
+        let (side, amount) = if amount.is_negative() { (side.flip(), amount.neg()) } else { (side, amount) };
+        let seq = self.lines.len() as u32 + 1;
+        self.lines.push(EntryLine { seq, account: account.to_string(), side, amount, memo, invoice_line, segments });
+    }
+}
+
+/// The journal lines of a valid invoice.
+pub fn journal(inv: &CxmlInvoice, totals: &Totals, chart: &Chart) -> Vec<EntryLine> {
+    let cur = totals.currency;
+    let mut b = Builder { lines: Vec::new() };
+    let invoice_id = inv.header.invoice_id.as_deref().unwrap_or("");
+    for order in &inv.orders {
+        let po = order.info.po_number().unwrap_or("no PO");
+        for item in &order.items {
+            let Some(amount) = line_subtotal(item).filter(|m| m.currency == cur) else { continue };
+            let account = format!("{}:{}", chart.expense_prefix, category(item));
+            let what = item.description.as_deref().or(item.supplier_part_id.as_deref()).unwrap_or("item");
+            let memo = format!("{invoice_id} line {} ({po}): {}", item.invoice_line_number.unwrap_or(0), truncate(what, 80));
+            let splits: Vec<(Money, Vec<String>)> = item
+                .distributions
+                .iter()
+                .filter_map(|d| {
+                    let charge = d.charge.filter(|c| c.currency == cur)?;
+                    let name = d.accounting_name.as_deref().unwrap_or("segment");
+                    let segs = d.segments.iter().map(|s| format!("{name}={}", s.id)).collect();
+                    Some((charge, segs))
+                })
+                .collect();
+            let split_sum: Decimal = splits.iter().map(|(m, _)| m.amount).sum();
+            if !splits.is_empty() && splits.len() == item.distributions.len() && split_sum == amount.amount {
+                for (charge, segs) in splits {
+                    b.add(&account, Side::Debit, charge, memo.clone(), item.invoice_line_number, segs);
+                }
+            } else {
+                b.add(&account, Side::Debit, amount, memo, item.invoice_line_number, Vec::new());
+            }
+        }
+    }
+    for ho in &inv.header_orders {
+        if let Some(amount) = ho.amounts.subtotal.filter(|m| m.currency == cur) {
+            let po = ho.info.po_number().unwrap_or("no PO");
+            let account = format!("{}:uncategorized", chart.expense_prefix);
+            b.add(&account, Side::Debit, amount, format!("{invoice_id} header-level ({po})"), None, Vec::new());
+        }
+    }
+    b.add(&chart.input_tax, Side::Debit, totals.tax, format!("{invoice_id} tax"), None, Vec::new());
+    b.add(&chart.freight, Side::Debit, totals.shipping, format!("{invoice_id} shipping"), None, Vec::new());
+    b.add(&chart.special_handling, Side::Debit, totals.special_handling, format!("{invoice_id} special handling"), None, Vec::new());
+    b.add(&chart.discount, Side::Credit, totals.discount, format!("{invoice_id} discount"), None, Vec::new());
+    let supplier = inv.supplier_key().unwrap_or_default();
+    b.add(&chart.payable, Side::Credit, totals.net, format!("{invoice_id} payable to {supplier}"), None, Vec::new());
+    b.lines
+}
+
+/// The entries that undo `lines` (for a cancelled invoice).
+pub fn reversal(lines: &[EntryLine], memo_prefix: &str) -> Vec<EntryLine> {
+    lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| EntryLine {
+            seq: i as u32 + 1,
+            side: l.side.flip(),
+            memo: format!("{memo_prefix}: {}", l.memo),
+            ..l.clone()
+        })
+        .collect()
+}
+
+/// Total debits and credits of a set of lines in one currency.
+pub fn balance(lines: &[EntryLine], currency: Currency) -> (Money, Money) {
+    let mut d = Money::zero(currency);
+    let mut c = Money::zero(currency);
+    for l in lines {
+        match l.side {
+            Side::Debit => d = Money::new(d.amount + l.amount.amount, currency),
+            Side::Credit => c = Money::new(c.amount + l.amount.amount, currency),
+        }
+    }
+    (d, c)
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let mut out: String = s.chars().take(n).collect();
+        out.push('…');
+        out
+    }
+}

@@ -1,0 +1,107 @@
+//! Accounting entries: debits equal credits for every valid fixture; credit memos and
+//! cancellations reverse; distributions split the expense.
+
+use std::path::PathBuf;
+
+use invoice_domain::accounting::{balance, journal, reversal, Chart, Side};
+use invoice_domain::cxml::Limits;
+
+fn fixture_dirs() -> Vec<PathBuf> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/cxml");
+    vec![root.join("samples"), root.join("public")]
+}
+
+#[test]
+fn debits_equal_credits_for_every_valid_fixture() {
+    let mut valid = 0;
+    for dir in fixture_dirs() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for e in entries {
+            let p = e.unwrap().path();
+            if p.extension().and_then(|x| x.to_str()) != Some("xml") {
+                continue;
+            }
+            let c = invoice_domain::check(&std::fs::read(&p).unwrap(), &Limits::default());
+            if !c.is_valid() {
+                continue;
+            }
+            let (inv, totals) = (c.invoice.unwrap(), c.totals.unwrap());
+            let lines = journal(&inv, &totals, &Chart::default());
+            assert!(!lines.is_empty(), "{}", p.display());
+            let (d, cr) = balance(&lines, totals.currency);
+            assert_eq!(d, cr, "{}: debits {d} != credits {cr}: {lines:#?}", p.display());
+            assert!(lines.iter().all(|l| !l.amount.is_negative() && !l.amount.is_zero()));
+            let payable = lines.iter().find(|l| l.account == Chart::default().payable).unwrap();
+            assert_eq!(payable.amount.amount, totals.net.amount.abs(), "{}", p.display());
+            valid += 1;
+        }
+    }
+    assert!(valid >= 7, "only {valid} valid fixtures");
+}
+
+fn sample(name: &str) -> (invoice_domain::cxml::CxmlInvoice, invoice_domain::Totals) {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/cxml/samples").join(name);
+    let c = invoice_domain::check(&std::fs::read(p).unwrap(), &Limits::default());
+    (c.invoice.unwrap(), c.totals.unwrap())
+}
+
+#[test]
+fn amazon_business_invoice_books_expense_per_category_tax_freight_payable() {
+    let (inv, t) = sample("s01-amazon-business-two-sellers.xml");
+    let lines = journal(&inv, &t, &Chart::default());
+    let acc: Vec<(&str, Side, String)> = lines.iter().map(|l| (l.account.as_str(), l.side, l.amount.amount.to_string())).collect();
+    assert_eq!(
+        acc,
+        vec![
+            ("6000-expense:OFFICE_PRODUCTS", Side::Debit, "37.47".to_string()),
+            ("6000-expense:FURNITURE", Side::Debit, "129.00".to_string()),
+            ("1410-input-tax", Side::Debit, "14.98".to_string()),
+            ("6100-freight-in", Side::Debit, "8.99".to_string()),
+            ("2000-accounts-payable", Side::Credit, "190.44".to_string()),
+        ]
+    );
+}
+
+#[test]
+fn credit_memo_reverses() {
+    let (inv, t) = sample("s06-header-level-credit-memo.xml");
+    let lines = journal(&inv, &t, &Chart::default());
+    let payable = lines.iter().find(|l| l.account == "2000-accounts-payable").unwrap();
+    assert_eq!(payable.side, Side::Debit);
+    assert_eq!(payable.amount.amount, "48.60".parse().unwrap());
+    assert!(lines.iter().filter(|l| l.account != "2000-accounts-payable").all(|l| l.side == Side::Credit));
+}
+
+#[test]
+fn distributions_split_the_expense_with_their_segments() {
+    let (inv, t) = sample("s07-eur-vat-accounting-distribution.xml");
+    let lines = journal(&inv, &t, &Chart::default());
+    let exp: Vec<_> = lines.iter().filter(|l| l.account.starts_with("6000-expense")).collect();
+    assert_eq!(exp.len(), 2);
+    assert_eq!(exp[0].amount.amount, "60.00".parse().unwrap());
+    assert_eq!(exp[0].segments, vec!["Kostenstelle=4711"]);
+    assert_eq!(exp[1].segments, vec!["Kostenstelle=4720"]);
+    assert_eq!(exp[0].amount.currency.code(), "EUR");
+}
+
+#[test]
+fn reversal_swaps_every_side_and_balances_to_zero() {
+    let (inv, t) = sample("s01-amazon-business-two-sellers.xml");
+    let lines = journal(&inv, &t, &Chart::default());
+    let rev = reversal(&lines, "cancelled");
+    assert_eq!(rev.len(), lines.len());
+    for (a, b) in lines.iter().zip(&rev) {
+        assert_eq!(a.side.flip(), b.side);
+        assert_eq!(a.amount, b.amount);
+    }
+    let mut all = lines.clone();
+    all.extend(rev);
+    let per_account_net = |acct: &str| -> rust_decimal::Decimal {
+        all.iter()
+            .filter(|l| l.account == acct)
+            .map(|l| if l.side == Side::Debit { l.amount.amount } else { -l.amount.amount })
+            .sum()
+    };
+    assert!(per_account_net("2000-accounts-payable").is_zero());
+    assert!(per_account_net("1410-input-tax").is_zero());
+}
