@@ -7,6 +7,7 @@
 
 pub mod accounting;
 pub mod cxml;
+pub mod ingest;
 pub mod issue;
 pub mod money;
 pub mod report;
