@@ -1,1 +1,123 @@
-fn main(){}
+//! invoicectl: operator CLI of Invoice Bridge.
+//!
+//! `check` works offline; the other commands talk to the configured DynamoDB/S3 (AWS, or the
+//! local stack through AWS_ENDPOINT_URL_* as written by `infra/stack.sh`).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use invoice_domain::cxml::Limits;
+
+mod check;
+mod store;
+
+#[derive(Parser)]
+#[command(name = "invoicectl", version, about = "Operator tools for Invoice Bridge")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Validate cXML invoice documents offline.
+    Check {
+        /// One JSON object per file per line.
+        #[arg(long)]
+        json: bool,
+        /// Largest document accepted, in bytes.
+        #[arg(long, default_value_t = Limits::default().max_bytes)]
+        max_bytes: usize,
+        /// Deepest element nesting accepted.
+        #[arg(long, default_value_t = Limits::default().max_depth)]
+        max_depth: usize,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Rejected documents and why.
+    Quarantine {
+        #[command(subcommand)]
+        cmd: QuarantineCmd,
+    },
+    /// Stored invoices.
+    Invoices {
+        #[command(subcommand)]
+        cmd: InvoicesCmd,
+    },
+    /// Local development: create the table and bucket on the local stack.
+    Local {
+        #[command(subcommand)]
+        cmd: LocalCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum QuarantineCmd {
+    /// List rejected documents, newest first.
+    List {
+        #[arg(long)]
+        json: bool,
+        #[arg(long, default_value_t = 100)]
+        limit: i32,
+    },
+}
+
+#[derive(Subcommand)]
+enum InvoicesCmd {
+    /// List invoices by status (Valid, Cancelled), newest first.
+    List {
+        #[arg(long, default_value = "Valid")]
+        status: String,
+        #[arg(long)]
+        json: bool,
+        #[arg(long, default_value_t = 100)]
+        limit: i32,
+    },
+    /// Invoices referring to a PO number.
+    ByPo {
+        po: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// One invoice with its lines and entries.
+    Show {
+        /// `<supplier>#<invoiceID>`, e.g. `NetworkID:AN01011737571#1QX7ZK4MPL2T`.
+        invoice_key: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum LocalCmd {
+    /// Create the table (with its indexes) and the document bucket if missing.
+    Init {
+        #[arg(long, env = "TABLE_NAME")]
+        table: String,
+        #[arg(long, env = "BUCKET")]
+        bucket: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let code = match cli.cmd {
+        Cmd::Check { json, max_bytes, max_depth, files } => {
+            let limits = Limits { max_bytes, max_depth };
+            check::run(&files, json, &limits, &mut std::io::stdout().lock(), &mut std::io::stderr().lock())
+        }
+        Cmd::Quarantine { cmd: QuarantineCmd::List { json, limit } } => store::run(store::Op::QuarantineList { json, limit }),
+        Cmd::Invoices { cmd } => store::run(match cmd {
+            InvoicesCmd::List { status, json, limit } => store::Op::InvoicesList { status, json, limit },
+            InvoicesCmd::ByPo { po, json } => store::Op::ByPo { po, json },
+            InvoicesCmd::Show { invoice_key } => store::Op::Show { invoice_key },
+        }),
+        Cmd::Local { cmd: LocalCmd::Init { table, bucket } } => store::run(store::Op::LocalInit { table, bucket }),
+    };
+    ExitCode::from(code as u8)
+}

@@ -160,6 +160,9 @@ pub trait DocumentStore {
     /// `Ok(None)` when the object does not exist.
     fn get(&self, key: &str) -> impl Future<Output = Result<Option<Vec<u8>>, PortError>> + Send;
     fn put(&self, key: &str, body: Vec<u8>, content_type: &str) -> impl Future<Output = Result<(), PortError>> + Send;
+    /// Copies an object exactly as stored (server-side), so a document is kept byte for byte
+    /// even when only its beginning was read.
+    fn copy(&self, from: &str, to: &str) -> impl Future<Output = Result<(), PortError>> + Send;
     fn delete(&self, key: &str) -> impl Future<Output = Result<(), PortError>> + Send;
 }
 
@@ -380,12 +383,13 @@ impl<S: DocumentStore + Sync, R: InvoiceRepository + Sync> Ingestor<S, R> {
         };
         let sha = sha256_hex(&bytes);
         let checked = check(&bytes, &self.config.limits);
+        drop(bytes);
         let outcome = match (&checked.invoice, &checked.totals, checked.is_valid()) {
             (Some(inv), Some(totals), true) => match inv.header.operation {
-                Operation::New => self.store_new(key, received_at, &sha, &bytes, inv, totals, &checked).await?,
-                Operation::Delete => self.cancel(key, received_at, &sha, &bytes, inv, totals, &checked).await?,
+                Operation::New => self.store_new(key, received_at, &sha, inv, totals, &checked).await?,
+                Operation::Delete => self.cancel(key, received_at, &sha, inv, totals, &checked).await?,
             },
-            _ => self.quarantine(key, received_at, &sha, &bytes, &checked, checked.issues.clone()).await?,
+            _ => self.quarantine(key, received_at, &sha, &checked, checked.issues.clone()).await?,
         };
         self.store.delete(key).await?;
         Ok(outcome)
@@ -397,7 +401,6 @@ impl<S: DocumentStore + Sync, R: InvoiceRepository + Sync> Ingestor<S, R> {
         key: &str,
         received_at: &str,
         sha: &str,
-        bytes: &[u8],
         inv: &CxmlInvoice,
         totals: &Totals,
         checked: &Checked,
@@ -426,10 +429,10 @@ impl<S: DocumentStore + Sync, R: InvoiceRepository + Sync> Ingestor<S, R> {
                         invoice_id, supplier, existing.received_at, existing.document_key
                     ),
                 );
-                return self.quarantine(key, received_at, sha, bytes, checked, vec![issue]).await;
+                return self.quarantine(key, received_at, sha, checked, vec![issue]).await;
             }
         };
-        self.store.put(&document_key, bytes.to_vec(), "application/xml").await?;
+        self.store.copy(key, &document_key).await?;
         let lines = line_records(inv, &header.invoice_key, &header.currency);
         let entries = entry_records(journal(inv, totals, &self.config.chart), &header.invoice_key, "booking", &header.invoice_date);
         self.repo.put_details(&header, &lines, &entries).await?;
@@ -443,7 +446,6 @@ impl<S: DocumentStore + Sync, R: InvoiceRepository + Sync> Ingestor<S, R> {
         key: &str,
         received_at: &str,
         sha: &str,
-        bytes: &[u8],
         inv: &CxmlInvoice,
         _totals: &Totals,
         checked: &Checked,
@@ -458,7 +460,7 @@ impl<S: DocumentStore + Sync, R: InvoiceRepository + Sync> Ingestor<S, R> {
                     Code::UnknownInvoice,
                     format!("operation=\"delete\" for invoice {invoice_id} from {supplier}, but no such invoice is booked"),
                 );
-                return self.quarantine(key, received_at, sha, bytes, checked, vec![issue]).await;
+                return self.quarantine(key, received_at, sha, checked, vec![issue]).await;
             }
             Some(e) => e,
         };
@@ -475,7 +477,7 @@ impl<S: DocumentStore + Sync, R: InvoiceRepository + Sync> Ingestor<S, R> {
                         existing.cancelled_at.as_deref().unwrap_or("?")
                     ),
                 );
-                return self.quarantine(key, received_at, sha, bytes, checked, vec![issue]).await;
+                return self.quarantine(key, received_at, sha, checked, vec![issue]).await;
             }
             InvoiceStatus::Valid => {}
         }
@@ -486,7 +488,7 @@ impl<S: DocumentStore + Sync, R: InvoiceRepository + Sync> Ingestor<S, R> {
             key_segment(&invoice_id),
             sha
         );
-        self.store.put(&cancel_key, bytes.to_vec(), "application/xml").await?;
+        self.store.copy(key, &cancel_key).await?;
         let booked: Vec<EntryLine> = self
             .repo
             .get_entries(&invoice_key)
@@ -512,7 +514,6 @@ impl<S: DocumentStore + Sync, R: InvoiceRepository + Sync> Ingestor<S, R> {
         key: &str,
         received_at: &str,
         sha: &str,
-        bytes: &[u8],
         checked: &Checked,
         errors: Vec<Issue>,
     ) -> Result<Outcome, IngestError> {
@@ -530,7 +531,7 @@ impl<S: DocumentStore + Sync, R: InvoiceRepository + Sync> Ingestor<S, R> {
             what_to_do: advice(&codes),
         };
         let reason_json = serde_json::to_vec_pretty(&reason).unwrap_or_default();
-        self.store.put(&quarantine_key, bytes.to_vec(), "application/octet-stream").await?;
+        self.store.copy(key, &quarantine_key).await?;
         self.store.put(&reason_key, reason_json, "application/json").await?;
         let mut code_strs: Vec<String> = codes.iter().map(|c| c.as_str().to_string()).collect();
         code_strs.dedup();

@@ -78,7 +78,14 @@ pub fn parse_cxml_date(s: &str) -> Option<NaiveDate> {
             return Some(dt.date());
         }
     }
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return Some(d);
+    }
+    // ISO 8601 basic format (20060428), unambiguous and seen in the field.
+    if s.len() == 8 && s.bytes().all(|b| b.is_ascii_digit()) {
+        return NaiveDate::parse_from_str(s, "%Y%m%d").ok();
+    }
+    None
 }
 
 fn missing(issues: &mut Vec<Issue>, what: &str) {
@@ -242,8 +249,14 @@ pub fn validate(inv: &CxmlInvoice) -> (Vec<Issue>, Option<Totals>) {
                 }
             }
         }
-        if item.quantity_raw.is_none() {
+        // cXML: a goods item needs quantity and UnitPrice; a service item may be billed as a
+        // lump sum (SubtotalAmount only).
+        let service = item.kind == ItemKind::Service;
+        if item.quantity_raw.is_none() && !service {
             missing(&mut issues, &format!("{label} @quantity"));
+        }
+        if service && item.amounts.subtotal.is_none() && (item.unit_price.is_none() || item.quantity.is_none()) && !item.amounts.unreadable {
+            missing(&mut issues, &format!("{label} SubtotalAmount/Money (or UnitPrice and quantity)"));
         }
         if let Some(q) = item.quantity {
             if q.is_sign_negative() && !q.is_zero() && !credit {
@@ -253,7 +266,7 @@ pub fn validate(inv: &CxmlInvoice) -> (Vec<Issue>, Option<Totals>) {
                 ));
             }
         }
-        if item.unit_price.is_none() && !item.amounts.unreadable {
+        if item.unit_price.is_none() && !item.amounts.unreadable && !service {
             missing(&mut issues, &format!("{label} UnitPrice/Money"));
         }
         if let (Some(price), Some(qty), Some(sub)) = (item.unit_price, item.quantity, item.amounts.subtotal) {

@@ -310,3 +310,25 @@ fn every_prefix_and_mangled_bytes_never_panic() {
         let _ = check(&d, &Limits::default());
     }
 }
+
+#[test]
+fn service_items_may_be_lump_sums_but_need_an_amount() {
+    let lump = VALID
+        .replace("<InvoiceDetailItem invoiceLineNumber=\"2\" quantity=\"2\">", "<InvoiceDetailServiceItem invoiceLineNumber=\"2\">")
+        .replace("<UnitOfMeasure>EA</UnitOfMeasure>\n          <UnitPrice><Money currency=\"USD\">10</Money></UnitPrice>\n          <InvoiceDetailItemReference lineNumber=\"2\"/>", "<InvoiceDetailServiceItemReference lineNumber=\"2\"/>")
+        .replace("<Tax><Money currency=\"USD\">1.00</Money></Tax>\n        </InvoiceDetailItem>", "<Tax><Money currency=\"USD\">1.00</Money></Tax>\n        </InvoiceDetailServiceItem>");
+    assert!(lump.contains("</InvoiceDetailServiceItem>") && !lump.contains(">10</Money>"));
+    let c = check(lump.as_bytes(), &Limits::default());
+    assert!(c.is_valid(), "{:?}", c.issues);
+    only(&lump.replace("<SubtotalAmount><Money currency=\"USD\">20.00</Money></SubtotalAmount>", ""), Code::MissingField);
+}
+
+#[test]
+fn cxml_inside_an_integration_envelope_is_read() {
+    let body = VALID.split_once("?>").unwrap().1.split_once('>').unwrap().1; // drop declaration and DOCTYPE
+    let wrapped = format!("<?xml version=\"1.0\"?><Combined><Payload>{body}</Payload><Attachments/></Combined>");
+    let c = check(wrapped.as_bytes(), &Limits::default());
+    assert!(c.is_valid(), "{:?}", c.issues);
+    assert_eq!(c.invoice.unwrap().header.invoice_id.as_deref(), Some("INV-1"));
+    only("<Combined><Payload><Other/></Payload></Combined>", Code::NotAnInvoice);
+}

@@ -18,6 +18,12 @@ impl DocumentStore for MemStore {
         self.0.lock().unwrap().insert(key.to_string(), body);
         Ok(())
     }
+    async fn copy(&self, from: &str, to: &str) -> Result<(), PortError> {
+        let mut m = self.0.lock().unwrap();
+        let v = m.get(from).cloned().ok_or_else(|| PortError(format!("no {from}")))?;
+        m.insert(to.to_string(), v);
+        Ok(())
+    }
     async fn delete(&self, key: &str) -> Result<(), PortError> {
         self.0.lock().unwrap().remove(key);
         Ok(())

@@ -344,11 +344,16 @@ struct MoneySlot {
 
 struct State<'a> {
     src: &'a str,
+    /// (byte position, line at that position) of the last line lookup: positions only grow
+    /// while reading, so counting newlines from there keeps line numbers O(n) overall.
+    line_cursor: std::cell::Cell<(usize, usize)>,
     issues: Vec<Issue>,
     inv: CxmlInvoice,
     stack: Vec<El>,
     text: Cow<'a, str>,
     seen_root: bool,
+    root_name: Option<String>,
+    seen_cxml: bool,
     root_closed: bool,
     seen_request: bool,
     credential: Option<(El, Credential)>,
@@ -383,11 +388,14 @@ pub fn parse_str(src: &str, limits: &Limits) -> Parsed {
     }
     let mut st = State {
         src,
+        line_cursor: std::cell::Cell::new((0, 1)),
         issues: Vec::new(),
         inv: CxmlInvoice::default(),
         stack: Vec::with_capacity(32),
         text: Cow::Borrowed(""),
         seen_root: false,
+        root_name: None,
+        seen_cxml: false,
         root_closed: false,
         seen_request: false,
         credential: None,
@@ -438,11 +446,9 @@ pub fn parse_str(src: &str, limits: &Limits) -> Parsed {
                 if !st.seen_root {
                     st.seen_root = true;
                     if el != El::CXml {
-                        let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
-                        return Parsed::fatal(
-                            Code::NotAnInvoice,
-                            format!("the root element is <{name}>; a cXML invoice starts with <cXML>"),
-                        );
+                        // Not fatal yet: integration envelopes (Ariba's <Combined><Payload>)
+                        // carry the cXML document inside; the first <cXML> is the document.
+                        st.root_name = Some(String::from_utf8_lossy(e.name().as_ref()).into_owned());
                     }
                 }
                 if let Err(p) = st.start(el, &e, pos) {
@@ -528,6 +534,15 @@ pub fn parse_str(src: &str, limits: &Limits) -> Parsed {
     if !st.stack.is_empty() {
         return Parsed::fatal(Code::MalformedXml, "the document ends before its elements are closed (truncated?)");
     }
+    if !st.seen_cxml {
+        return Parsed::fatal(
+            Code::NotAnInvoice,
+            format!(
+                "the root element is <{}> and there is no <cXML> element; a cXML invoice starts with <cXML>",
+                st.root_name.as_deref().unwrap_or("?")
+            ),
+        );
+    }
     if !st.seen_request {
         return Parsed::fatal(
             Code::NotAnInvoice,
@@ -566,7 +581,16 @@ impl<'a> State<'a> {
         }
     }
     fn line(&self, pos: usize) -> u32 {
-        line_of(self.src.as_bytes(), pos) as u32
+        let bytes = self.src.as_bytes();
+        let pos = pos.min(bytes.len());
+        let (from, line) = self.line_cursor.get();
+        let line = if pos >= from {
+            line + memchr_count(b'\n', &bytes[from..pos])
+        } else {
+            line_of(bytes, pos)
+        };
+        self.line_cursor.set((pos, line));
+        line as u32
     }
 
     /// Reads attribute `name` (exact match), unescaped and trimmed.
@@ -598,7 +622,8 @@ impl<'a> State<'a> {
     fn start(&mut self, el: El, e: &BytesStart<'_>, pos: usize) -> Result<(), Parsed> {
         let parent = self.parent();
         match el {
-            El::CXml if self.stack.is_empty() => {
+            El::CXml if !self.seen_cxml => {
+                self.seen_cxml = true;
                 self.inv.payload_id = self.attr(e, b"payloadID", pos)?;
                 self.inv.timestamp = self.attr(e, b"timestamp", pos)?;
                 self.inv.version = self.attr(e, b"version", pos)?;

@@ -1,0 +1,124 @@
+//! S3 document store: raw documents under incoming/, archive/ and quarantine/.
+
+use aws_sdk_s3::primitives::ByteStream;
+use invoice_domain::ingest::{DocumentStore, PortError};
+
+use crate::sdk_err;
+
+#[derive(Clone)]
+pub struct S3Store {
+    pub client: aws_sdk_s3::Client,
+    pub bucket: String,
+    /// Objects larger than this are not read into memory; they are reported as too large by
+    /// reading only the first `max_bytes + 1` bytes.
+    pub max_bytes: usize,
+}
+
+impl S3Store {
+    pub fn new(client: aws_sdk_s3::Client, bucket: impl Into<String>, max_bytes: usize) -> Self {
+        S3Store { client, bucket: bucket.into(), max_bytes }
+    }
+
+    /// Keys under a prefix (paginated).
+    pub async fn list(&self, prefix: &str) -> Result<Vec<String>, PortError> {
+        let mut out = Vec::new();
+        let mut pages = self.client.list_objects_v2().bucket(&self.bucket).prefix(prefix).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| sdk_err("s3 list", e))?;
+            out.extend(page.contents().iter().filter_map(|o| o.key().map(str::to_string)));
+        }
+        Ok(out)
+    }
+}
+
+/// Creates the bucket when missing (local stack and tests).
+pub async fn ensure_bucket(client: &aws_sdk_s3::Client, bucket: &str) -> Result<(), PortError> {
+    match client.create_bucket().bucket(bucket).send().await {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let se = e.as_service_error();
+            if se.map(|s| s.is_bucket_already_owned_by_you() || s.is_bucket_already_exists()).unwrap_or(false) {
+                Ok(())
+            } else {
+                Err(sdk_err("s3 create bucket", e))
+            }
+        }
+    }
+}
+
+impl DocumentStore for S3Store {
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, PortError> {
+        // Read at most max_bytes + 1 so a huge upload cannot exhaust the function's memory;
+        // the parser then reports too-large and the object is quarantined by copy.
+        let range = format!("bytes=0-{}", self.max_bytes);
+        let resp = self.client.get_object().bucket(&self.bucket).key(key).range(range).send().await;
+        match resp {
+            Ok(o) => {
+                let body = o.body.collect().await.map_err(|e| PortError(format!("s3 read {key}: {e}")))?;
+                Ok(Some(body.into_bytes().to_vec()))
+            }
+            Err(e) => {
+                if e.as_service_error().map(|s| s.is_no_such_key()).unwrap_or(false) {
+                    Ok(None)
+                } else if e.raw_response().map(|r| r.status().as_u16() == 404).unwrap_or(false) {
+                    Ok(None)
+                } else if e.raw_response().map(|r| r.status().as_u16() == 416).unwrap_or(false) {
+                    // Range not satisfiable: an empty object.
+                    Ok(Some(Vec::new()))
+                } else {
+                    Err(sdk_err(&format!("s3 get {key}"), e))
+                }
+            }
+        }
+    }
+
+    async fn put(&self, key: &str, body: Vec<u8>, content_type: &str) -> Result<(), PortError> {
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .map_err(|e| sdk_err(&format!("s3 put {key}"), e))?;
+        Ok(())
+    }
+
+    async fn copy(&self, from: &str, to: &str) -> Result<(), PortError> {
+        let source = format!("{}/{}", self.bucket, percent_encode_key(from));
+        self.client
+            .copy_object()
+            .bucket(&self.bucket)
+            .key(to)
+            .copy_source(source)
+            .send()
+            .await
+            .map_err(|e| sdk_err(&format!("s3 copy {from} -> {to}"), e))?;
+        Ok(())
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), PortError> {
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| sdk_err(&format!("s3 delete {key}"), e))?;
+        Ok(())
+    }
+}
+
+/// CopySource must be URL-encoded; '/' stays as the path separator.
+fn percent_encode_key(key: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    for b in key.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
