@@ -1,1 +1,29 @@
-fn main(){}
+//! Lambda entry point: configuration and clients only; the work is in `ingest_cxml::handle`.
+
+use ingest_cxml::{handle, Config, Deps};
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+use tracing::Instrument;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_current_span(true)
+        .with_target(false)
+        .without_time()
+        .init();
+    let config = Config::from_env().map_err(|e| {
+        tracing::error!(error = %e, "invalid configuration");
+        e
+    })?;
+    let deps = Deps::from_env(config).await;
+    lambda_runtime::run(service_fn(|ev: LambdaEvent<aws_lambda_events::event::s3::S3Event>| {
+        let deps = deps.clone();
+        async move {
+            let span = tracing::info_span!("invocation", request_id = %ev.context.request_id);
+            handle(&deps, ev.payload).instrument(span).await.map_err(Error::from)
+        }
+    }))
+    .await
+}

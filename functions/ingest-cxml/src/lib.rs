@@ -1,0 +1,241 @@
+//! ingest-cxml: S3 `ObjectCreated` events under the incoming prefix → validated invoices in
+//! DynamoDB, or quarantined documents with their reasons. The logic is in
+//! `invoice_domain::ingest`; this crate only turns events into calls and wires configuration.
+
+use std::collections::HashMap;
+
+use aws_lambda_events::event::s3::{S3Event, S3EventRecord};
+use invoice_adapters::dynamo::DynamoRepo;
+use invoice_adapters::s3::S3Store;
+use invoice_domain::cxml::Limits;
+use invoice_domain::ingest::{IngestConfig, IngestError, Ingestor, Outcome};
+use percent_encoding::percent_decode_str;
+use serde::Serialize;
+
+/// Configuration from environment variables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub table: String,
+    pub incoming_prefix: String,
+    pub archive_prefix: String,
+    pub quarantine_prefix: String,
+    pub limits: Limits,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("environment variable {0} is required")]
+    Missing(&'static str),
+    #[error("environment variable {0} must be a positive whole number, got '{1}'")]
+    NotANumber(&'static str, String),
+    #[error("prefixes must be distinct and end with '/': incoming '{0}', archive '{1}', quarantine '{2}'")]
+    Prefixes(String, String, String),
+}
+
+impl Config {
+    pub fn from_env_map(env: &HashMap<String, String>) -> Result<Config, ConfigError> {
+        let get = |k: &str, d: &str| env.get(k).cloned().unwrap_or_else(|| d.to_string());
+        let num = |k: &'static str, d: usize| -> Result<usize, ConfigError> {
+            match env.get(k) {
+                None => Ok(d),
+                Some(v) => v.parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| ConfigError::NotANumber(k, v.clone())),
+            }
+        };
+        let table = env.get("TABLE_NAME").cloned().filter(|t| !t.is_empty()).ok_or(ConfigError::Missing("TABLE_NAME"))?;
+        let defaults = Limits::default();
+        let c = Config {
+            table,
+            incoming_prefix: get("INCOMING_PREFIX", "incoming/"),
+            archive_prefix: get("ARCHIVE_PREFIX", "archive/"),
+            quarantine_prefix: get("QUARANTINE_PREFIX", "quarantine/"),
+            limits: Limits {
+                max_bytes: num("MAX_DOCUMENT_BYTES", defaults.max_bytes)?,
+                max_depth: num("MAX_NESTING_DEPTH", defaults.max_depth)?,
+            },
+        };
+        let p = [&c.incoming_prefix, &c.archive_prefix, &c.quarantine_prefix];
+        let overlapping = p.iter().enumerate().any(|(i, a)| p.iter().enumerate().any(|(j, b)| i != j && a.starts_with(b.as_str())));
+        if p.iter().any(|x| !x.ends_with('/')) || overlapping {
+            return Err(ConfigError::Prefixes(c.incoming_prefix, c.archive_prefix, c.quarantine_prefix));
+        }
+        Ok(c)
+    }
+
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_env_map(&std::env::vars().collect())
+    }
+}
+
+/// The clients a handler needs (cheap to clone).
+#[derive(Clone)]
+pub struct Deps {
+    pub s3: aws_sdk_s3::Client,
+    pub repo: DynamoRepo,
+    pub config: Config,
+}
+
+impl Deps {
+    pub async fn from_env(config: Config) -> Deps {
+        let conf = invoice_adapters::sdk_config().await;
+        Deps {
+            s3: invoice_adapters::s3_client(&conf),
+            repo: DynamoRepo::new(invoice_adapters::dynamodb_client(&conf), config.table.clone()),
+            config,
+        }
+    }
+}
+
+/// What one record came to, as returned by the function (and logged).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct RecordResult {
+    pub bucket: String,
+    pub key: String,
+    pub outcome: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invoice_key: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub codes: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Response {
+    pub records: Vec<RecordResult>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{failed} of {total} records failed (they are retried; successful ones are idempotent): {first}")]
+pub struct HandlerError {
+    pub failed: usize,
+    pub total: usize,
+    pub first: String,
+}
+
+/// S3 event keys are URL-encoded with '+' for spaces.
+pub fn decode_key(raw: &str) -> String {
+    let spaced = raw.replace('+', " ");
+    percent_decode_str(&spaced).decode_utf8_lossy().into_owned()
+}
+
+fn record_target(r: &S3EventRecord) -> Option<(String, String)> {
+    let bucket = r.s3.bucket.name.clone()?;
+    let key = r.s3.object.key.as_deref().map(decode_key)?;
+    Some((bucket, key))
+}
+
+/// Handles one S3 event: every record is processed; if any failed, the invocation fails
+/// (after the others are done) so Lambda retries it and finally sends it to the DLQ.
+pub async fn handle(deps: &Deps, event: S3Event) -> Result<Response, HandlerError> {
+    let mut results = Vec::with_capacity(event.records.len());
+    let mut failures = Vec::new();
+    for record in &event.records {
+        let Some((bucket, key)) = record_target(record) else {
+            tracing::warn!(event_name = ?record.event_name, "record without bucket or key skipped");
+            continue;
+        };
+        if !key.starts_with(&deps.config.incoming_prefix) {
+            tracing::warn!(%bucket, %key, prefix = %deps.config.incoming_prefix, "object outside the incoming prefix ignored");
+            results.push(RecordResult { bucket, key, outcome: "ignored".into(), invoice_key: None, codes: vec![], error: None });
+            continue;
+        }
+        let received_at = record.event_time.to_rfc3339_opts(chrono_secs(), true);
+        let store = S3Store::new(deps.s3.clone(), bucket.clone(), deps.config.limits.max_bytes);
+        let ingestor = Ingestor::new(
+            store,
+            deps.repo.clone(),
+            IngestConfig {
+                limits: deps.config.limits,
+                archive_prefix: deps.config.archive_prefix.clone(),
+                quarantine_prefix: deps.config.quarantine_prefix.clone(),
+                ..IngestConfig::default()
+            },
+        );
+        let res = ingestor.ingest(&key, &received_at).await;
+        let rr = result_of(bucket, key, res);
+        if rr.error.is_some() {
+            failures.push(rr.error.clone().unwrap_or_default());
+        }
+        results.push(rr);
+    }
+    if failures.is_empty() {
+        Ok(Response { records: results })
+    } else {
+        Err(HandlerError { failed: failures.len(), total: event.records.len(), first: failures[0].clone() })
+    }
+}
+
+fn chrono_secs() -> chrono::SecondsFormat {
+    chrono::SecondsFormat::Millis
+}
+
+fn result_of(bucket: String, key: String, res: Result<Outcome, IngestError>) -> RecordResult {
+    let mut rr = RecordResult { bucket, key, outcome: String::new(), invoice_key: None, codes: vec![], error: None };
+    match res {
+        Ok(Outcome::Stored { invoice_key, resumed }) => {
+            tracing::info!(key = %rr.key, %invoice_key, resumed, "invoice stored");
+            rr.outcome = "stored".into();
+            rr.invoice_key = Some(invoice_key);
+        }
+        Ok(Outcome::AlreadyStored { invoice_key }) => {
+            tracing::info!(key = %rr.key, %invoice_key, "same document already stored; nothing written");
+            rr.outcome = "already-stored".into();
+            rr.invoice_key = Some(invoice_key);
+        }
+        Ok(Outcome::Cancelled { invoice_key }) => {
+            tracing::info!(key = %rr.key, %invoice_key, "invoice cancelled");
+            rr.outcome = "cancelled".into();
+            rr.invoice_key = Some(invoice_key);
+        }
+        Ok(Outcome::Quarantined { quarantine_key, codes }) => {
+            tracing::warn!(key = %rr.key, %quarantine_key, codes = %codes.join(","), "document quarantined");
+            rr.outcome = "quarantined".into();
+            rr.codes = codes;
+        }
+        Ok(Outcome::Gone) => {
+            tracing::info!(key = %rr.key, "object no longer exists (already processed by an earlier delivery)");
+            rr.outcome = "gone".into();
+        }
+        Err(e) => {
+            tracing::error!(key = %rr.key, error = %e, "ingestion failed; will be retried");
+            rr.outcome = "failed".into();
+            rr.error = Some(e.to_string());
+        }
+    }
+    rr
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_url_decoded() {
+        assert_eq!(decode_key("incoming/Invoice+2025%2F11+%C3%BC.xml"), "incoming/Invoice 2025/11 ü.xml");
+        assert_eq!(decode_key("incoming/a%2Bb.xml"), "incoming/a+b.xml");
+    }
+
+    #[test]
+    fn config_defaults_and_errors() {
+        let mut env = HashMap::new();
+        assert!(matches!(Config::from_env_map(&env), Err(ConfigError::Missing("TABLE_NAME"))));
+        env.insert("TABLE_NAME".to_string(), "t".to_string());
+        let c = Config::from_env_map(&env).unwrap();
+        assert_eq!(c.incoming_prefix, "incoming/");
+        assert_eq!(c.limits, Limits::default());
+        env.insert("MAX_DOCUMENT_BYTES".to_string(), "lots".to_string());
+        assert!(matches!(Config::from_env_map(&env), Err(ConfigError::NotANumber(..))));
+        env.remove("MAX_DOCUMENT_BYTES");
+        env.insert("ARCHIVE_PREFIX".to_string(), "incoming/archive/".to_string());
+        assert!(matches!(Config::from_env_map(&env), Err(ConfigError::Prefixes(..))));
+    }
+
+    #[test]
+    fn sample_event_deserializes_with_several_records() {
+        let ev: S3Event = serde_json::from_str(include_str!("../testdata/s3-event.json")).unwrap();
+        assert_eq!(ev.records.len(), 2);
+        let (b, k) = record_target(&ev.records[1]).unwrap();
+        assert_eq!(b, "invoice-bridge-docs");
+        assert_eq!(k, "incoming/from supplier/INV 2.xml");
+    }
+}
