@@ -1,1 +1,177 @@
+//! Test support for integration tests against the local stack (DynamoDB Local + moto).
+//!
+//! If `AWS_ENDPOINT_URL_DYNAMODB` is not set, the stack is started with `infra/stack.sh start`
+//! (a no-op when it already runs) and its env file is loaded into this process, so plain
+//! `cargo test` works. Every test gets its own table and bucket.
 
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Once;
+
+use aws_lambda_events::event::s3::S3Event;
+use invoice_adapters::dynamo::{ensure_table, DynamoRepo};
+use invoice_adapters::s3::ensure_bucket;
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+pub fn fixture(rel: &str) -> Vec<u8> {
+    std::fs::read(repo_root().join("tests/fixtures").join(rel)).unwrap_or_else(|e| panic!("fixture {rel}: {e}"))
+}
+
+static STACK: Once = Once::new();
+
+/// Makes sure the local stack runs and its endpoints are in this process's environment.
+pub fn ensure_stack() {
+    STACK.call_once(|| {
+        if std::env::var("AWS_ENDPOINT_URL_DYNAMODB").is_ok() {
+            return;
+        }
+        let root = repo_root();
+        let status = std::process::Command::new("bash")
+            .arg(root.join("infra/stack.sh"))
+            .arg("start")
+            .stdout(std::process::Stdio::null())
+            .status()
+            .expect("run infra/stack.sh start");
+        assert!(status.success(), "infra/stack.sh start failed");
+        load_env_file(&root.join(".stack/run/env"));
+    });
+}
+
+fn load_env_file(path: &Path) {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    for line in text.lines() {
+        let line = line.trim().trim_start_matches("export ").trim();
+        if let Some((k, v)) = line.split_once('=') {
+            let v = v.trim_matches('"').trim_matches('\'');
+            // Called once (guarded by `Once`) before the SDK reads the environment.
+            std::env::set_var(k, v);
+        }
+    }
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// A unique lowercase name for a table or bucket.
+pub fn unique(prefix: &str) -> String {
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() % 1_000_000_000;
+    format!("{prefix}-{}-{t}-{n}", std::process::id())
+}
+
+/// A fresh table and bucket on the local stack, with clients.
+pub struct Env {
+    pub table: String,
+    pub bucket: String,
+    pub s3: aws_sdk_s3::Client,
+    pub ddb: aws_sdk_dynamodb::Client,
+    pub repo: DynamoRepo,
+}
+
+impl Env {
+    pub async fn new() -> Env {
+        ensure_stack();
+        let conf = invoice_adapters::sdk_config().await;
+        let s3 = invoice_adapters::s3_client(&conf);
+        let ddb = invoice_adapters::dynamodb_client(&conf);
+        let table = unique("invoices");
+        let bucket = unique("docs");
+        ensure_table(&ddb, &table).await.expect("create table");
+        ensure_bucket(&s3, &bucket).await.expect("create bucket");
+        let repo = DynamoRepo::new(ddb.clone(), table.clone());
+        Env { table, bucket, s3, ddb, repo }
+    }
+
+    pub async fn put(&self, key: &str, body: Vec<u8>) {
+        self.s3
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .body(body.into())
+            .send()
+            .await
+            .expect("put object");
+    }
+
+    pub async fn get(&self, key: &str) -> Option<Vec<u8>> {
+        match self.s3.get_object().bucket(&self.bucket).key(key).send().await {
+            Ok(o) => Some(o.body.collect().await.unwrap().into_bytes().to_vec()),
+            Err(_) => None,
+        }
+    }
+
+    pub async fn keys(&self, prefix: &str) -> Vec<String> {
+        let out = self.s3.list_objects_v2().bucket(&self.bucket).prefix(prefix).send().await.unwrap();
+        out.contents().iter().filter_map(|o| o.key().map(str::to_string)).collect()
+    }
+
+    /// Every item of an invoice's partition (header, lines, entries, references).
+    pub async fn partition_len(&self, invoice_key: &str) -> usize {
+        let out = self
+            .ddb
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk")
+            .expression_attribute_values(":pk", aws_sdk_dynamodb::types::AttributeValue::S(format!("INV#{invoice_key}")))
+            .send()
+            .await
+            .unwrap();
+        out.count() as usize
+    }
+
+    pub fn deps(&self, max_bytes: Option<usize>) -> ingest_cxml::Deps {
+        let mut env = std::collections::HashMap::new();
+        env.insert("TABLE_NAME".to_string(), self.table.clone());
+        if let Some(m) = max_bytes {
+            env.insert("MAX_DOCUMENT_BYTES".to_string(), m.to_string());
+        }
+        ingest_cxml::Deps {
+            s3: self.s3.clone(),
+            repo: self.repo.clone(),
+            config: ingest_cxml::Config::from_env_map(&env).unwrap(),
+        }
+    }
+
+    /// An S3 ObjectCreated event as S3 sends it (keys URL-encoded, '+' for spaces).
+    pub fn event(&self, keys: &[&str]) -> S3Event {
+        s3_event(&self.bucket, keys)
+    }
+}
+
+pub fn encode_key(key: &str) -> String {
+    let mut out = String::new();
+    for b in key.bytes() {
+        match b {
+            b' ' => out.push('+'),
+            b'/' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            b if b.is_ascii_alphanumeric() => out.push(b as char),
+            b => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+pub fn s3_event(bucket: &str, keys: &[&str]) -> S3Event {
+    let records: Vec<serde_json::Value> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            serde_json::json!({
+                "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+                "eventTime": format!("2025-11-20T10:00:{:02}.000Z", i % 60),
+                "eventName": "ObjectCreated:Put",
+                "userIdentity": {"principalId": "AWS:TEST"},
+                "requestParameters": {"sourceIPAddress": "127.0.0.1"},
+                "responseElements": {"x-amz-request-id": "TEST", "x-amz-id-2": "TEST"},
+                "s3": {
+                    "s3SchemaVersion": "1.0", "configurationId": "incoming",
+                    "bucket": {"name": bucket, "ownerIdentity": {"principalId": "TEST"}, "arn": format!("arn:aws:s3:::{bucket}")},
+                    "object": {"key": encode_key(k), "size": 1, "eTag": "00", "sequencer": format!("{i:016X}")}
+                }
+            })
+        })
+        .collect();
+    serde_json::from_value(serde_json::json!({ "Records": records })).expect("valid S3 event")
+}

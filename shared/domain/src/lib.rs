@@ -11,6 +11,7 @@ pub mod ingest;
 pub mod issue;
 pub mod money;
 pub mod report;
+pub mod testgen;
 pub mod validate;
 
 pub use issue::{Code, Issue};

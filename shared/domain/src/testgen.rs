@@ -75,6 +75,13 @@ const UOM: [&str; 4] = ["EA", "EA", "BX", "PK"];
 /// Tax rates of the two `TaxDetail`s (sales, other), in percent.
 const RATES: [(&str, &str); 4] = [("6.5", "2.5"), ("6.0", "1.0"), ("7.25", "2.0"), ("4.0", "0.5")];
 
+/// Rounded half away from zero to cents and written with two decimals (`6.50`).
+fn cents(d: Decimal) -> Decimal {
+    let mut d = d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+    d.rescale(2);
+    d
+}
+
 fn money(out: &mut String, indent: &str, wrapper: &str, amount: Decimal) {
     let _ = writeln!(out, "{indent}<{wrapper}><Money currency=\"USD\">{amount}</Money></{wrapper}>");
 }
@@ -174,15 +181,15 @@ pub fn large_invoice(lines: usize) -> String {
     for i in 0..lines {
         let n = i + 1;
         // Varied but deterministic: 1.00 to 499.99 per unit, 1 to 12 units.
-        let cents = 100 + (i as i64 * 7919 + 13) % 49_900;
-        let price = Decimal::new(cents, 2);
+        let price_cents = 100 + (i as i64 * 7919 + 13) % 49_900;
+        let price = Decimal::new(price_cents, 2);
         let qty = Decimal::from(1 + (i * 31 + 7) % 12);
         let subtotal = price * qty;
         let (r1, r2) = RATES[i % RATES.len()];
         let rate1: Decimal = r1.parse().expect("rate");
         let rate2: Decimal = r2.parse().expect("rate");
-        let tax1 = (subtotal * rate1 / hundred).round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
-        let tax2 = (subtotal * rate2 / hundred).round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+        let tax1 = cents(subtotal * rate1 / hundred);
+        let tax2 = cents(subtotal * rate2 / hundred);
         let tax = tax1 + tax2;
         subtotal_sum += subtotal;
         tax_sum += tax;
@@ -197,38 +204,38 @@ pub fn large_invoice(lines: usize) -> String {
         // An ASIN-like part id, unique per line.
         let asin = format!("B0{:08X}", (i as u64).wrapping_mul(2_654_435_761) & 0xFFFF_FFFF);
 
-        let _ = writeln!(out, "    <InvoiceDetailItem invoiceLineNumber=\"{n}\" quantity=\"{qty}\">");
-        let _ = writeln!(out, "     <UnitOfMeasure>{uom}</UnitOfMeasure>");
-        money(&mut out, "     ", "UnitPrice", price);
-        let _ = writeln!(out, "     <InvoiceDetailItemReference lineNumber=\"li_{n}\">");
-        let _ = writeln!(out, "      <ItemID><SupplierPartID>{asin}</SupplierPartID></ItemID>");
+        // Item lines are written without indentation (one element per source line): that keeps
+        // 10,000 lines near 9 MB with Amazon Business' full line structure.
+        let _ = writeln!(out, "<InvoiceDetailItem invoiceLineNumber=\"{n}\" quantity=\"{qty}\">");
+        let _ = writeln!(out, "<UnitOfMeasure>{uom}</UnitOfMeasure>");
+        money(&mut out, "", "UnitPrice", price);
+        let _ = writeln!(out, "<InvoiceDetailItemReference lineNumber=\"li_{n}\">");
+        let _ = writeln!(out, "<ItemID><SupplierPartID>{asin}</SupplierPartID></ItemID>");
         if detail.is_empty() {
-            let _ = writeln!(out, "      <Description xml:lang=\"en-US\">{adjective} {noun}</Description>");
+            let _ = writeln!(out, "<Description xml:lang=\"en-US\">{adjective} {noun}</Description>");
         } else {
-            let _ = writeln!(out, "      <Description xml:lang=\"en-US\">{adjective} {noun}, {detail}</Description>");
+            let _ = writeln!(out, "<Description xml:lang=\"en-US\">{adjective} {noun}, {detail}</Description>");
         }
-        let _ = writeln!(out, "      <Classification domain=\"UNSPSC\">{unspsc}</Classification>");
-        out.push_str("     </InvoiceDetailItemReference>\n");
-        money(&mut out, "     ", "SubtotalAmount", subtotal);
-        out.push_str("     <Tax>\n");
-        let _ = writeln!(out, "      <Money currency=\"USD\">{tax}</Money>");
-        out.push_str("      <Description xml:lang=\"en-US\">Cost of tax</Description>\n");
+        let _ = writeln!(out, "<Classification domain=\"UNSPSC\">{unspsc}</Classification>");
+        out.push_str("</InvoiceDetailItemReference>\n");
+        money(&mut out, "", "SubtotalAmount", subtotal);
+        let _ = writeln!(out, "<Tax>\n<Money currency=\"USD\">{tax}</Money>");
         for (category, rate, amount) in [("sales", r1, tax1), ("other", r2, tax2)] {
-            let _ = writeln!(out, "      <TaxDetail purpose=\"tax\" category=\"{category}\" percentageRate=\"{rate}\">");
-            money(&mut out, "       ", "TaxableAmount", subtotal);
-            money(&mut out, "       ", "TaxAmount", amount);
-            out.push_str("      </TaxDetail>\n");
+            let _ = writeln!(out, "<TaxDetail purpose=\"tax\" category=\"{category}\" percentageRate=\"{rate}\">");
+            money(&mut out, "", "TaxableAmount", subtotal);
+            money(&mut out, "", "TaxAmount", amount);
+            out.push_str("</TaxDetail>\n");
         }
-        out.push_str("     </Tax>\n");
+        out.push_str("</Tax>\n");
         if i % 4 == 0 {
-            let _ = writeln!(out, "     <Comments>Line {n}</Comments>");
+            let _ = writeln!(out, "<Comments>Line {n}</Comments>");
         } else {
-            out.push_str("     <Comments/>\n");
+            out.push_str("<Comments/>\n");
         }
-        let _ = writeln!(out, "     <Extrinsic name=\"soldBy\">{seller}</Extrinsic>");
-        let _ = writeln!(out, "     <Extrinsic name=\"subCategory\">{sub_category}</Extrinsic>");
-        let _ = writeln!(out, "     <Extrinsic name=\"category\">{category}</Extrinsic>");
-        out.push_str("    </InvoiceDetailItem>\n");
+        let _ = writeln!(out, "<Extrinsic name=\"soldBy\">{seller}</Extrinsic>");
+        let _ = writeln!(out, "<Extrinsic name=\"subCategory\">{sub_category}</Extrinsic>");
+        let _ = writeln!(out, "<Extrinsic name=\"category\">{category}</Extrinsic>");
+        out.push_str("</InvoiceDetailItem>\n");
     }
 
     let shipping = Decimal::new(899 + (lines as i64 % 1000), 2);
@@ -326,3 +333,6 @@ mod tests {
         }
     }
 }
+#[cfg(test)]
+#[test]
+fn zz_dump() { std::fs::write("/tmp/tg/l3.xml", large_invoice(3)).unwrap(); }
