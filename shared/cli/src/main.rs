@@ -89,6 +89,16 @@ enum InvoicesCmd {
 
 #[derive(Subcommand)]
 enum LocalCmd {
+    /// Upload documents under a prefix (as a supplier's drop would) and print the S3
+    /// ObjectCreated event for them, ready for `cargo lambda invoke ingest-cxml --data-file`.
+    Drop {
+        #[arg(long, env = "BUCKET")]
+        bucket: String,
+        #[arg(long, default_value = "incoming/")]
+        prefix: String,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
     /// Create the table (with its indexes) and the document bucket if missing.
     Init {
         #[arg(long, env = "TABLE_NAME")]
@@ -118,6 +128,7 @@ fn main() -> ExitCode {
             InvoicesCmd::Show { invoice_key } => store::Op::Show { invoice_key },
         }),
         Cmd::Local { cmd: LocalCmd::Init { table, bucket } } => store::run(store::Op::LocalInit { table, bucket }),
+        Cmd::Local { cmd: LocalCmd::Drop { bucket, prefix, files } } => store::run(store::Op::LocalDrop { bucket, prefix, files }),
     };
     ExitCode::from(code as u8)
 }

@@ -9,6 +9,7 @@ pub enum Op {
     ByPo { po: String, json: bool },
     Show { invoice_key: String },
     LocalInit { table: String, bucket: String },
+    LocalDrop { bucket: String, prefix: String, files: Vec<std::path::PathBuf> },
 }
 
 pub fn run(op: Op) -> i32 {
@@ -44,6 +45,37 @@ async fn exec(op: Op) -> Result<(), String> {
             ensure_table(&invoice_adapters::dynamodb_client(&conf), &table).await.map_err(|e| e.to_string())?;
             ensure_bucket(&invoice_adapters::s3_client(&conf), &bucket).await.map_err(|e| e.to_string())?;
             println!("table {table} and bucket {bucket} ready");
+        }
+        Op::LocalDrop { bucket, prefix, files } => {
+            let s3 = invoice_adapters::s3_client(&conf);
+            let mut records = Vec::new();
+            for (i, f) in files.iter().enumerate() {
+                let name = f.file_name().and_then(|n| n.to_str()).ok_or_else(|| format!("bad file name {}", f.display()))?;
+                let body = std::fs::read(f).map_err(|e| format!("{}: {e}", f.display()))?;
+                let key = format!("{prefix}{name}");
+                let size = body.len();
+                s3.put_object()
+                    .bucket(&bucket)
+                    .key(&key)
+                    .body(body.into())
+                    .send()
+                    .await
+                    .map_err(|e| format!("put {key}: {}", aws_sdk_s3::error::DisplayErrorContext(&e)))?;
+                records.push(serde_json::json!({
+                    "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+                    "eventTime": now_rfc3339(),
+                    "eventName": "ObjectCreated:Put",
+                    "userIdentity": {"principalId": "local"},
+                    "requestParameters": {"sourceIPAddress": "127.0.0.1"},
+                    "responseElements": {"x-amz-request-id": format!("local-{i}"), "x-amz-id-2": "local"},
+                    "s3": {
+                        "s3SchemaVersion": "1.0", "configurationId": "incoming",
+                        "bucket": {"name": bucket, "ownerIdentity": {"principalId": "local"}, "arn": format!("arn:aws:s3:::{bucket}")},
+                        "object": {"key": url_encode_key(&key), "size": size, "eTag": "local", "sequencer": format!("{i:016X}")}
+                    }
+                }));
+            }
+            println!("{}", serde_json::json!({ "Records": records }));
         }
         Op::QuarantineList { json, limit } => {
             let recs = repo()?.rejections(limit).await.map_err(|e| e.to_string())?;
@@ -115,4 +147,23 @@ async fn exec(op: Op) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// S3 event keys are URL-encoded with '+' for spaces.
+fn url_encode_key(key: &str) -> String {
+    let mut out = String::new();
+    for b in key.bytes() {
+        match b {
+            b' ' => out.push('+'),
+            b if b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'_' | b'.' | b'~') => out.push(b as char),
+            b => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// The current time for a locally simulated event (the CLI is an edge, so it may read the clock).
+fn now_rfc3339() -> String {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+    chrono::DateTime::from_timestamp(secs, 0).map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)).unwrap_or_default()
 }
