@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# The main job, locally, end to end on the bundled sample data:
+#   start DynamoDB Local + moto S3, create the table and bucket, check the samples offline,
+#   drop them into s3://<bucket>/incoming/, run the real ingest-cxml binary on the S3 events
+#   (cargo lambda watch + cargo lambda invoke), redeliver the same event (nothing changes),
+#   send a conflicting resend and a cancellation, then print invoices and quarantine.
+# KEEP_STACK=1 leaves the stack running afterwards for a look around (infra/stack.sh stop).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+
+step "install tools and start the local stack"
+bash infra/install.sh
+bash infra/stack.sh start >/dev/null
+# shellcheck disable=SC1091
+. .stack/run/env
+export PATH="$ROOT/.stack/venv/bin:$PATH"
+RUN_ID="$(date +%s)"
+export TABLE_NAME="invoice-bridge-demo-$RUN_ID" BUCKET="invoice-bridge-demo-$RUN_ID"
+WORK="$(mktemp -d)"
+WATCH_PID=""
+cleanup() {
+  [ -n "$WATCH_PID" ] && { kill -INT -- "-$WATCH_PID" 2>/dev/null || true; sleep 1; kill -KILL -- "-$WATCH_PID" 2>/dev/null || true; }
+  rm -rf "$WORK"
+  if [ "${KEEP_STACK:-0}" != 1 ]; then bash infra/stack.sh stop >/dev/null 2>&1 || true; else echo "stack left running: . .stack/run/env; TABLE_NAME=$TABLE_NAME BUCKET=$BUCKET"; fi
+}
+trap cleanup EXIT
+
+step "build invoicectl and the ingest-cxml function"
+cargo build -q -p invoicectl -p ingest-cxml --bins
+CTL="$ROOT/target/debug/invoicectl"
+"$CTL" local init
+
+SAMPLES=(tests/fixtures/cxml/samples/*.xml tests/fixtures/cxml/demo/d1-emailed-scan.pdf tests/fixtures/cxml/demo/d2-xxe-attack.xml)
+
+step "offline check of what suppliers sent (invoicectl check)"
+"$CTL" check "${SAMPLES[@]}" || true
+
+step "start the function under cargo lambda watch (Lambda Runtime API on 127.0.0.1)"
+PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+setsid cargo lambda watch --ignore-changes -A 127.0.0.1 -P "$PORT" --env-var "TABLE_NAME=$TABLE_NAME" >"$WORK/watch.log" 2>&1 &
+WATCH_PID=$!
+for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.2; done
+invoke() { cargo lambda invoke ingest-cxml -A 127.0.0.1 -P "$PORT" --data-file "$1"; echo; }
+
+step "drop ${#SAMPLES[@]} documents into s3://$BUCKET/incoming/ and invoke with the S3 event"
+"$CTL" local drop "${SAMPLES[@]}" > "$WORK/event1.json"
+invoke "$WORK/event1.json" | python3 -m json.tool
+
+step "S3 delivers the same event again: nothing is written twice"
+invoke "$WORK/event1.json" | python3 -c 'import json,sys; r=json.load(sys.stdin)["records"]; print({x["outcome"] for x in r}, len(r), "records")'
+
+step "a resend of 1QX7ZK4MPL2T with different content, and a cancellation of invoice 5120"
+"$CTL" local drop tests/fixtures/cxml/demo/d3-s01-resent-with-other-shipping.xml tests/fixtures/cxml/demo/d4-s04-cancellation.xml > "$WORK/event2.json"
+invoke "$WORK/event2.json" | python3 -m json.tool
+
+step "function logs (structured JSON, one line per document)"
+grep -E '^\{' "$WORK/watch.log" | grep -v AWS_LAMBDA_MAX_CONCURRENCY | cut -c1-220
+
+step "booked invoices (invoicectl invoices list)"
+"$CTL" invoices list
+step "cancelled invoices"
+"$CTL" invoices list --status Cancelled
+step "quarantine (invoicectl quarantine list)"
+"$CTL" quarantine list
+step "one invoice with its lines and journal entries"
+"$CTL" invoices show 'NetworkID:AN01011737571#1QX7ZK4MPL2T' | python3 -c '
+import json,sys
+d=json.load(sys.stdin); i=d["invoice"]
+print(i["invoice_id"], i["status"], i["currency"], "net", i["net"], "archived at", i["document_key"])
+for l in d["lines"]: print("  line", l["line_number"], l["quantity"], "x", l["unit_price"], "=", l["subtotal"], l["category"], "|", (l["description"] or "")[:50])
+for e in d["entries"]: print("  %-6s %-32s %10s %s" % (e["side"], e["account"], e["amount"]["amount"], e["kind"]))'
+step "S3: archive/ and quarantine/"
+.stack/venv/bin/python - <<PY
+import boto3, os
+s3 = boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL_S3"])
+for p in ("incoming/", "archive/", "quarantine/"):
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=os.environ["BUCKET"], Prefix=p).get("Contents", [])]
+    print(f"{p:12} {len(keys)} object(s)")
+    for k in keys[:12]: print("   ", k)
+PY

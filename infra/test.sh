@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh machine: installs the local stack tools, lints the SAM
+# template, starts DynamoDB Local + moto, runs every unit, integration and end-to-end test
+# (the e2e tests run the real ingest-cxml binary under `cargo lambda watch`), stops the stack.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "install local stack tools (idempotent)"
+bash infra/install.sh
+
+step "lint template.yaml (cfn-lint)"
+bash infra/lint-template.sh
+echo "cfn-lint: template.yaml ok"
+
+step "start local stack"
+started_here=0
+if ! bash infra/stack.sh status >/dev/null 2>&1; then started_here=1; fi
+bash infra/stack.sh start >/dev/null
+# shellcheck disable=SC1091
+. .stack/run/env
+cleanup() { if [ "$started_here" = 1 ] && [ "${KEEP_STACK:-0}" != 1 ]; then bash infra/stack.sh stop >/dev/null 2>&1 || true; fi; }
+trap cleanup EXIT
+export PATH="$ROOT/.stack/venv/bin:$PATH"
+
+step "build (debug) — the function binary alone too, as cargo lambda watch runs it"
+cargo build --workspace --all-targets
+cargo build -p ingest-cxml --bins
+
+step "tests"
+status=0
+cargo test --workspace --no-fail-fast 2>&1 | tee .stack/test.log || status=$?
+# One closing line for the whole run.
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     END { printf "%d passed, %d failed\n", p, f }' .stack/test.log
+exit "$status"
