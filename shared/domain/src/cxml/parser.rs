@@ -475,11 +475,7 @@ pub fn parse_str(src: &str, limits: &Limits) -> Parsed {
                 }
             }
             Event::Text(t) => {
-                if let Some(&el) = st.stack.last() {
-                    if !keeps_text(el) {
-                        // White space between child elements, mostly: never read.
-                        continue;
-                    }
+                if !st.stack.is_empty() {
                     // Text events borrow from `src`, which is valid UTF-8 already: slicing it
                     // avoids validating every text node a second time.
                     let s = match in_src(src, &t) {
@@ -568,32 +564,6 @@ pub fn parse_str(src: &str, limits: &Limits) -> Parsed {
         );
     }
     Parsed { invoice: Some(st.inv), issues: st.issues }
-}
-
-/// Elements whose text [`State::end`] reads. The text of any other element (mostly the white
-/// space between its children) is never looked at, so it is not collected.
-fn keeps_text(el: El) -> bool {
-    matches!(
-        el,
-        El::Identity
-            | El::UserAgent
-            | El::Name
-            | El::Street
-            | El::City
-            | El::State
-            | El::PostalCode
-            | El::Country
-            | El::Email
-            | El::Comments
-            | El::Extrinsic
-            | El::SupplierPartId
-            | El::SupplierPartAuxId
-            | El::Description
-            | El::Classification
-            | El::UnitOfMeasure
-            | El::TaxLocation
-            | El::Money
-    )
 }
 
 /// `bytes` as the same bytes of `src` when they are a part of it (the events and attribute
@@ -1036,8 +1006,6 @@ impl<'a> State<'a> {
         }
     }
 
-    /// `text` is the trimmed text of `el`; it is only collected for the elements of
-    /// [`keeps_text`] (add an element there when it starts reading its text here).
     fn end(&mut self, el: El, text: &str) {
         let parent = self.parent();
         match el {
