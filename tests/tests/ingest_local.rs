@@ -184,7 +184,11 @@ async fn every_bundled_sample_in_one_multi_record_event() {
 async fn objects_outside_incoming_are_ignored() {
     let env = Env::new().await;
     env.put("archive/x.xml", b"<x/>".to_vec()).await;
-    let r = ingest_cxml::handle(&env.deps(None), env.event(&["archive/x.xml"])).await.unwrap();
+    env.put("incoming/2025/", Vec::new()).await; // a console "folder"
+    let r = ingest_cxml::handle(&env.deps(None), env.event(&["archive/x.xml", "incoming/2025/"])).await.unwrap();
     assert_eq!(r.records[0].outcome, "ignored");
+    assert_eq!(r.records[1].outcome, "ignored");
     assert!(env.get("archive/x.xml").await.is_some());
+    assert!(env.get("incoming/2025/").await.is_some());
+    assert!(env.repo.rejections(10).await.unwrap().is_empty());
 }

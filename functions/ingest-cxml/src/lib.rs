@@ -134,6 +134,11 @@ pub async fn handle(deps: &Deps, event: S3Event) -> Result<Response, HandlerErro
             tracing::warn!(event_name = ?record.event_name, "record without bucket or key skipped");
             continue;
         };
+        if key.ends_with('/') {
+            tracing::info!(%bucket, %key, "folder marker ignored");
+            results.push(RecordResult { bucket, key, outcome: "ignored".into(), invoice_key: None, codes: vec![], error: None });
+            continue;
+        }
         if !key.starts_with(&deps.config.incoming_prefix) {
             tracing::warn!(%bucket, %key, prefix = %deps.config.incoming_prefix, "object outside the incoming prefix ignored");
             results.push(RecordResult { bucket, key, outcome: "ignored".into(), invoice_key: None, codes: vec![], error: None });
