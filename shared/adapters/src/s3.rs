@@ -58,9 +58,8 @@ impl DocumentStore for S3Store {
                 Ok(Some(body.into_bytes().to_vec()))
             }
             Err(e) => {
-                if e.as_service_error().map(|s| s.is_no_such_key()).unwrap_or(false) {
-                    Ok(None)
-                } else if e.raw_response().map(|r| r.status().as_u16() == 404).unwrap_or(false) {
+                let no_such_key = e.as_service_error().map(|s| s.is_no_such_key()).unwrap_or(false);
+                if no_such_key || e.raw_response().map(|r| r.status().as_u16() == 404).unwrap_or(false) {
                     Ok(None)
                 } else if e.raw_response().map(|r| r.status().as_u16() == 416).unwrap_or(false) {
                     // Range not satisfiable: an empty object.

@@ -134,13 +134,9 @@ pub fn parse_amount(text: &str) -> Result<Decimal, MoneyError> {
     if digits == 0 || dots > 1 {
         return Err(MoneyError::InvalidAmount(t.to_string()));
     }
-    let normalized: std::borrow::Cow<'_, str> = if t.starts_with('+') {
-        std::borrow::Cow::Borrowed(&t[1..])
-    } else {
-        std::borrow::Cow::Borrowed(t)
-    };
+    let normalized = t.strip_prefix('+').unwrap_or(t);
     // rust_decimal accepts ".5" and "-.5" and "5." as written.
-    Decimal::from_str_exact(&normalized).map_err(|_| MoneyError::InvalidAmount(t.to_string()))
+    Decimal::from_str_exact(normalized).map_err(|_| MoneyError::InvalidAmount(t.to_string()))
 }
 
 /// An exact amount in one currency.

@@ -156,7 +156,7 @@ pub fn validate(inv: &CxmlInvoice) -> (Vec<Issue>, Option<Totals>) {
     let is_new = h.operation == Operation::New;
 
     // Required fields.
-    if inv.payload_id.as_deref().map_or(true, str::is_empty) {
+    if inv.payload_id.as_deref().is_none_or(str::is_empty) {
         missing(&mut issues, "cXML@payloadID");
     }
     if inv.from.iter().all(|c| c.identity.is_empty()) {
