@@ -5,8 +5,10 @@
 #
 # Usage: bash bench/check-throughput.sh [RUNS]     (RUNS defaults to 20; env LINES=10000,
 #        COPIES=200, CORPUS_RUNS=5, SKIP_BUILD=1 to reuse target/release)
-# MB here is 10^6 bytes. Wall times come from bash's $EPOCHREALTIME around each run; peak RSS
-# from /usr/bin/time %M (or, without it, from os.wait4 rusage in python3).
+# MB here is 10^6 bytes. Wall times come from bash's $EPOCHREALTIME around each run (it includes
+# the ~1 ms fork/exec of /usr/bin/time); peak RSS from /usr/bin/time %M. Without /usr/bin/time,
+# python3 times the run and reads os.wait4 rusage; a child's ru_maxrss then never reads below the
+# python process's own RSS at fork (~10-15 MB), which only matters for the small baseline.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -115,7 +117,7 @@ peak = max(kb for _, kb in large) * 1024
 base = base_kb * 1024
 mbs = size / MB / med
 ratio = peak / size
-print(f"tool: {'/usr/bin/time %M' if have_time else 'python3 os.wait4'} for RSS, $EPOCHREALTIME for wall; {len(walls)} runs")
+print(f"tool: {'/usr/bin/time %M for RSS, $EPOCHREALTIME for wall' if have_time else 'python3 os.wait4 for RSS (floor: python RSS), perf_counter for wall'}; {len(walls)} runs")
 print(f"large: {size / MB:.1f} MB ({lines} lines), median {med:.3f} s, best {best:.3f} s, "
       f"{mbs:.0f} MB/s (best {size / MB / best:.0f} MB/s), peak RSS {peak / MB:.1f} MB ({ratio:.2f}x document)")
 print(f"baseline: peak RSS of one small sample {base / MB:.1f} MB; large above baseline {(peak - base) / MB:.1f} MB "
