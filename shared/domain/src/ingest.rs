@@ -264,10 +264,10 @@ pub fn invoice_record(
     received_at: &str,
 ) -> InvoiceRecord {
     let supplier = inv.supplier_key().unwrap_or_default();
-    let invoice_id = inv.header.invoice_id.clone().unwrap_or_default();
+    let invoice_id = inv.header.invoice_id.as_deref().unwrap_or_default().to_string();
     let supplier_name = ["from", "invoiceFrom", "remitTo", "supplierCorporate"]
         .iter()
-        .find_map(|r| inv.partner(r).and_then(|c| c.name.clone()));
+        .find_map(|r| inv.partner(r).and_then(|c| c.name.as_ref().map(|n| n.to_string())));
     let invoice_date = inv
         .header
         .invoice_date
@@ -280,7 +280,7 @@ pub fn invoice_record(
         supplier,
         supplier_name,
         invoice_id,
-        payload_id: inv.payload_id.clone(),
+        payload_id: inv.payload_id.as_ref().map(|t| t.to_string()),
         purpose: inv.header.purpose.as_str().to_string(),
         invoice_date,
         currency: totals.currency.code().to_string(),
@@ -319,16 +319,16 @@ pub fn line_records(inv: &CxmlInvoice, invoice_key: &str, currency: &str) -> Vec
                     crate::cxml::model::ItemKind::Service => "service".into(),
                 },
                 po_number: order.info.po_number().map(str::to_string),
-                supplier_order_id: order.info.supplier_order_id.clone(),
-                reference_line_number: item.reference_line_number.clone(),
+                supplier_order_id: order.info.supplier_order_id.as_ref().map(|t| t.to_string()),
+                reference_line_number: item.reference_line_number.as_ref().map(|t| t.to_string()),
                 quantity: item.quantity.map(|q| q.to_string()),
-                unit_of_measure: item.unit_of_measure.clone(),
+                unit_of_measure: item.unit_of_measure.as_ref().map(|t| t.to_string()),
                 unit_price: item.unit_price.map(|m| m.amount.to_string()),
                 subtotal: line_subtotal(item).map(|m| m.amount.to_string()),
                 tax: item.amounts.tax_amount().map(|m| m.amount.to_string()),
                 currency: currency.to_string(),
-                description: item.description.clone(),
-                supplier_part_id: item.supplier_part_id.clone(),
+                description: item.description.as_ref().map(|t| t.to_string()),
+                supplier_part_id: item.supplier_part_id.as_ref().map(|t| t.to_string()),
                 category: crate::accounting::category(item),
                 classification: item.classifications.first().map(|(d, c)| format!("{d}:{c}")),
                 sold_by: item.extrinsic("soldBy").map(str::to_string),
@@ -406,7 +406,7 @@ impl<S: DocumentStore + Sync, R: InvoiceRepository + Sync> Ingestor<S, R> {
         checked: &Checked,
     ) -> Result<Outcome, IngestError> {
         let supplier = inv.supplier_key().unwrap_or_default();
-        let invoice_id = inv.header.invoice_id.clone().unwrap_or_default();
+        let invoice_id = inv.header.invoice_id.as_deref().unwrap_or_default().to_string();
         let document_key = format!(
             "{}{}/{}/{}.xml",
             self.config.archive_prefix,
@@ -451,7 +451,7 @@ impl<S: DocumentStore + Sync, R: InvoiceRepository + Sync> Ingestor<S, R> {
         checked: &Checked,
     ) -> Result<Outcome, IngestError> {
         let supplier = inv.supplier_key().unwrap_or_default();
-        let invoice_id = inv.header.invoice_id.clone().unwrap_or_default();
+        let invoice_id = inv.header.invoice_id.as_deref().unwrap_or_default().to_string();
         let invoice_key = format!("{supplier}#{invoice_id}");
         let existing = self.repo.get_invoice(&invoice_key).await?;
         let existing = match existing {
@@ -543,7 +543,7 @@ impl<S: DocumentStore + Sync, R: InvoiceRepository + Sync> Ingestor<S, R> {
             received_at: received_at.to_string(),
             codes: code_strs.clone(),
             errors,
-            invoice_id: checked.invoice.as_ref().and_then(|i| i.header.invoice_id.clone()),
+            invoice_id: checked.invoice.as_ref().and_then(|i| i.header.invoice_id.as_ref().map(|t| t.to_string())),
             supplier: checked.invoice.as_ref().and_then(|i| i.supplier_key()),
         };
         self.repo.put_rejection(&rec).await?;

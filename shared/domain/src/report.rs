@@ -38,9 +38,9 @@ impl InvoiceSummary {
         let t = checked.totals.as_ref();
         let s = |f: fn(&crate::validate::Totals) -> rust_decimal::Decimal| t.map(|t| f(t).to_string());
         Some(InvoiceSummary {
-            invoice_id: inv.header.invoice_id.clone(),
-            purpose: inv.header.purpose_raw.clone().unwrap_or_else(|| inv.header.purpose.as_str().to_string()),
-            operation: inv.header.operation_raw.clone().unwrap_or_else(|| inv.header.operation.as_str().to_string()),
+            invoice_id: inv.header.invoice_id.as_ref().map(|t| t.to_string()),
+            purpose: inv.header.purpose_raw.as_deref().unwrap_or(inv.header.purpose.as_str()).to_string(),
+            operation: inv.header.operation_raw.as_deref().unwrap_or(inv.header.operation.as_str()).to_string(),
             currency: t.map(|t| t.currency.code().to_string()).or_else(|| {
                 inv.summary.subtotal.map(|m| m.currency.code().to_string())
             }),

@@ -92,7 +92,32 @@ fn missing(issues: &mut Vec<Issue>, what: &str) {
     issues.push(Issue::new(Code::MissingField, format!("{what} is required but missing or empty")));
 }
 
-/// Every stated amount of the document with a label, for currency checks.
+/// Calls `f` with every stated amount of the document (no allocation; the hot path).
+fn visit_money(inv: &CxmlInvoice, f: &mut impl FnMut(Money)) {
+    fn amounts(a: &Amounts, f: &mut impl FnMut(Money)) {
+        for m in [a.subtotal, a.special_handling, a.shipping, a.gross, a.discount, a.net, a.deposit, a.due].into_iter().flatten() {
+            f(m);
+        }
+        if let Some(t) = &a.tax {
+            t.amount.into_iter().for_each(&mut *f);
+            for d in &t.details {
+                [d.taxable_amount, d.tax_amount].into_iter().flatten().for_each(&mut *f);
+            }
+        }
+    }
+    for item in inv.items() {
+        item.unit_price.into_iter().for_each(&mut *f);
+        amounts(&item.amounts, f);
+        item.distributions.iter().filter_map(|d| d.charge).for_each(&mut *f);
+    }
+    for ho in &inv.header_orders {
+        amounts(&ho.amounts, f);
+    }
+    amounts(&inv.summary, f);
+}
+
+/// Every stated amount of the document with a label, for currency-mismatch messages (only
+/// built when there is a mismatch to report).
 fn all_money(inv: &CxmlInvoice) -> Vec<(String, Money)> {
     let mut out = Vec::new();
     fn tax_money(out: &mut Vec<(String, Money)>, owner: &str, t: &Option<Tax>) {
@@ -208,21 +233,24 @@ pub fn validate(inv: &CxmlInvoice) -> (Vec<Issue>, Option<Totals>) {
     }
 
     // The invoice currency: the summary's, else the first amount's.
-    let money = all_money(inv);
-    let currency = inv
-        .summary
-        .subtotal
-        .or(inv.summary.net)
-        .or(inv.summary.due)
-        .map(|m| m.currency)
-        .or_else(|| money.first().map(|(_, m)| m.currency));
+    let mut first: Option<Currency> = None;
+    let mut mixed = false;
+    let stated = inv.summary.subtotal.or(inv.summary.net).or(inv.summary.due).map(|m| m.currency);
+    visit_money(inv, &mut |m| {
+        let reference = *stated.as_ref().or(first.as_ref()).unwrap_or(&m.currency);
+        first.get_or_insert(m.currency);
+        mixed |= m.currency != reference;
+    });
+    let currency = stated.or(first);
     if let Some(cur) = currency {
-        for (label, m) in &money {
-            if m.currency != cur {
-                issues.push(Issue::new(
-                    Code::CurrencyMismatch,
-                    format!("{label} is in {}; the invoice is in {cur} (every amount must use the invoice currency)", m.currency),
-                ));
+        if mixed {
+            for (label, m) in all_money(inv) {
+                if m.currency != cur {
+                    issues.push(Issue::new(
+                        Code::CurrencyMismatch,
+                        format!("{label} is in {}; the invoice is in {cur} (every amount must use the invoice currency)", m.currency),
+                    ));
+                }
             }
         }
     } else if is_new && !issues.iter().any(|i| i.code == Code::InvalidCurrency) {
@@ -233,18 +261,19 @@ pub fn validate(inv: &CxmlInvoice) -> (Vec<Issue>, Option<Totals>) {
     let credit = h.purpose.is_credit();
     let mut seen: HashMap<u32, u32> = HashMap::new();
     for item in inv.items() {
-        let label = item.label();
+        // Built only when a message needs it (10,000-line invoices are the norm, errors are not).
+        let label = || item.label();
         match (&item.invoice_line_number_raw, item.invoice_line_number) {
             (None, _) => missing(&mut issues, &format!("invoiceLineNumber of the item at source line {}", item.source_line)),
             (Some(raw), None) => issues.push(Issue::new(
                 Code::InvalidLineNumber,
-                format!("{label}: invoiceLineNumber '{raw}' is not a positive whole number"),
+                format!("{}: invoiceLineNumber '{raw}' is not a positive whole number", label()),
             )),
             (Some(_), Some(n)) => {
                 if let Some(first) = seen.insert(n, item.source_line) {
                     issues.push(Issue::new(
                         Code::DuplicateLineNumber,
-                        format!("{label}: invoiceLineNumber {n} is already used by the item at source line {first}; each line needs its own number"),
+                        format!("{}: invoiceLineNumber {n} is already used by the item at source line {first}; each line needs its own number", label()),
                     ));
                 }
             }
@@ -253,21 +282,21 @@ pub fn validate(inv: &CxmlInvoice) -> (Vec<Issue>, Option<Totals>) {
         // lump sum (SubtotalAmount only).
         let service = item.kind == ItemKind::Service;
         if item.quantity_raw.is_none() && !service {
-            missing(&mut issues, &format!("{label} @quantity"));
+            missing(&mut issues, &format!("{} @quantity", label()));
         }
         if service && item.amounts.subtotal.is_none() && (item.unit_price.is_none() || item.quantity.is_none()) && !item.amounts.unreadable {
-            missing(&mut issues, &format!("{label} SubtotalAmount/Money (or UnitPrice and quantity)"));
+            missing(&mut issues, &format!("{} SubtotalAmount/Money (or UnitPrice and quantity)", label()));
         }
         if let Some(q) = item.quantity {
             if q.is_sign_negative() && !q.is_zero() && !credit {
                 issues.push(Issue::new(
                     Code::NegativeQuantity,
-                    format!("{label}: quantity is {q}; negative quantities are only allowed in credit memos (purpose creditMemo or lineLevelCreditMemo)"),
+                    format!("{}: quantity is {q}; negative quantities are only allowed in credit memos (purpose creditMemo or lineLevelCreditMemo)", label()),
                 ));
             }
         }
         if item.unit_price.is_none() && !item.amounts.unreadable && !service {
-            missing(&mut issues, &format!("{label} UnitPrice/Money"));
+            missing(&mut issues, &format!("{} UnitPrice/Money", label()));
         }
         if let (Some(price), Some(qty), Some(sub)) = (item.unit_price, item.quantity, item.amounts.subtotal) {
             if let Some(expected) = line_amount(price, qty, item) {
@@ -275,7 +304,8 @@ pub fn validate(inv: &CxmlInvoice) -> (Vec<Issue>, Option<Totals>) {
                     issues.push(Issue::new(
                         Code::LineAmountMismatch,
                         format!(
-                            "{label}: UnitPrice × quantity = {} × {} = {}, but SubtotalAmount is {}",
+                            "{}: UnitPrice × quantity = {} × {} = {}, but SubtotalAmount is {}",
+                            label(),
                             price.amount,
                             qty,
                             fmt_m(&expected),
@@ -285,12 +315,12 @@ pub fn validate(inv: &CxmlInvoice) -> (Vec<Issue>, Option<Totals>) {
                 }
             }
         }
-        check_tax_details(&mut issues, &label, &item.amounts.tax);
+        check_tax_details(&mut issues, label, &item.amounts.tax);
     }
     for ho in &inv.header_orders {
-        check_tax_details(&mut issues, &format!("InvoiceDetailOrderSummary (source line {})", ho.source_line), &ho.amounts.tax);
+        check_tax_details(&mut issues, || format!("InvoiceDetailOrderSummary (source line {})", ho.source_line), &ho.amounts.tax);
     }
-    check_tax_details(&mut issues, "InvoiceDetailSummary", &inv.summary.tax);
+    check_tax_details(&mut issues, || "InvoiceDetailSummary".to_string(), &inv.summary.tax);
 
     let Some(cur) = currency else {
         return (issues, None);
@@ -459,7 +489,7 @@ pub fn line_subtotal(item: &Item) -> Option<Money> {
 }
 
 /// When every TaxDetail of a Tax states its amount, they must add up to the Tax amount.
-fn check_tax_details(issues: &mut Vec<Issue>, owner: &str, tax: &Option<Tax>) {
+fn check_tax_details(issues: &mut Vec<Issue>, owner: impl FnOnce() -> String, tax: &Option<Tax>) {
     let Some(t) = tax else { return };
     let Some(total) = t.amount else { return };
     if t.details.is_empty() || t.details.iter().any(|d| d.tax_amount.is_none()) {
@@ -473,7 +503,8 @@ fn check_tax_details(issues: &mut Vec<Issue>, owner: &str, tax: &Option<Tax>) {
         issues.push(Issue::new(
             Code::TaxMismatch,
             format!(
-                "{owner}: the TaxDetail amounts add up to {} {}, but the Tax is {}",
+                "{}: the TaxDetail amounts add up to {} {}, but the Tax is {}",
+                owner(),
                 sum,
                 total.currency,
                 fmt_m(&total)

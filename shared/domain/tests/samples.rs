@@ -76,7 +76,7 @@ fn s01_details_are_read() {
     assert_eq!(items[0].reference_line_number.as_deref(), Some("li_1"));
     assert_eq!(items[0].supplier_part_id.as_deref(), Some("B07QXV6N1B"));
     assert_eq!(items[0].description.as_deref(), Some("Heavy Duty Stapler, 40 Sheet Capacity, Black"));
-    assert_eq!(items[0].classifications, vec![("UNSPSC".to_string(), "44121615".to_string())]);
+    assert_eq!(items[0].classifications, vec![("UNSPSC".into(), "44121615".into())]);
     assert_eq!(items[0].extrinsic("category"), Some("OFFICE_PRODUCTS"));
     assert_eq!(items[0].extrinsic("soldBy"), Some("Amazon.com"));
     let tax = items[0].amounts.tax.as_ref().unwrap();

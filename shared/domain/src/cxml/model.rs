@@ -10,10 +10,14 @@ use serde::Serialize;
 
 use crate::money::Money;
 
+/// Text of the model: strings up to 24 bytes (units, codes, ids, extrinsic names, most values)
+/// are stored inline without a heap allocation, which matters for 10,000-line invoices.
+pub type Text = compact_str::CompactString;
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Credential {
-    pub domain: String,
-    pub identity: String,
+    pub domain: Text,
+    pub identity: Text,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
@@ -71,28 +75,28 @@ impl Operation {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Contact {
-    pub role: String,
-    pub address_id: Option<String>,
-    pub name: Option<String>,
-    pub street: Vec<String>,
-    pub city: Option<String>,
-    pub state: Option<String>,
-    pub postal_code: Option<String>,
-    pub country: Option<String>,
-    pub country_code: Option<String>,
-    pub email: Option<String>,
+    pub role: Text,
+    pub address_id: Option<Text>,
+    pub name: Option<Text>,
+    pub street: Vec<Text>,
+    pub city: Option<Text>,
+    pub state: Option<Text>,
+    pub postal_code: Option<Text>,
+    pub country: Option<Text>,
+    pub country_code: Option<Text>,
+    pub email: Option<Text>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct IdReference {
-    pub domain: String,
-    pub identifier: String,
+    pub domain: Text,
+    pub identifier: Text,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct PaymentTerm {
     /// As written (`30`, `030`, `net30`).
-    pub pay_in_number_of_days_raw: Option<String>,
+    pub pay_in_number_of_days_raw: Option<Text>,
     /// The digits of the above (`net30` → 30).
     pub pay_in_number_of_days: Option<u32>,
     pub percentage_rate: Option<Decimal>,
@@ -100,26 +104,26 @@ pub struct PaymentTerm {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Extrinsic {
-    pub name: String,
-    pub value: String,
+    pub name: Text,
+    pub value: Text,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct InvoiceHeader {
-    pub invoice_id: Option<String>,
+    pub invoice_id: Option<Text>,
     /// As written; `None` when absent (the DTD default is `standard`).
-    pub purpose_raw: Option<String>,
+    pub purpose_raw: Option<Text>,
     pub purpose: Purpose,
-    pub operation_raw: Option<String>,
+    pub operation_raw: Option<Text>,
     pub operation: Operation,
-    pub invoice_date: Option<String>,
+    pub invoice_date: Option<Text>,
     pub is_header_invoice: bool,
     pub is_tax_in_line: bool,
     pub partners: Vec<Contact>,
     pub partner_ids: Vec<IdReference>,
     pub shipping: Vec<Contact>,
     pub payment_terms: Vec<PaymentTerm>,
-    pub comments: Option<String>,
+    pub comments: Option<Text>,
     pub extrinsics: Vec<Extrinsic>,
 }
 
@@ -127,15 +131,15 @@ pub struct InvoiceHeader {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct OrderInfo {
     /// `OrderReference@orderID` or `OrderIDInfo@orderID`.
-    pub order_id: Option<String>,
-    pub order_date: Option<String>,
+    pub order_id: Option<Text>,
+    pub order_date: Option<Text>,
     /// `OrderReference/DocumentReference@payloadID`.
-    pub order_payload_id: Option<String>,
+    pub order_payload_id: Option<Text>,
     /// `MasterAgreementReference/DocumentReference@payloadID` or `MasterAgreementIDInfo@agreementID`:
     /// a contract, not a purchase order.
-    pub master_agreement_id: Option<String>,
+    pub master_agreement_id: Option<Text>,
     /// `SupplierOrderInfo@orderID` (for Amazon Business: the Amazon order id).
-    pub supplier_order_id: Option<String>,
+    pub supplier_order_id: Option<Text>,
 }
 
 impl OrderInfo {
@@ -148,31 +152,31 @@ impl OrderInfo {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct TaxDetail {
-    pub purpose: Option<String>,
-    pub category: Option<String>,
+    pub purpose: Option<Text>,
+    pub category: Option<Text>,
     pub percentage_rate: Option<Decimal>,
     pub taxable_amount: Option<Money>,
     pub tax_amount: Option<Money>,
-    pub location: Option<String>,
+    pub location: Option<Text>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Tax {
     pub amount: Option<Money>,
-    pub description: Option<String>,
+    pub description: Option<Text>,
     pub details: Vec<TaxDetail>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct AccountingSegment {
-    pub id: String,
-    pub name: Option<String>,
-    pub description: Option<String>,
+    pub id: Text,
+    pub name: Option<Text>,
+    pub description: Option<Text>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Distribution {
-    pub accounting_name: Option<String>,
+    pub accounting_name: Option<Text>,
     pub segments: Vec<AccountingSegment>,
     pub charge: Option<Money>,
 }
@@ -212,25 +216,25 @@ impl Amounts {
 pub struct Item {
     pub kind: ItemKind,
     /// `invoiceLineNumber` as written (`00001`).
-    pub invoice_line_number_raw: Option<String>,
+    pub invoice_line_number_raw: Option<Text>,
     /// Its numeric value (`00001` → 1); `None` when absent or not numeric.
     pub invoice_line_number: Option<u32>,
-    pub quantity_raw: Option<String>,
+    pub quantity_raw: Option<Text>,
     pub quantity: Option<Decimal>,
-    pub unit_of_measure: Option<String>,
+    pub unit_of_measure: Option<Text>,
     pub unit_price: Option<Money>,
     /// `PriceBasisQuantity@quantity` and `@conversionFactor` when the price is per N units.
     pub price_basis_quantity: Option<Decimal>,
     pub price_basis_conversion: Option<Decimal>,
     /// `InvoiceDetail(Service)ItemReference@lineNumber`, kept as text (`li_1` for Amazon Business).
-    pub reference_line_number: Option<String>,
-    pub supplier_part_id: Option<String>,
-    pub supplier_part_aux_id: Option<String>,
-    pub description: Option<String>,
-    pub classifications: Vec<(String, String)>,
+    pub reference_line_number: Option<Text>,
+    pub supplier_part_id: Option<Text>,
+    pub supplier_part_aux_id: Option<Text>,
+    pub description: Option<Text>,
+    pub classifications: Vec<(Text, Text)>,
     pub amounts: Amounts,
     pub distributions: Vec<Distribution>,
-    pub comments: Option<String>,
+    pub comments: Option<Text>,
     pub extrinsics: Vec<Extrinsic>,
     /// 1-based line of the item's start tag in the source document.
     pub source_line: u32,
@@ -260,21 +264,21 @@ pub struct InvoiceOrder {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct HeaderOrder {
     pub info: OrderInfo,
-    pub invoice_line_number: Option<String>,
+    pub invoice_line_number: Option<Text>,
     pub amounts: Amounts,
     pub source_line: u32,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct CxmlInvoice {
-    pub payload_id: Option<String>,
-    pub timestamp: Option<String>,
-    pub version: Option<String>,
+    pub payload_id: Option<Text>,
+    pub timestamp: Option<Text>,
+    pub version: Option<Text>,
     pub from: Vec<Credential>,
     pub to: Vec<Credential>,
     pub sender: Vec<Credential>,
-    pub user_agent: Option<String>,
-    pub deployment_mode: Option<String>,
+    pub user_agent: Option<Text>,
+    pub deployment_mode: Option<Text>,
     pub header: InvoiceHeader,
     pub orders: Vec<InvoiceOrder>,
     pub header_orders: Vec<HeaderOrder>,

@@ -41,6 +41,11 @@ pub struct Parsed {
     pub issues: Vec<Issue>,
 }
 
+/// A fatal finding as the internal helpers return it (boxed: `Parsed` is large).
+fn fail(code: Code, message: impl Into<String>) -> Box<Parsed> {
+    Box::new(Parsed::fatal(code, message))
+}
+
 impl Parsed {
     fn fatal(code: Code, message: impl Into<String>) -> Parsed {
         Parsed { invoice: None, issues: vec![Issue::new(code, message)] }
@@ -57,13 +62,13 @@ pub fn parse(bytes: &[u8], limits: &Limits) -> Parsed {
     }
     let text = match decode(bytes) {
         Ok(t) => t,
-        Err(p) => return p,
+        Err(p) => return *p,
     };
     parse_str(&text, limits)
 }
 
 /// Turns the bytes into UTF-8 text following the BOM or the XML declaration's encoding.
-fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, Parsed> {
+fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, Box<Parsed>> {
     // UTF-16 documents announce themselves with a BOM.
     if let Some((enc, bom_len)) = encoding_rs::Encoding::for_bom(bytes) {
         if enc != encoding_rs::UTF_8 {
@@ -71,16 +76,16 @@ fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, Parsed> {
                 .decode_without_bom_handling_and_without_replacement(&bytes[bom_len..])
                 .map(|c| Cow::Owned(c.into_owned()))
                 .ok_or_else(|| {
-                    Parsed::fatal(Code::InvalidEncoding, format!("the document is not valid {}", enc.name()))
+                    fail(Code::InvalidEncoding, format!("the document is not valid {}", enc.name()))
                 });
         }
     }
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let first = body.iter().position(|b| !b.is_ascii_whitespace());
     match first {
-        None => return Err(Parsed::fatal(Code::NotXml, "the document is empty")),
+        None => return Err(fail(Code::NotXml, "the document is empty")),
         Some(i) if body[i] != b'<' => {
-            return Err(Parsed::fatal(
+            return Err(fail(
                 Code::NotXml,
                 "the document does not start with '<': it is not XML (a PDF, a text or a binary file?)",
             ))
@@ -91,13 +96,13 @@ fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, Parsed> {
         let lower = label.to_ascii_lowercase();
         if !matches!(lower.as_str(), "utf-8" | "utf8" | "us-ascii" | "ascii") {
             let Some(enc) = encoding_rs::Encoding::for_label(label.as_bytes()) else {
-                return Err(Parsed::fatal(
+                return Err(fail(
                     Code::InvalidEncoding,
                     format!("the XML declaration names encoding '{label}', which is not a known character encoding"),
                 ));
             };
             if enc == encoding_rs::UTF_16LE || enc == encoding_rs::UTF_16BE {
-                return Err(Parsed::fatal(
+                return Err(fail(
                     Code::InvalidEncoding,
                     format!("the XML declaration says '{label}' but the document has no byte order mark and reads as 8-bit text"),
                 ));
@@ -107,14 +112,14 @@ fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, Parsed> {
                     .decode_without_bom_handling_and_without_replacement(body)
                     .map(|c| Cow::Owned(c.into_owned()))
                     .ok_or_else(|| {
-                        Parsed::fatal(Code::InvalidEncoding, format!("the document is not valid {label}"))
+                        fail(Code::InvalidEncoding, format!("the document is not valid {label}"))
                     });
             }
         }
     }
     std::str::from_utf8(body).map(Cow::Borrowed).map_err(|e| {
         let pos = e.valid_up_to();
-        Parsed::fatal(
+        fail(
             Code::InvalidEncoding,
             format!(
                 "byte {} (source line {}) is not valid UTF-8; the document must be UTF-8 or declare its encoding",
@@ -375,8 +380,8 @@ struct State<'a> {
     tax_detail: Option<TaxDetail>,
     distribution: Option<Distribution>,
     segment: Option<AccountingSegment>,
-    extrinsic_name: Option<String>,
-    classification_domain: Option<String>,
+    extrinsic_name: Option<Text>,
+    classification_domain: Option<Text>,
     money: Option<MoneySlot<'a>>,
 }
 
@@ -461,7 +466,7 @@ pub fn parse_str(src: &str, limits: &Limits) -> Parsed {
                     }
                 }
                 if let Err(p) = st.start(el, &e, pos) {
-                    return p;
+                    return *p;
                 }
                 st.stack.push(el);
                 st.text = Cow::Borrowed("");
@@ -582,12 +587,12 @@ fn append<'a>(buf: &mut Cow<'a, str>, s: Cow<'a, str>) {
     }
 }
 
-fn trimmed(s: &str) -> Option<String> {
+fn trimmed(s: &str) -> Option<Text> {
     let t = s.trim();
     if t.is_empty() {
         None
     } else {
-        Some(t.to_string())
+        Some(Text::from(t))
     }
 }
 
@@ -616,16 +621,16 @@ impl<'a> State<'a> {
     }
 
     /// Reads attribute `name` (exact match), unescaped and trimmed.
-    fn attr(&self, e: &BytesStart<'_>, name: &[u8], pos: usize) -> Result<Option<String>, Parsed> {
-        Ok(self.attr_str(e, name, pos)?.map(Cow::into_owned))
+    fn attr(&self, e: &BytesStart<'_>, name: &[u8], pos: usize) -> Result<Option<Text>, Box<Parsed>> {
+        Ok(self.attr_str(e, name, pos)?.map(|c| Text::from(&*c)))
     }
 
     /// [`Self::attr`] without an allocation when the value has no entity or character
     /// reference: the value is then borrowed from the source.
-    fn attr_str(&self, e: &BytesStart<'_>, name: &[u8], pos: usize) -> Result<Option<Cow<'a, str>>, Parsed> {
+    fn attr_str(&self, e: &BytesStart<'_>, name: &[u8], pos: usize) -> Result<Option<Cow<'a, str>>, Box<Parsed>> {
         for a in e.attributes().with_checks(false) {
             let a: Attribute<'_> = a.map_err(|err| {
-                Parsed::fatal(
+                fail(
                     Code::MalformedXml,
                     format!("malformed attribute at source line {}: {err}", self.line(pos)),
                 )
@@ -637,7 +642,7 @@ impl<'a> State<'a> {
                     }
                 }
                 let v = a.unescape_value().map_err(|err| {
-                    Parsed::fatal(
+                    fail(
                         Code::ForbiddenEntity,
                         format!(
                             "attribute {} at source line {}: {err}; only predefined entities and character references are allowed",
@@ -652,7 +657,7 @@ impl<'a> State<'a> {
         Ok(None)
     }
 
-    fn start(&mut self, el: El, e: &BytesStart<'_>, pos: usize) -> Result<(), Parsed> {
+    fn start(&mut self, el: El, e: &BytesStart<'_>, pos: usize) -> Result<(), Box<Parsed>> {
         let parent = self.parent();
         match el {
             El::CXml if !self.seen_cxml => {
@@ -663,7 +668,7 @@ impl<'a> State<'a> {
             }
             El::Credential if matches!(parent, El::From | El::To | El::Sender) => {
                 let domain = self.attr(e, b"domain", pos)?.unwrap_or_default();
-                self.credential = Some((parent, Credential { domain, identity: String::new() }));
+                self.credential = Some((parent, Credential { domain, identity: Text::default() }));
             }
             El::Request if parent == El::CXml => {
                 self.inv.deployment_mode = self.attr(e, b"deploymentMode", pos)?;
@@ -1001,7 +1006,7 @@ impl<'a> State<'a> {
     fn push_extrinsic(&mut self, ext: Extrinsic) {
         if let Some(item) = self.item.as_mut() {
             item.extrinsics.push(ext);
-        } else if self.stack.iter().any(|e| *e == El::RequestHeader) {
+        } else if self.stack.contains(&El::RequestHeader) {
             self.inv.header.extrinsics.push(ext);
         }
     }
@@ -1011,7 +1016,7 @@ impl<'a> State<'a> {
         match el {
             El::Identity => {
                 if let Some((_, c)) = self.credential.as_mut() {
-                    c.identity = text.to_string();
+                    c.identity = Text::from(text);
                 }
             }
             El::Credential => {
@@ -1065,7 +1070,7 @@ impl<'a> State<'a> {
             }
             El::Extrinsic => {
                 if let Some(name) = self.extrinsic_name.take() {
-                    let ext = Extrinsic { name, value: text.to_string() };
+                    let ext = Extrinsic { name, value: Text::from(text) };
                     self.push_extrinsic(ext);
                 }
             }
