@@ -69,7 +69,8 @@ impl DynamoRepo {
         Ok(item)
     }
 
-    async fn get_header(&self, invoice_key: &str) -> Result<Option<InvoiceRecord>, PortError> {
+    /// The invoice header (strongly consistent read).
+    pub async fn invoice(&self, invoice_key: &str) -> Result<Option<InvoiceRecord>, PortError> {
         let out = self
             .client
             .get_item()
@@ -198,10 +199,6 @@ impl DynamoRepo {
             .collect())
     }
 
-    pub async fn invoice(&self, invoice_key: &str) -> Result<Option<InvoiceRecord>, PortError> {
-        self.get_header(invoice_key).await
-    }
-
     pub async fn lines(&self, invoice_key: &str) -> Result<Vec<LineRecord>, PortError> {
         self.query_partition(&invoice_pk(invoice_key), "LINE#").await?.into_iter().map(from_item).collect()
     }
@@ -244,7 +241,7 @@ impl InvoiceRepository for DynamoRepo {
                 let existing: InvoiceRecord = match old {
                     Some(item) => from_item(item)?,
                     None => self
-                        .get_header(&header.invoice_key)
+                        .invoice(&header.invoice_key)
                         .await?
                         .ok_or_else(|| PortError("claim failed but no header exists".into()))?,
                 };
@@ -316,7 +313,7 @@ impl InvoiceRepository for DynamoRepo {
     }
 
     async fn get_invoice(&self, invoice_key: &str) -> Result<Option<InvoiceRecord>, PortError> {
-        self.get_header(invoice_key).await
+        self.invoice(invoice_key).await
     }
 
     async fn get_entries(&self, invoice_key: &str) -> Result<Vec<EntryRecord>, PortError> {
