@@ -13,6 +13,7 @@ pub mod money;
 pub mod report;
 pub mod testgen;
 pub mod validate;
+pub mod vendor;
 
 pub use issue::{Code, Issue};
 pub use money::{Currency, Money};

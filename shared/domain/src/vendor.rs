@@ -1,0 +1,533 @@
+//! Vendor invoice submission (`../shared/specs/vendor-invoice-submission.txt`): which orders
+//! are eligible, and the exact SP-API `submitInvoices` body for one order. Pure: the clock is
+//! an argument, lookups (sellers, locations, delivery locations) are passed in.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::money::Currency;
+
+// ---------------------------------------------------------------------------------------------
+// Records (snake_case, as stored and as `invoicectl vendor preview` reads them)
+
+/// An order's shipping address as stored on the order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shipping {
+    pub buyer_name: Option<String>,
+    pub street1: Option<String>,
+    pub street2: Option<String>,
+    pub city: Option<String>,
+    pub state_province: Option<String>,
+    pub postal_code: Option<String>,
+    pub country_code: Option<String>,
+    pub phone: Option<String>,
+}
+
+/// A Product in Order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderItem {
+    pub id: String,
+    pub channel_item_id: Option<String>,
+    pub item_transaction_id: Option<String>,
+    pub quantity: i64,
+    /// Unit price in the order currency (a decimal string; a JSON number is read by its text).
+    #[serde(deserialize_with = "de_decimal")]
+    pub item_price: Decimal,
+    pub accepted: bool,
+    /// `Eaches` (default) or `Cases`.
+    #[serde(default)]
+    pub unit_of_measure: Option<String>,
+    /// Items per case when `unit_of_measure` is `Cases`.
+    #[serde(default)]
+    pub unit_size: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Order {
+    pub id: String,
+    pub status: String,
+    pub currency: String,
+    pub marketplace_order_id: Option<String>,
+    pub purchase_order_selling_party: Option<String>,
+    pub shipping_address_id: Option<String>,
+    pub shipping: Option<Shipping>,
+    pub items: Vec<OrderItem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AmazonAccount {
+    pub account_type: String,
+    #[serde(deserialize_with = "de_yes_no")]
+    pub upload_vendor_invoices: bool,
+    pub default_location_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Seller {
+    pub vendor_id: Option<String>,
+    pub name: Option<String>,
+    pub street1: Option<String>,
+    pub street2: Option<String>,
+    pub city: Option<String>,
+    pub country: Option<String>,
+    pub country_code: Option<String>,
+    pub postal_code: Option<String>,
+    pub phone: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Location {
+    pub id: String,
+    pub vendor_id: Option<String>,
+    pub name: Option<String>,
+    pub street1: Option<String>,
+    pub street2: Option<String>,
+    pub city: Option<String>,
+    pub state_province: Option<String>,
+    pub post_code: Option<String>,
+    pub country_code: Option<String>,
+    pub phone: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryLocation {
+    pub location_id: String,
+    pub name: Option<String>,
+    pub street1: Option<String>,
+    pub street2: Option<String>,
+    pub city: Option<String>,
+    pub county: Option<String>,
+    pub postal_code: Option<String>,
+    pub country_code: Option<String>,
+    pub phone: Option<String>,
+}
+
+/// Everything the mapping reads for one order (`invoicectl vendor preview BUNDLE.json`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bundle {
+    pub order: Order,
+    pub account: AmazonAccount,
+    #[serde(default)]
+    pub sellers: Vec<Seller>,
+    #[serde(default)]
+    pub locations: Vec<Location>,
+    #[serde(default)]
+    pub delivery_locations: Vec<DeliveryLocation>,
+    #[serde(default)]
+    pub existing_invoice: bool,
+    pub now: DateTime<Utc>,
+}
+
+fn de_decimal<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
+    let v = serde_json::Value::deserialize(d)?;
+    let text = match &v {
+        serde_json::Value::String(s) => s.trim().to_string(),
+        // serde_json keeps a number's shortest round-trip text: "12.49" stays 12.49.
+        serde_json::Value::Number(n) => n.to_string(),
+        other => return Err(serde::de::Error::custom(format!("expected a decimal amount, found {other}"))),
+    };
+    crate::money::parse_amount(&text).map_err(serde::de::Error::custom)
+}
+
+fn de_yes_no<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    match serde_json::Value::deserialize(d)? {
+        serde_json::Value::Bool(b) => Ok(b),
+        serde_json::Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+            "yes" | "true" | "y" => Ok(true),
+            "no" | "false" | "n" | "" => Ok(false),
+            other => Err(serde::de::Error::custom(format!("expected yes/no, found '{other}'"))),
+        },
+        other => Err(serde::de::Error::custom(format!("expected yes/no, found {other}"))),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The SP-API body (vendorInvoices.json: SubmitInvoicesRequest). Amounts are decimal strings.
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubmitInvoicesRequest {
+    pub invoices: Vec<Invoice>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Invoice {
+    pub invoice_type: String,
+    pub id: String,
+    pub date: String,
+    pub remit_to_party: Party,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ship_to_party: Option<Party>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ship_from_party: Option<Party>,
+    pub invoice_total: SpMoney,
+    pub items: Vec<InvoiceItem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Party {
+    pub party_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<Address>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Address {
+    pub name: String,
+    pub address_line1: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address_line2: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state_or_region: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub postal_or_zip_code: Option<String>,
+    pub country_code: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SpMoney {
+    pub currency_code: String,
+    pub amount: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemQuantity {
+    pub amount: i64,
+    pub unit_of_measure: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit_size: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InvoiceItem {
+    pub item_sequence_number: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amazon_product_identifier: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vendor_product_identifier: Option<String>,
+    pub invoiced_quantity: ItemQuantity,
+    pub net_cost: SpMoney,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub purchase_order_number: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Eligibility and mapping
+
+/// Why an order is not submitted (skipped, not an error).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reason {
+    pub code: &'static str,
+    pub message: String,
+}
+
+/// A mapping error: the order is eligible but its data cannot make a valid invoice; it becomes
+/// an Order Error and nothing is sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MapError {
+    pub code: &'static str,
+    pub message: String,
+}
+
+fn err(code: &'static str, message: impl Into<String>) -> MapError {
+    MapError { code, message: message.into() }
+}
+
+/// The trigger of the spec: Shipped, account opted in, Vendor account, no invoice yet.
+pub fn eligibility(order: &Order, account: &AmazonAccount, existing_invoice: bool) -> Vec<Reason> {
+    let mut r = Vec::new();
+    if !order.status.trim().eq_ignore_ascii_case("shipped") {
+        r.push(Reason { code: "order-not-shipped", message: format!("order {} has status '{}'; invoices are submitted for Shipped orders", order.id, order.status) });
+    }
+    if !account.upload_vendor_invoices {
+        r.push(Reason { code: "upload-disabled", message: "the Amazon account's \"Upload Vendor Invoices?\" is not yes".into() });
+    }
+    if !account.account_type.trim().eq_ignore_ascii_case("vendor") {
+        r.push(Reason { code: "not-a-vendor-account", message: format!("the Amazon account type is '{}', not Vendor", account.account_type) });
+    }
+    if existing_invoice {
+        r.push(Reason { code: "invoice-exists", message: format!("an invoice already exists for order {}", order.id) });
+    }
+    r
+}
+
+/// The result of mapping one order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mapped {
+    pub request: SubmitInvoicesRequest,
+    /// The shipping address resolved from Amazon Delivery Locations, to store back on the order.
+    pub resolved_shipping: Option<Shipping>,
+}
+
+fn nonempty(s: &Option<String>) -> Option<String> {
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
+}
+
+fn country_code(raw: &Option<String>, whose: &str, errors: &mut Vec<MapError>) -> String {
+    match nonempty(raw) {
+        Some(c) if c.len() == 2 && c.chars().all(|ch| ch.is_ascii_alphabetic()) => c.to_ascii_uppercase(),
+        Some(c) => {
+            errors.push(err("invalid-country-code", format!("{whose} country code is '{c}'; SP-API needs the 2-letter ISO 3166 code (e.g. US, not USA)")));
+            String::new()
+        }
+        None => {
+            errors.push(err("missing-country-code", format!("{whose} has no country code (2-letter ISO 3166)")));
+            String::new()
+        }
+    }
+}
+
+/// The SP-API date: ISO 8601 UTC with milliseconds (`2019-07-24T21:17:59.821Z`).
+pub fn sp_date(now: DateTime<Utc>) -> String {
+    now.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+fn remit_to(order: &Order, sellers: &[Seller], errors: &mut Vec<MapError>) -> Option<Party> {
+    let Some(party) = nonempty(&order.purchase_order_selling_party) else {
+        errors.push(err("missing-selling-party", format!("order {} has no Purchase Order Selling Party (the vendor code Amazon ordered from)", order.id)));
+        return None;
+    };
+    let Some(seller) = sellers.iter().find(|s| nonempty(&s.vendor_id).as_deref() == Some(party.as_str())) else {
+        errors.push(err("no-seller-for-vendor-id", format!("no Seller has Vendor ID '{party}' (the order's Purchase Order Selling Party); set it on the Seller so the remit-to address can be sent")));
+        return None;
+    };
+    let whose = format!("Seller with Vendor ID '{party}'");
+    let (line1, line2) = match (nonempty(&seller.street1), nonempty(&seller.street2)) {
+        (Some(a), b) => (Some(a), b),
+        (None, Some(b)) => (Some(b), None),
+        (None, None) => (None, None),
+    };
+    if line1.is_none() {
+        errors.push(err("seller-address-missing", format!("{whose} has neither Street1 nor Street2")));
+    }
+    let name = nonempty(&seller.name);
+    if name.is_none() {
+        errors.push(err("seller-name-missing", format!("{whose} has no name")));
+    }
+    let cc = country_code(&seller.country_code, &whose, errors);
+    Some(Party {
+        party_id: party,
+        address: Some(Address {
+            name: name.unwrap_or_default(),
+            address_line1: line1.unwrap_or_default(),
+            address_line2: line2,
+            city: nonempty(&seller.city),
+            // The spec maps Seller > Country (as written) to stateOrRegion.
+            state_or_region: nonempty(&seller.country),
+            postal_or_zip_code: nonempty(&seller.postal_code),
+            country_code: cc,
+            phone: nonempty(&seller.phone),
+        }),
+    })
+}
+
+fn ship_to(order: &Order, delivery: &[DeliveryLocation], errors: &mut Vec<MapError>) -> (Option<Party>, Option<Shipping>) {
+    let Some(party_id) = nonempty(&order.shipping_address_id) else {
+        errors.push(err("missing-shipping-address-id", format!("order {} has no Shipping Address ID (ship-to party id)", order.id)));
+        return (None, None);
+    };
+    let has_shipping = order
+        .shipping
+        .as_ref()
+        .map(|s| nonempty(&s.street1).is_some() || nonempty(&s.buyer_name).is_some())
+        .unwrap_or(false);
+    let (shipping, resolved) = if has_shipping {
+        (order.shipping.clone().unwrap_or_default(), None)
+    } else if let Some(dl) = delivery.iter().find(|d| d.location_id.trim() == party_id) {
+        let s = Shipping {
+            buyer_name: dl.name.clone(),
+            street1: dl.street1.clone(),
+            street2: dl.street2.clone(),
+            city: dl.city.clone(),
+            // Amazon Delivery Locations > County is the stateOrRegion.
+            state_province: dl.county.clone(),
+            postal_code: dl.postal_code.clone(),
+            country_code: dl.country_code.clone(),
+            phone: dl.phone.clone(),
+        };
+        (s.clone(), Some(s))
+    } else {
+        errors.push(err(
+            "ship-to-address-not-found",
+            format!("order {} has no shipping address and no Amazon Delivery Location has Location Id '{party_id}'", order.id),
+        ));
+        return (None, None);
+    };
+    let whose = format!("ship-to address of order {}", order.id);
+    let name = nonempty(&shipping.buyer_name);
+    let line1 = nonempty(&shipping.street1);
+    if name.is_none() {
+        errors.push(err("ship-to-address-incomplete", format!("{whose} has no name")));
+    }
+    if line1.is_none() {
+        errors.push(err("ship-to-address-incomplete", format!("{whose} has no street (Street 1)")));
+    }
+    let cc = country_code(&shipping.country_code, &whose, errors);
+    let party = Party {
+        party_id,
+        address: Some(Address {
+            name: name.unwrap_or_default(),
+            address_line1: line1.unwrap_or_default(),
+            address_line2: nonempty(&shipping.street2),
+            city: nonempty(&shipping.city),
+            state_or_region: nonempty(&shipping.state_province),
+            postal_or_zip_code: nonempty(&shipping.postal_code),
+            country_code: cc,
+            phone: nonempty(&shipping.phone),
+        }),
+    };
+    (Some(party), resolved)
+}
+
+fn ship_from(account: &AmazonAccount, locations: &[Location], errors: &mut Vec<MapError>) -> Option<Party> {
+    let id = nonempty(&account.default_location_id)?;
+    let Some(loc) = locations.iter().find(|l| l.id.trim() == id) else {
+        errors.push(err("default-location-not-found", format!("the account's default Location '{id}' does not exist")));
+        return None;
+    };
+    let whose = format!("Location '{id}'");
+    let Some(party_id) = nonempty(&loc.vendor_id) else {
+        errors.push(err("location-vendor-id-missing", format!("{whose} has no Vendor ID (the ship-from party id)")));
+        return None;
+    };
+    let name = nonempty(&loc.name);
+    let line1 = nonempty(&loc.street1);
+    if name.is_none() {
+        errors.push(err("location-address-incomplete", format!("{whose} has no name")));
+    }
+    if line1.is_none() {
+        errors.push(err("location-address-incomplete", format!("{whose} has no Street1")));
+    }
+    let cc = country_code(&loc.country_code, &whose, errors);
+    Some(Party {
+        party_id,
+        address: Some(Address {
+            name: name.unwrap_or_default(),
+            address_line1: line1.unwrap_or_default(),
+            address_line2: nonempty(&loc.street2),
+            city: nonempty(&loc.city),
+            state_or_region: nonempty(&loc.state_province),
+            postal_or_zip_code: nonempty(&loc.post_code),
+            country_code: cc,
+            phone: nonempty(&loc.phone),
+        }),
+    })
+}
+
+/// Maps an eligible order to the exact request body. Every problem is reported.
+pub fn map_invoice(b: &Bundle) -> Result<Mapped, Vec<MapError>> {
+    let order = &b.order;
+    let mut errors = Vec::new();
+    if order.id.trim().is_empty() {
+        errors.push(err("missing-order-id", "the order has no Id"));
+    }
+    let currency = match Currency::parse(&order.currency) {
+        Ok(c) => Some(c),
+        Err(_) => {
+            errors.push(err("invalid-currency", format!("order {} currency '{}' is not an ISO 4217 code", order.id, order.currency)));
+            None
+        }
+    };
+    let po = nonempty(&order.marketplace_order_id);
+    if po.is_none() {
+        errors.push(err("missing-marketplace-order-id", format!("order {} has no Marketplace Order Id (the Amazon PO number every invoice line must carry)", order.id)));
+    }
+    let remit = remit_to(order, &b.sellers, &mut errors);
+    let (ship_to_party, resolved_shipping) = ship_to(order, &b.delivery_locations, &mut errors);
+    let ship_from_party = ship_from(&b.account, &b.locations, &mut errors);
+
+    let code = currency.map(|c| c.code().to_string()).unwrap_or_default();
+    let mut items = Vec::new();
+    let mut total = Decimal::ZERO;
+    for it in order.items.iter().filter(|i| i.accepted) {
+        let seq = items.len() as i64 + 1;
+        if it.quantity <= 0 {
+            errors.push(err("invalid-quantity", format!("product {} has quantity {}; an invoiced quantity must be a positive whole number", it.id, it.quantity)));
+        }
+        if it.item_price <= Decimal::ZERO {
+            errors.push(err("invalid-item-price", format!("product {} has item price {}; the net cost must be greater than 0", it.id, it.item_price)));
+        }
+        let uom = match it.unit_of_measure.as_deref().map(str::trim) {
+            None | Some("") | Some("Eaches") | Some("eaches") => "Eaches",
+            Some("Cases") | Some("cases") => "Cases",
+            Some(other) => {
+                errors.push(err("invalid-unit-of-measure", format!("product {} unit of measure '{other}'; SP-API accepts Eaches or Cases", it.id)));
+                "Eaches"
+            }
+        };
+        match it.item_price.checked_mul(Decimal::from(it.quantity)).and_then(|line| total.checked_add(line)) {
+            Some(t) => total = t,
+            None => errors.push(err("amount-overflow", format!("product {} amount overflows", it.id))),
+        }
+        items.push(InvoiceItem {
+            item_sequence_number: seq,
+            amazon_product_identifier: nonempty(&it.channel_item_id),
+            vendor_product_identifier: nonempty(&it.item_transaction_id),
+            invoiced_quantity: ItemQuantity {
+                amount: it.quantity,
+                unit_of_measure: uom.to_string(),
+                unit_size: if uom == "Cases" { it.unit_size } else { None },
+            },
+            net_cost: SpMoney { currency_code: code.clone(), amount: it.item_price.to_string() },
+            purchase_order_number: po.clone(),
+        });
+    }
+    if items.is_empty() {
+        errors.push(err("no-accepted-items", format!("order {} has no accepted Product In Order lines to invoice", order.id)));
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let Some(remit_to_party) = remit else {
+        return Err(vec![err("no-seller-for-vendor-id", "remit-to party unresolved")]);
+    };
+    Ok(Mapped {
+        request: SubmitInvoicesRequest {
+            invoices: vec![Invoice {
+                invoice_type: "Invoice".into(),
+                id: order.id.trim().to_string(),
+                date: sp_date(b.now),
+                remit_to_party,
+                ship_to_party,
+                ship_from_party,
+                invoice_total: SpMoney { currency_code: code, amount: total.to_string() },
+                items,
+            }],
+        },
+        resolved_shipping,
+    })
+}
+
+/// What `invoicectl vendor preview` prints.
+#[derive(Debug, Clone, Serialize)]
+pub struct Preview {
+    pub eligible: bool,
+    pub reasons: Vec<String>,
+    pub errors: Vec<MapError>,
+    pub payload: Option<SubmitInvoicesRequest>,
+}
+
+/// Eligibility, then mapping (only for an eligible order).
+pub fn preview(b: &Bundle) -> Preview {
+    let reasons: Vec<String> = eligibility(&b.order, &b.account, b.existing_invoice)
+        .into_iter()
+        .map(|r| format!("{}: {}", r.code, r.message))
+        .collect();
+    if !reasons.is_empty() {
+        return Preview { eligible: false, reasons, errors: vec![], payload: None };
+    }
+    match map_invoice(b) {
+        Ok(m) => Preview { eligible: true, reasons, errors: vec![], payload: Some(m.request) },
+        Err(errors) => Preview { eligible: true, reasons, errors, payload: None },
+    }
+}
