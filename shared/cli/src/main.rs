@@ -45,6 +45,11 @@ enum Cmd {
         #[command(subcommand)]
         cmd: InvoicesCmd,
     },
+    /// Vendor invoices (SP-API submitInvoices).
+    Vendor {
+        #[command(subcommand)]
+        cmd: VendorCmd,
+    },
     /// Local development: create the table and bucket on the local stack.
     Local {
         #[command(subcommand)]
@@ -88,6 +93,13 @@ enum InvoicesCmd {
 }
 
 #[derive(Subcommand)]
+enum VendorCmd {
+    /// Offline: eligibility and the exact submitInvoices body for one order bundle (JSON).
+    /// Exit 0 eligible and mapped, 1 ineligible or mapping error, 2 usage / unreadable.
+    Preview { bundle: PathBuf },
+}
+
+#[derive(Subcommand)]
 enum LocalCmd {
     /// Upload documents under a prefix (as a supplier's drop would) and print the S3
     /// ObjectCreated event for them, ready for `cargo lambda invoke ingest-cxml --data-file`.
@@ -121,6 +133,7 @@ fn main() -> ExitCode {
             let limits = Limits { max_bytes, max_depth };
             check::run(&files, json, &limits, &mut std::io::stdout().lock(), &mut std::io::stderr().lock())
         }
+        Cmd::Vendor { cmd: VendorCmd::Preview { bundle } } => vendor_preview(&bundle),
         Cmd::Quarantine { cmd: QuarantineCmd::List { json, limit } } => store::run(store::Op::QuarantineList { json, limit }),
         Cmd::Invoices { cmd } => store::run(match cmd {
             InvoicesCmd::List { status, json, limit } => store::Op::InvoicesList { status, json, limit },
@@ -131,4 +144,34 @@ fn main() -> ExitCode {
         Cmd::Local { cmd: LocalCmd::Drop { bucket, prefix, files } } => store::run(store::Op::LocalDrop { bucket, prefix, files }),
     };
     ExitCode::from(code as u8)
+}
+
+fn vendor_preview(path: &PathBuf) -> i32 {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("invoicectl: cannot read {}: {e}", path.display());
+            return 2;
+        }
+    };
+    let bundle: invoice_domain::vendor::Bundle = match serde_json::from_slice(&bytes) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("invoicectl: {} is not a valid order bundle: {e}", path.display());
+            return 2;
+        }
+    };
+    let p = invoice_domain::vendor::preview(&bundle);
+    match serde_json::to_string_pretty(&p) {
+        Ok(s) => println!("{s}"),
+        Err(e) => {
+            eprintln!("invoicectl: {e}");
+            return 2;
+        }
+    }
+    if p.eligible && p.errors.is_empty() && p.payload.is_some() {
+        0
+    } else {
+        1
+    }
 }
