@@ -10,6 +10,7 @@ pub mod cxml;
 pub mod ingest;
 pub mod issue;
 pub mod money;
+pub mod rate;
 pub mod report;
 pub mod testgen;
 pub mod validate;
