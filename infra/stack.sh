@@ -2,10 +2,12 @@
 # Local AWS stand-ins for the invoice pipeline, no Docker needed:
 #   - DynamoDB Local (Amazon's jar, run with the machine's Java 17+)
 #   - moto_server (S3 + SQS), from the project venv
+#   - spapi-emulator (SP-API vendor invoices/transaction status + Login with Amazon), this
+#     workspace's own crate infra/spapi-emulator, built with cargo if missing or out of date
 # Everything lives under .stack/ (git-ignored); tools come from infra/install.sh.
 #
 # Usage: infra/stack.sh start|stop|restart|status|env
-#   start    install tools if needed, start both servers on free loopback ports, wait until
+#   start    install tools if needed, start the servers on free loopback ports, wait until
 #            they answer, write .stack/run/env. Reuses a healthy stack that already runs.
 #   stop     TERM (then KILL after 10 s) the servers started by `start`; no error if none run.
 #   status   what runs, pids and ports. Exit 0 if everything runs, 3 otherwise.
@@ -15,7 +17,11 @@
 #   infra/stack.sh start && . .stack/run/env
 #
 # Tunables (environment): STACK_START_TIMEOUT (seconds per server, default 60),
-#   DDB_JAVA_OPTS (extra JVM options for DynamoDB Local, e.g. "-Xmx512m"; default none).
+#   DDB_JAVA_OPTS (extra JVM options for DynamoDB Local, e.g. "-Xmx512m"; default none),
+#   SPAPI_EMULATOR_BIN (a prebuilt emulator binary to run instead of building
+#   ${CARGO_TARGET_DIR:-target}/debug/spapi-emulator), and the emulator's own
+#   SPAPI_EMULATOR_PROCESSING_POLLS / SPAPI_EMULATOR_TOKEN_EXPIRES_IN.
+# The emulator always gets the local LWA credentials below, never the caller's LWA_* variables.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -25,7 +31,12 @@ ENV_FILE="$RUN/env"
 VENV="$STACK/venv"
 START_TIMEOUT="${STACK_START_TIMEOUT:-60}"
 STOP_TIMEOUT=10
-SERVICES=(dynamodb moto)
+SERVICES=(dynamodb moto spapi)
+SPAPI_BIN="${SPAPI_EMULATOR_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/debug/spapi-emulator}"
+# Local-only LWA credentials: given to the emulator as flags and written to the env file.
+LWA_LOCAL_CLIENT_ID="local-client-id"
+LWA_LOCAL_CLIENT_SECRET="local-client-secret"
+LWA_LOCAL_REFRESH_TOKEN="Atzr|local-refresh-token"
 
 log() { printf 'stack: %s\n' "$*" >&2; }
 die() { printf 'stack: error: %s\n' "$*" >&2; exit 1; }
@@ -54,6 +65,24 @@ ensure_installed() {
   command -v java >/dev/null || die "java (17+) is required for DynamoDB Local"
 }
 
+# Build the emulator when its binary is missing or older than its sources. (A no-op cargo
+# build is quick, but it still waits for the lock of any concurrent build: skip it if fresh.)
+ensure_spapi_built() {
+  if [ -n "${SPAPI_EMULATOR_BIN:-}" ]; then
+    [ -x "$SPAPI_BIN" ] || die "SPAPI_EMULATOR_BIN=$SPAPI_BIN is not executable"
+    return 0
+  fi
+  local crate="$ROOT/infra/spapi-emulator"
+  if [ -x "$SPAPI_BIN" ] && [ -z "$(find "$crate/src" "$crate/models" "$crate/Cargo.toml" \
+    -type f -newer "$SPAPI_BIN" -print -quit 2>/dev/null)" ]; then
+    return 0
+  fi
+  command -v cargo >/dev/null || die "cargo is required to build the SP-API emulator"
+  log "building spapi-emulator (cargo build -p spapi-emulator)"
+  (cd "$ROOT" && cargo build -p spapi-emulator </dev/null >&2 9>&-) || die "cargo build -p spapi-emulator failed"
+  [ -x "$SPAPI_BIN" ] || die "$SPAPI_BIN not found after cargo build"
+}
+
 free_port() {
   # Ask the kernel for an unused loopback port. There is a small window between closing this
   # socket and the server binding it; start_service retries with a new port if the bind fails.
@@ -72,23 +101,29 @@ is_running() {
   case "$svc" in
     dynamodb) pattern="DynamoDBLocal.jar" ;;
     moto) pattern="moto_server" ;;
+    spapi) pattern="spapi-emulator" ;;
   esac
   tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$pattern"
 }
 
 # Does the server answer HTTP at all? Any status code (DynamoDB Local answers 400 to a bare
-# GET, moto 200/404) proves it is listening and serving.
+# GET, moto 200/404) proves it is listening and serving. The emulator must answer 200 on its
+# stats endpoint (that is the emulator, not something else that took the port).
 answers() {
-  local port="$1"
+  local svc="$1" port="$2" path="/" ok='^[1-5][0-9][0-9]$'
   [ -n "$port" ] || return 1
-  curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$port/" -w '%{http_code}' \
-    | grep -qv '^000$'
+  if [ "$svc" = spapi ]; then
+    path="/_emulator/stats"
+    ok='^200$'
+  fi
+  curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$port$path" -w '%{http_code}' \
+    | grep -q -- "$ok"
 }
 
 healthy() {
   local svc
   for svc in "${SERVICES[@]}"; do
-    is_running "$svc" && answers "$(port_of "$svc")" || return 1
+    is_running "$svc" && answers "$svc" "$(port_of "$svc")" || return 1
   done
 }
 
@@ -115,6 +150,13 @@ launch() {
       (cd "$RUN" && exec setsid "$VENV/bin/moto_server" -H 127.0.0.1 -p "$port" \
         </dev/null >"$logf" 2>&1 9>&-) &
       ;;
+    spapi)
+      # Credentials as flags: they win over any LWA_* variables in the caller's environment.
+      (cd "$RUN" && exec setsid "$SPAPI_BIN" --host 127.0.0.1 --port "$port" \
+        --client-id "$LWA_LOCAL_CLIENT_ID" --client-secret "$LWA_LOCAL_CLIENT_SECRET" \
+        --refresh-token "$LWA_LOCAL_REFRESH_TOKEN" \
+        </dev/null >"$logf" 2>&1 9>&-) &
+      ;;
   esac
   echo $! >"$RUN/$svc.pid"
   echo "$port" >"$RUN/$svc.port"
@@ -132,7 +174,7 @@ start_service() {
     if ! kill -0 "$pid" 2>/dev/null; then
       return 2
     fi
-    if answers "$port"; then
+    if answers "$svc" "$port"; then
       now="$(date +%s.%N)"
       log "$svc up on 127.0.0.1:$port (pid $pid) after $(awk "BEGIN{printf \"%.1f\", $now-$t0}") s"
       return 0
@@ -170,16 +212,17 @@ stop_service() {
 }
 
 stop_all() {
-  # Both servers take ~2 s to exit on TERM; stop them in parallel.
+  # DynamoDB Local and moto take ~2 s to exit on TERM; stop all servers in parallel.
   local svc
   for svc in "${SERVICES[@]}"; do stop_service "$svc" & done
   wait
 }
 
 write_env() {
-  local ddb moto tmp
+  local ddb moto spapi tmp
   ddb="$(port_of dynamodb)"
   moto="$(port_of moto)"
+  spapi="$(port_of spapi)"
   tmp="$(mktemp "$RUN/env.XXXXXX")"
   cat >"$tmp" <<EOF
 export AWS_ACCESS_KEY_ID=test
@@ -191,6 +234,11 @@ export AWS_ENDPOINT_URL_S3=http://127.0.0.1:$moto
 export AWS_ENDPOINT_URL_SQS=http://127.0.0.1:$moto
 export S3_FORCE_PATH_STYLE=true
 export AWS_EC2_METADATA_DISABLED=true
+export SPAPI_ENDPOINT=http://127.0.0.1:$spapi
+export LWA_ENDPOINT=http://127.0.0.1:$spapi/auth/o2/token
+export LWA_CLIENT_ID=$LWA_LOCAL_CLIENT_ID
+export LWA_CLIENT_SECRET=$LWA_LOCAL_CLIENT_SECRET
+export LWA_REFRESH_TOKEN='$LWA_LOCAL_REFRESH_TOKEN'
 EOF
   chmod 644 "$tmp"
   mv -f "$tmp" "$ENV_FILE"   # atomic: readers never see a half-written file
@@ -209,11 +257,12 @@ lock() {
 cmd_start() {
   lock
   if healthy && [ -f "$ENV_FILE" ]; then
-    log "reusing running stack (dynamodb :$(port_of dynamodb), moto :$(port_of moto))"
+    log "reusing running stack (dynamodb :$(port_of dynamodb), moto :$(port_of moto), spapi :$(port_of spapi))"
     echo "$ENV_FILE"
     return 0
   fi
   ensure_installed
+  ensure_spapi_built
   # Partially running or stale state: start from a clean slate.
   local svc rc attempt
   stop_all
@@ -257,7 +306,7 @@ cmd_status() {
   for svc in "${SERVICES[@]}"; do
     port="$(port_of "$svc")"
     if is_running "$svc"; then
-      if answers "$port"; then
+      if answers "$svc" "$port"; then
         printf '%-9s running  pid %-7s http://127.0.0.1:%s\n' "$svc" "$(pid_of "$svc")" "$port"
       else
         printf '%-9s NOT ANSWERING  pid %-7s port %s (log: %s)\n' \

@@ -1,0 +1,113 @@
+//! `spapi-emulator`: serves the local SP-API + LWA emulator (see the library docs).
+//! Prints `listening on http://<host>:<port>` on stdout once bound; logs JSON to stderr.
+
+use std::io::Write;
+use std::time::Duration;
+
+use clap::Parser;
+use spapi_emulator::{serve, App, Config};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "spapi-emulator",
+    version,
+    about = "Local SP-API (vendor invoices, transaction status) + LWA emulator"
+)]
+struct Cli {
+    /// Address to bind.
+    #[arg(long, env = "SPAPI_EMULATOR_HOST", default_value = "127.0.0.1")]
+    host: String,
+    /// Port to bind; 0 picks a free one.
+    #[arg(long, env = "SPAPI_EMULATOR_PORT", default_value_t = 0)]
+    port: u16,
+    #[arg(long, env = "LWA_CLIENT_ID", default_value = spapi_emulator::DEFAULT_CLIENT_ID)]
+    client_id: String,
+    #[arg(long, env = "LWA_CLIENT_SECRET", default_value = spapi_emulator::DEFAULT_CLIENT_SECRET, hide_env_values = true)]
+    client_secret: String,
+    #[arg(long, env = "LWA_REFRESH_TOKEN", default_value = spapi_emulator::DEFAULT_REFRESH_TOKEN, hide_env_values = true)]
+    refresh_token: String,
+    /// Lifetime of issued access tokens, seconds.
+    #[arg(long, env = "SPAPI_EMULATOR_TOKEN_EXPIRES_IN", default_value_t = 3600)]
+    token_expires_in: u64,
+    /// getTransaction answers Processing this many times before Success/Failure.
+    #[arg(long, env = "SPAPI_EMULATOR_PROCESSING_POLLS", default_value_t = 1)]
+    processing_polls: u32,
+    /// submitInvoices rate limit, requests per second.
+    #[arg(long, default_value_t = 10.0)]
+    submit_rate: f64,
+    #[arg(long, default_value_t = 10.0)]
+    submit_burst: f64,
+    /// getTransaction rate limit, requests per second.
+    #[arg(long, default_value_t = 10.0)]
+    get_transaction_rate: f64,
+    #[arg(long, default_value_t = 20.0)]
+    get_transaction_burst: f64,
+    /// Request bodies larger than this get 413.
+    #[arg(long, default_value_t = 16 * 1024 * 1024)]
+    max_body_bytes: usize,
+    /// How long a `stall_next` request hangs before its connection is closed, seconds.
+    #[arg(long, default_value_t = 600)]
+    stall_secs: u64,
+}
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+
+    let cli = Cli::parse();
+    for (name, rate, burst) in [
+        ("submit", cli.submit_rate, cli.submit_burst),
+        ("get-transaction", cli.get_transaction_rate, cli.get_transaction_burst),
+    ] {
+        if !(rate > 0.0 && burst >= 1.0) {
+            eprintln!("spapi-emulator: --{name}-rate must be > 0 and --{name}-burst >= 1");
+            std::process::exit(64);
+        }
+    }
+    let config = Config {
+        client_id: cli.client_id,
+        client_secret: cli.client_secret,
+        refresh_token: cli.refresh_token,
+        token_expires_in: cli.token_expires_in,
+        processing_polls: cli.processing_polls,
+        submit_rate: cli.submit_rate,
+        submit_burst: cli.submit_burst,
+        get_transaction_rate: cli.get_transaction_rate,
+        get_transaction_burst: cli.get_transaction_burst,
+        max_body_bytes: cli.max_body_bytes,
+        stall: Duration::from_secs(cli.stall_secs),
+    };
+
+    let listener = tokio::net::TcpListener::bind((cli.host.as_str(), cli.port)).await?;
+    let addr = listener.local_addr()?;
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "listening on http://{addr}")?;
+        out.flush()?;
+    }
+    tracing::info!(%addr, "spapi-emulator listening");
+
+    let app = App::new(config);
+    tokio::select! {
+        res = serve(listener, app) => res,
+        _ = shutdown_signal() => {
+            tracing::info!("shutting down");
+            Ok(())
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}
