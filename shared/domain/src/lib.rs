@@ -15,6 +15,7 @@ pub mod report;
 pub mod testgen;
 pub mod validate;
 pub mod vendor;
+pub mod vendor_submit;
 
 pub use issue::{Code, Issue};
 pub use money::{Currency, Money};
