@@ -279,6 +279,9 @@ struct Faults {
     stall_next: u32,
     processing_polls: u32,
     reject_invoice_ids: BTreeMap<String, Vec<ApiError>>,
+    /// Invoice ids whose submission is refused synchronously with HTTP 400 and these errors
+    /// (Amazon's business-rule rejections, which a schema-valid body can still get).
+    invalid_invoice_ids: BTreeMap<String, Vec<ApiError>>,
     lwa_fail_next: u32,
     /// When set, fail/throttle/drop/stall only hit this operation.
     operation: Option<Operation>,
@@ -295,6 +298,7 @@ impl Faults {
             stall_next: 0,
             processing_polls: config.processing_polls,
             reject_invoice_ids: BTreeMap::new(),
+            invalid_invoice_ids: BTreeMap::new(),
             lwa_fail_next: 0,
             operation: None,
         }
@@ -314,6 +318,8 @@ struct FaultsPatch {
     processing_polls: Option<u32>,
     /// Merged into the current map; an empty error list removes the id.
     reject_invoice_ids: Option<BTreeMap<String, Vec<ApiError>>>,
+    /// Merged like `reject_invoice_ids`; these ids get a synchronous 400.
+    invalid_invoice_ids: Option<BTreeMap<String, Vec<ApiError>>>,
     lwa_fail_next: Option<u32>,
     /// `"submit"`, `"get_transaction"`, or null for both.
     #[serde(default, deserialize_with = "some")]
@@ -861,6 +867,13 @@ async fn submit_invoices(
         if !violations.is_empty() {
             return sp_errors(StatusCode::BAD_REQUEST, violations.into_iter().map(|m| ("InvalidInput", m)));
         }
+        let refused: Vec<ApiError> = {
+            let inner = app.lock();
+            ids.iter().filter_map(|id| inner.faults.invalid_invoice_ids.get(id)).flatten().cloned().collect()
+        };
+        if !refused.is_empty() {
+            return json_response(StatusCode::BAD_REQUEST, json!({ "errors": refused }));
+        }
         let transaction_id = format!("{}-{}", chrono::Utc::now().format("%Y%m%d%H%M%S"), app.ids.uuid());
         {
             let mut inner = app.lock();
@@ -949,6 +962,13 @@ async fn set_faults(State(app): State<App>, body: Bytes) -> Response {
             f.reject_invoice_ids.remove(&id);
         } else {
             f.reject_invoice_ids.insert(id, errors);
+        }
+    }
+    for (id, errors) in patch.invalid_invoice_ids.unwrap_or_default() {
+        if errors.is_empty() {
+            f.invalid_invoice_ids.remove(&id);
+        } else {
+            f.invalid_invoice_ids.insert(id, errors);
         }
     }
     json_response(StatusCode::OK, json!(f.clone()))

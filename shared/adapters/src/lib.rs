@@ -5,6 +5,8 @@
 
 pub mod dynamo;
 pub mod s3;
+pub mod slots;
+pub mod vendor;
 
 /// Shared SDK configuration from the environment (region, credentials, endpoint overrides).
 pub async fn sdk_config() -> aws_config::SdkConfig {

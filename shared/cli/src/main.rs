@@ -11,6 +11,7 @@ use invoice_domain::cxml::Limits;
 
 mod check;
 mod store;
+mod vendor;
 
 #[derive(Parser)]
 #[command(name = "invoicectl", version, about = "Operator tools for Invoice Bridge")]
@@ -97,6 +98,36 @@ enum VendorCmd {
     /// Offline: eligibility and the exact submitInvoices body for one order bundle (JSON).
     /// Exit 0 eligible and mapped, 1 ineligible or mapping error, 2 usage / unreadable.
     Preview { bundle: PathBuf },
+    /// Queue orders for submission (one SQS message per order: {"order_id": ...}).
+    Enqueue {
+        #[arg(required = true)]
+        order_ids: Vec<String>,
+        #[arg(long, env = "VENDOR_QUEUE_URL")]
+        queue_url: String,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Local development: store an order bundle (order, account, sellers, locations,
+    /// delivery locations) in the table.
+    Seed {
+        bundle: PathBuf,
+        #[arg(long, default_value = "ACC-1")]
+        account_id: String,
+        /// Store N copies of the order, with ids `<id>-00001` … (load tests).
+        #[arg(long)]
+        copies: Option<u32>,
+    },
+    /// Local development: poll the queue and run the real submit-vendor-invoice handler on
+    /// each batch (what Lambda's SQS event source mapping does on AWS).
+    Work {
+        #[arg(long, env = "VENDOR_QUEUE_URL")]
+        queue_url: String,
+        /// Stop after three empty polls.
+        #[arg(long)]
+        until_empty: bool,
+        #[arg(long, default_value_t = 600)]
+        max_seconds: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -117,6 +148,10 @@ enum LocalCmd {
         table: String,
         #[arg(long, env = "BUCKET")]
         bucket: String,
+        /// Also create this SQS queue (and `<name>-dlq`, maxReceiveCount 5) for vendor
+        /// submissions; its URL is printed as VENDOR_QUEUE_URL=...
+        #[arg(long)]
+        vendor_queue: Option<String>,
     },
 }
 
@@ -134,13 +169,16 @@ fn main() -> ExitCode {
             check::run(&files, json, &limits, &mut std::io::stdout().lock(), &mut std::io::stderr().lock())
         }
         Cmd::Vendor { cmd: VendorCmd::Preview { bundle } } => vendor_preview(&bundle),
+        Cmd::Vendor { cmd: VendorCmd::Enqueue { order_ids, queue_url, reason } } => vendor::run(vendor::Op::Enqueue { order_ids, queue_url, reason }),
+        Cmd::Vendor { cmd: VendorCmd::Seed { bundle, account_id, copies } } => vendor::run(vendor::Op::Seed { bundle, account_id, copies }),
+        Cmd::Vendor { cmd: VendorCmd::Work { queue_url, until_empty, max_seconds } } => vendor::run(vendor::Op::Work { queue_url, until_empty, max_seconds }),
         Cmd::Quarantine { cmd: QuarantineCmd::List { json, limit } } => store::run(store::Op::QuarantineList { json, limit }),
         Cmd::Invoices { cmd } => store::run(match cmd {
             InvoicesCmd::List { status, json, limit } => store::Op::InvoicesList { status, json, limit },
             InvoicesCmd::ByPo { po, json } => store::Op::ByPo { po, json },
             InvoicesCmd::Show { invoice_key } => store::Op::Show { invoice_key },
         }),
-        Cmd::Local { cmd: LocalCmd::Init { table, bucket } } => store::run(store::Op::LocalInit { table, bucket }),
+        Cmd::Local { cmd: LocalCmd::Init { table, bucket, vendor_queue } } => store::run(store::Op::LocalInit { table, bucket, vendor_queue }),
         Cmd::Local { cmd: LocalCmd::Drop { bucket, prefix, files } } => store::run(store::Op::LocalDrop { bucket, prefix, files }),
     };
     ExitCode::from(code as u8)

@@ -8,7 +8,7 @@ pub enum Op {
     InvoicesList { status: String, json: bool, limit: i32 },
     ByPo { po: String, json: bool },
     Show { invoice_key: String },
-    LocalInit { table: String, bucket: String },
+    LocalInit { table: String, bucket: String, vendor_queue: Option<String> },
     LocalDrop { bucket: String, prefix: String, files: Vec<std::path::PathBuf> },
 }
 
@@ -41,10 +41,14 @@ async fn exec(op: Op) -> Result<(), String> {
     let conf = invoice_adapters::sdk_config().await;
     let repo = || -> Result<DynamoRepo, String> { Ok(DynamoRepo::new(invoice_adapters::dynamodb_client(&conf), table()?)) };
     match op {
-        Op::LocalInit { table, bucket } => {
+        Op::LocalInit { table, bucket, vendor_queue } => {
             ensure_table(&invoice_adapters::dynamodb_client(&conf), &table).await.map_err(|e| e.to_string())?;
             ensure_bucket(&invoice_adapters::s3_client(&conf), &bucket).await.map_err(|e| e.to_string())?;
-            println!("table {table} and bucket {bucket} ready");
+            eprintln!("table {table} and bucket {bucket} ready");
+            if let Some(q) = vendor_queue {
+                let url = ensure_queue_with_dlq(&aws_sdk_sqs::Client::new(&conf), &q).await?;
+                println!("VENDOR_QUEUE_URL={url}");
+            }
         }
         Op::LocalDrop { bucket, prefix, files } => {
             let s3 = invoice_adapters::s3_client(&conf);
@@ -166,4 +170,34 @@ fn url_encode_key(key: &str) -> String {
 fn now_rfc3339() -> String {
     let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
     chrono::DateTime::from_timestamp(secs, 0).map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)).unwrap_or_default()
+}
+
+/// Creates `<name>-dlq` and `<name>` with a redrive policy (maxReceiveCount 5); returns the
+/// queue URL. Idempotent.
+async fn ensure_queue_with_dlq(sqs: &aws_sdk_sqs::Client, name: &str) -> Result<String, String> {
+    use aws_sdk_sqs::types::QueueAttributeName;
+    let dlq = sqs.create_queue().queue_name(format!("{name}-dlq")).send().await.map_err(sqs_err)?;
+    let dlq_url = dlq.queue_url().unwrap_or_default().to_string();
+    let attrs = sqs
+        .get_queue_attributes()
+        .queue_url(&dlq_url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .map_err(sqs_err)?;
+    let dlq_arn = attrs.attributes().and_then(|a| a.get(&QueueAttributeName::QueueArn)).cloned().unwrap_or_default();
+    let redrive = serde_json::json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "5"}).to_string();
+    let q = sqs
+        .create_queue()
+        .queue_name(name)
+        .attributes(QueueAttributeName::RedrivePolicy, redrive)
+        .attributes(QueueAttributeName::VisibilityTimeout, "30")
+        .send()
+        .await
+        .map_err(sqs_err)?;
+    Ok(q.queue_url().unwrap_or_default().to_string())
+}
+
+fn sqs_err<E: std::error::Error>(e: E) -> String {
+    format!("sqs: {}", aws_sdk_sqs::error::DisplayErrorContext(&e))
 }

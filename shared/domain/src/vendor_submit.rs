@@ -101,7 +101,7 @@ pub struct OrderContext {
 pub enum ClaimResult {
     Claimed,
     /// An Invoice record already exists (another delivery, or a previous submission).
-    Exists(VendorInvoice),
+    Exists(Box<VendorInvoice>),
 }
 
 pub trait VendorRepository {

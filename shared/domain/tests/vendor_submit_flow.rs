@@ -28,7 +28,7 @@ impl VendorRepository for Repo {
     async fn claim(&self, inv: &VendorInvoice) -> Result<ClaimResult, PortError> {
         let mut m = self.invoices.lock().unwrap();
         if let Some(e) = m.get(&inv.order_id) {
-            return Ok(ClaimResult::Exists(e.clone()));
+            return Ok(ClaimResult::Exists(Box::new(e.clone())));
         }
         m.insert(inv.order_id.clone(), inv.clone());
         Ok(ClaimResult::Claimed)

@@ -497,3 +497,23 @@ fn path_segment(s: &str) -> String {
 fn amz_date() -> String {
     chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string()
 }
+
+/// The SP-API client as the submission workflow's port: every error is classified so the
+/// workflow knows whether to record, retry later, or keep an unknown outcome.
+impl<S: SlotStore> invoice_domain::vendor_submit::InvoiceApi for Client<S> {
+    async fn submit(&self, req: &SubmitInvoicesRequest) -> invoice_domain::vendor_submit::SubmitResult {
+        use invoice_domain::vendor_submit::SubmitResult;
+        match self.submit_invoices(req).await {
+            Ok(transaction_id) => SubmitResult::Accepted { transaction_id },
+            Err(SpApiError::Rejected { status, errors, .. }) => SubmitResult::Rejected {
+                status,
+                code: errors.first().map(|e| e.code.clone()).unwrap_or_else(|| format!("HTTP{status}")),
+                message: ApiError::readable(&errors),
+            },
+            // 202 whose body could not be read: Amazon may have the invoice.
+            Err(e @ (SpApiError::Unknown(_) | SpApiError::Decode(_))) => SubmitResult::Unknown(e.to_string()),
+            // Nothing reached Amazon or it asked us to come back: the message is retried.
+            Err(e) => SubmitResult::Transient(e.to_string()),
+        }
+    }
+}

@@ -221,3 +221,13 @@ async fn thirty_submissions_at_once_are_paced_without_a_single_429() {
     // Burst 8 then ~9.7/s: 22 paced requests take ≥ 2.2 s.
     assert!(elapsed >= Duration::from_millis(2100), "{elapsed:?}");
 }
+
+#[tokio::test]
+async fn a_business_rule_400_carries_amazons_own_errors() {
+    let emu = emulator(spapi_emulator::Config::default()).await;
+    emu.faults(serde_json::json!({"invalid_invoice_ids": {"O-9": [{"code": "InvalidInput", "message": "The purchase order 3DY3TK6T is closed.", "details": ""}]}})).await;
+    let e = emu.client().submit_invoices(&request("O-9")).await.unwrap_err();
+    let SpApiError::Rejected { status: 400, errors, .. } = &e else { panic!("{e:?}") };
+    assert_eq!(errors[0].message, "The purchase order 3DY3TK6T is closed.");
+    assert!(emu.client().submit_invoices(&request("O-10")).await.is_ok(), "other invoices unaffected");
+}

@@ -1,0 +1,558 @@
+//! DynamoDB repository of the vendor invoice submission (same single table as [`crate::dynamo`]).
+//!
+//! | item                     | PK                      | SK                                    | GSI2 (feeds by status, oldest first)                            |
+//! |--------------------------|-------------------------|---------------------------------------|-----------------------------------------------------------------|
+//! | order (+ items inline)   | `ORDER#<order id>`      | `#ORDER`                              |                                                                 |
+//! | vendor invoice (1/order) | `ORDER#<order id>`      | `#INVOICE`                            |                                                                 |
+//! | order error              | `ORDER#<order id>`      | `ERROR#<source>#<code>#<sha16(msg)>`  |                                                                 |
+//! | amazon account           | `ACCOUNT#<account id>`  | `#ACCOUNT`                            |                                                                 |
+//! | seller                   | `SELLER#<vendor id>`    | `#SELLER`                             |                                                                 |
+//! | location                 | `LOCATION#<id>`         | `#LOCATION`                           |                                                                 |
+//! | amazon delivery location | `DELIVERYLOC#<loc id>`  | `#DELIVERYLOC`                        |                                                                 |
+//! | marketplace feed         | `FEED#<transactionId>`  | `#FEED`                               | `FEEDSTATUS#<feed_type>#<status>` / `<submitted_date>#<txId>`   |
+//!
+//! - The order item is the `Order` record plus `account_id` (which Amazon Account it belongs
+//!   to). The seller is found by the order's `purchase_order_selling_party` (GetItem, no scan),
+//!   the default location by the account's `default_location_id`, the delivery location by the
+//!   order's `shipping_address_id` (only read when the order has no usable shipping address).
+//! - Invoice statuses and "Sent By Integration" are stored as their names (`Submitting`,
+//!   `Pending`, …). The claim is a conditional PutItem (`attribute_not_exists(PK)`); every later
+//!   write of the invoice is conditional on `status = Submitting AND claim_id = <ours>`.
+//! - Order errors have a deterministic key (`sha16` = first 16 hex chars of sha256 of the
+//!   message): a repeated delivery overwrites the same record instead of adding a duplicate.
+//! - A feed's GSI2PK carries its status: whoever changes a feed's status (the status poller)
+//!   must rewrite `GSI2PK` (and keep `GSI2SK`) in the same update, so that only `Processing`
+//!   feeds are listed by [`DynamoVendorRepo::processing_feeds`].
+//!
+//! Every item also has a `type` attribute (`order`, `vendor_invoice`, `order_error`, …) for
+//! operators reading the table. No Scan anywhere.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, PutRequest, ReturnValuesOnConditionCheckFailure, TransactWriteItem, WriteRequest};
+use aws_sdk_dynamodb::Client;
+use invoice_domain::ingest::PortError;
+use invoice_domain::vendor::{AmazonAccount, DeliveryLocation, Location, Order, Seller, Shipping};
+use invoice_domain::vendor_submit::{
+    ClaimResult, InvoiceState, MarketplaceFeed, OrderContext, OrderError, VendorInvoice, VendorRepository,
+};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::sdk_err;
+
+type Item = HashMap<String, AttributeValue>;
+
+pub const ORDER_SK: &str = "#ORDER";
+pub const INVOICE_SK: &str = "#INVOICE";
+pub const ERROR_SK_PREFIX: &str = "ERROR#";
+pub const ACCOUNT_SK: &str = "#ACCOUNT";
+pub const SELLER_SK: &str = "#SELLER";
+pub const LOCATION_SK: &str = "#LOCATION";
+pub const DELIVERYLOC_SK: &str = "#DELIVERYLOC";
+pub const FEED_SK: &str = "#FEED";
+
+pub fn order_pk(order_id: &str) -> String {
+    format!("ORDER#{order_id}")
+}
+
+pub fn account_pk(account_id: &str) -> String {
+    format!("ACCOUNT#{account_id}")
+}
+
+pub fn seller_pk(vendor_id: &str) -> String {
+    format!("SELLER#{vendor_id}")
+}
+
+pub fn location_pk(id: &str) -> String {
+    format!("LOCATION#{id}")
+}
+
+pub fn delivery_location_pk(location_id: &str) -> String {
+    format!("DELIVERYLOC#{location_id}")
+}
+
+pub fn feed_pk(transaction_id: &str) -> String {
+    format!("FEED#{transaction_id}")
+}
+
+/// GSI2 partition of feeds of a type in a status, e.g. `FEEDSTATUS#Order Invoice#Processing`.
+pub fn feed_status_pk(feed_type: &str, status: &str) -> String {
+    format!("FEEDSTATUS#{feed_type}#{status}")
+}
+
+/// The deterministic sort key of an Order Error.
+pub fn order_error_sk(e: &OrderError) -> String {
+    let digest = hex::encode(Sha256::digest(e.message.as_bytes()));
+    format!("{ERROR_SK_PREFIX}{}#{}#{}", e.source, e.code, &digest[..16])
+}
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+fn to_item<T: Serialize>(v: &T) -> Result<Item, PortError> {
+    serde_dynamo::to_item(v).map_err(|e| PortError(format!("encode item: {e}")))
+}
+
+fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, PortError> {
+    serde_dynamo::from_item(item).map_err(|e| PortError(format!("decode item: {e}")))
+}
+
+/// Trimmed, non-empty text.
+fn nonempty(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|x| !x.is_empty())
+}
+
+fn state_name(st: InvoiceState) -> &'static str {
+    match st {
+        InvoiceState::Submitting => "Submitting",
+        InvoiceState::Unknown => "Unknown",
+        InvoiceState::Pending => "Pending",
+        InvoiceState::Sent => "Sent",
+        InvoiceState::Error => "Error",
+    }
+}
+
+/// Writes items with BatchWriteItem, 25 at a time, retrying unprocessed items with backoff.
+/// Keys must be distinct (BatchWriteItem rejects duplicates within one call).
+pub(crate) async fn batch_put(client: &Client, table: &str, items: Vec<Item>) -> Result<(), PortError> {
+    for chunk in items.chunks(25) {
+        let mut pending: Vec<WriteRequest> = chunk
+            .iter()
+            .map(|i| {
+                PutRequest::builder()
+                    .set_item(Some(i.clone()))
+                    .build()
+                    .map(|p| WriteRequest::builder().put_request(p).build())
+                    .map_err(|e| PortError(format!("build put request: {e}")))
+            })
+            .collect::<Result<_, _>>()?;
+        let mut attempt = 0u32;
+        while !pending.is_empty() {
+            let out = client
+                .batch_write_item()
+                .request_items(table, pending)
+                .send()
+                .await
+                .map_err(|e| sdk_err("dynamodb batch write", e))?;
+            pending = out.unprocessed_items.and_then(|mut m| m.remove(table)).unwrap_or_default();
+            if !pending.is_empty() {
+                attempt += 1;
+                if attempt > 8 {
+                    return Err(PortError(format!("{} items still unprocessed after {attempt} attempts", pending.len())));
+                }
+                tokio::time::sleep(Duration::from_millis(50u64 << attempt.min(6))).await;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[derive(Clone)]
+pub struct DynamoVendorRepo {
+    pub client: Client,
+    pub table: String,
+}
+
+impl DynamoVendorRepo {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        DynamoVendorRepo { client, table: table.into() }
+    }
+
+    /// Strongly consistent GetItem of one item.
+    async fn get(&self, pk: String, sk: &str, what: &str) -> Result<Option<Item>, PortError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("PK", s(pk))
+            .key("SK", s(sk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_err(&format!("dynamodb get {what}"), e))?;
+        Ok(out.item)
+    }
+
+    async fn get_as<T: DeserializeOwned>(&self, pk: String, sk: &str, what: &str) -> Result<Option<T>, PortError> {
+        self.get(pk, sk, what).await?.map(from_item).transpose()
+    }
+
+    async fn put(&self, item: Item, what: &str) -> Result<(), PortError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|e| sdk_err(&format!("dynamodb put {what}"), e))?;
+        Ok(())
+    }
+
+    fn keyed<T: Serialize>(v: &T, pk: String, sk: &str, kind: &str) -> Result<Item, PortError> {
+        let mut item = to_item(v)?;
+        item.insert("PK".into(), s(pk));
+        item.insert("SK".into(), s(sk));
+        item.insert("type".into(), s(kind));
+        Ok(item)
+    }
+
+    fn invoice_item(inv: &VendorInvoice) -> Result<Item, PortError> {
+        Self::keyed(inv, order_pk(&inv.order_id), INVOICE_SK, "vendor_invoice")
+    }
+
+    fn feed_item(feed: &MarketplaceFeed) -> Result<Item, PortError> {
+        let mut item = Self::keyed(feed, feed_pk(&feed.external_id), FEED_SK, "marketplace_feed")?;
+        item.insert("GSI2PK".into(), s(feed_status_pk(&feed.feed_type, &feed.status)));
+        item.insert("GSI2SK".into(), s(format!("{}#{}", feed.submitted_date, feed.external_id)));
+        Ok(item)
+    }
+
+    fn error_item(e: &OrderError) -> Result<Item, PortError> {
+        Self::keyed(e, order_pk(&e.order_id), &order_error_sk(e), "order_error")
+    }
+
+    /// A Put of the invoice that only succeeds while `claim_id` holds the Submitting claim.
+    fn claimed_invoice_put(&self, inv: &VendorInvoice) -> Result<TransactWriteItem, PortError> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(Self::invoice_item(inv)?))
+            .condition_expression("#status = :submitting AND claim_id = :claim")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":submitting", s(state_name(InvoiceState::Submitting)))
+            .expression_attribute_values(":claim", s(&inv.claim_id))
+            .build()
+            .map_err(|e| PortError(format!("build put: {e}")))?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// True when the stored invoice already is exactly what we meant to write (a retried
+    /// request whose first attempt succeeded).
+    async fn already_written(&self, inv: &VendorInvoice) -> Result<bool, PortError> {
+        Ok(self.invoice(&inv.order_id).await?.as_ref() == Some(inv))
+    }
+
+    /// The invoice write + `other`, atomically, while our claim holds. (The SDK gives each call
+    /// a ClientRequestToken and keeps it across its own retries; a repeated call whose first
+    /// attempt succeeded is recognised by `already_written`.)
+    async fn transact_with_claim(&self, inv: &VendorInvoice, other: TransactWriteItem, what: &str) -> Result<(), PortError> {
+        let res = self
+            .client
+            .transact_write_items()
+            .transact_items(self.claimed_invoice_put(inv)?)
+            .transact_items(other)
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let reasons: Option<Vec<String>> = match e.as_service_error() {
+                    Some(TransactWriteItemsError::TransactionCanceledException(c)) => Some(
+                        c.cancellation_reasons()
+                            .iter()
+                            .map(|r| r.code().unwrap_or("None").to_string())
+                            .collect(),
+                    ),
+                    _ => None,
+                };
+                let Some(reasons) = reasons else {
+                    return Err(sdk_err(&format!("dynamodb {what}"), e));
+                };
+                if reasons.first().map(String::as_str) == Some("ConditionalCheckFailed") && self.already_written(inv).await? {
+                    return Ok(());
+                }
+                let why = match (reasons.first().map(String::as_str), reasons.get(1).map(String::as_str)) {
+                    (Some("ConditionalCheckFailed"), _) => {
+                        format!("the claim of order {} by {} no longer holds", inv.order_id, inv.claim_id)
+                    }
+                    (_, Some("ConditionalCheckFailed")) => "the second record already exists".to_string(),
+                    _ => format!("transaction cancelled: [{}]", reasons.join(", ")),
+                };
+                Err(PortError(format!("dynamodb {what} of order {}: {why}", inv.order_id)))
+            }
+        }
+    }
+
+    // ---- seeding and operator helpers ---------------------------------------------------------
+
+    pub async fn put_order(&self, order: &Order, account_id: &str) -> Result<(), PortError> {
+        let mut item = Self::keyed(order, order_pk(&order.id), ORDER_SK, "order")?;
+        item.insert("account_id".into(), s(account_id));
+        self.put(item, "order").await
+    }
+
+    pub async fn put_account(&self, id: &str, account: &AmazonAccount) -> Result<(), PortError> {
+        let mut item = Self::keyed(account, account_pk(id), ACCOUNT_SK, "amazon_account")?;
+        item.insert("account_id".into(), s(id));
+        self.put(item, "account").await
+    }
+
+    /// Keyed by the seller's Vendor ID (required).
+    pub async fn put_seller(&self, seller: &Seller) -> Result<(), PortError> {
+        let vendor_id = nonempty(&seller.vendor_id).ok_or_else(|| PortError("a seller needs a vendor id to be stored".into()))?;
+        self.put(Self::keyed(seller, seller_pk(vendor_id), SELLER_SK, "seller")?, "seller").await
+    }
+
+    pub async fn put_location(&self, location: &Location) -> Result<(), PortError> {
+        self.put(Self::keyed(location, location_pk(location.id.trim()), LOCATION_SK, "location")?, "location").await
+    }
+
+    pub async fn put_delivery_location(&self, dl: &DeliveryLocation) -> Result<(), PortError> {
+        let item = Self::keyed(dl, delivery_location_pk(dl.location_id.trim()), DELIVERYLOC_SK, "delivery_location")?;
+        self.put(item, "delivery location").await
+    }
+
+    pub async fn order(&self, order_id: &str) -> Result<Option<Order>, PortError> {
+        self.get_as(order_pk(order_id), ORDER_SK, "order").await
+    }
+
+    pub async fn invoice(&self, order_id: &str) -> Result<Option<VendorInvoice>, PortError> {
+        self.get_as(order_pk(order_id), INVOICE_SK, "invoice").await
+    }
+
+    pub async fn feed(&self, transaction_id: &str) -> Result<Option<MarketplaceFeed>, PortError> {
+        self.get_as(feed_pk(transaction_id), FEED_SK, "feed").await
+    }
+
+    /// The Order Errors of an order (by source, code, message hash).
+    pub async fn order_errors(&self, order_id: &str) -> Result<Vec<OrderError>, PortError> {
+        let mut out = Vec::new();
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk AND begins_with(SK, :p)")
+            .expression_attribute_values(":pk", s(order_pk(order_id)))
+            .expression_attribute_values(":p", s(ERROR_SK_PREFIX))
+            .consistent_read(true)
+            .into_paginator()
+            .items()
+            .send();
+        while let Some(item) = pages.next().await {
+            out.push(from_item(item.map_err(|e| sdk_err("dynamodb query order errors", e))?)?);
+        }
+        Ok(out)
+    }
+
+    /// `Order Invoice` feeds still `Processing`, oldest submission first (GSI2; eventually
+    /// consistent like every index read).
+    pub async fn processing_feeds(&self, limit: i32) -> Result<Vec<MarketplaceFeed>, PortError> {
+        let limit = limit.clamp(1, 1000);
+        let mut out = Vec::new();
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name("GSI2")
+            .key_condition_expression("GSI2PK = :pk")
+            .expression_attribute_values(":pk", s(feed_status_pk("Order Invoice", "Processing")))
+            .scan_index_forward(true)
+            .limit(limit)
+            .into_paginator()
+            .items()
+            .send();
+        while let Some(item) = pages.next().await {
+            out.push(from_item(item.map_err(|e| sdk_err("dynamodb query processing feeds", e))?)?);
+            if out.len() as i32 >= limit {
+                break;
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl VendorRepository for DynamoVendorRepo {
+    async fn load(&self, order_id: &str) -> Result<Option<OrderContext>, PortError> {
+        let Some(mut order_item) = self.get(order_pk(order_id), ORDER_SK, "order").await? else {
+            return Ok(None);
+        };
+        let account_id = match order_item.remove("account_id") {
+            Some(AttributeValue::S(a)) if !a.trim().is_empty() => a,
+            _ => return Err(PortError(format!("order {order_id} has no account_id"))),
+        };
+        let order: Order = from_item(order_item)?;
+        let usable_shipping = order
+            .shipping
+            .as_ref()
+            .map(|sh| nonempty(&sh.street1).is_some() || nonempty(&sh.buyer_name).is_some())
+            .unwrap_or(false);
+        let seller_key = nonempty(&order.purchase_order_selling_party).map(seller_pk);
+        let delivery_key = if usable_shipping { None } else { nonempty(&order.shipping_address_id).map(delivery_location_pk) };
+
+        // Independent reads in parallel; the default location needs the account first.
+        let account_and_location = async {
+            let account: AmazonAccount = self
+                .get_as(account_pk(&account_id), ACCOUNT_SK, "account")
+                .await?
+                .ok_or_else(|| PortError(format!("order {order_id} belongs to account {account_id}, which does not exist")))?;
+            let location = match nonempty(&account.default_location_id) {
+                Some(id) => self.get_as::<Location>(location_pk(id), LOCATION_SK, "location").await?,
+                None => None,
+            };
+            Ok::<_, PortError>((account, location))
+        };
+        let seller = async {
+            match seller_key {
+                Some(pk) => self.get_as::<Seller>(pk, SELLER_SK, "seller").await,
+                None => Ok(None),
+            }
+        };
+        let delivery = async {
+            match delivery_key {
+                Some(pk) => self.get_as::<DeliveryLocation>(pk, DELIVERYLOC_SK, "delivery location").await,
+                None => Ok(None),
+            }
+        };
+        let invoice = self.invoice(order_id);
+        let (acc_loc, seller, delivery, invoice) = tokio::join!(account_and_location, seller, delivery, invoice);
+        let (account, default_location) = acc_loc?;
+        Ok(Some(OrderContext {
+            order,
+            account,
+            seller: seller?,
+            default_location,
+            delivery_location: delivery?,
+            existing_invoice: invoice?,
+        }))
+    }
+
+    async fn claim(&self, invoice: &VendorInvoice) -> Result<ClaimResult, PortError> {
+        let res = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(Self::invoice_item(invoice)?))
+            .condition_expression("attribute_not_exists(PK)")
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(ClaimResult::Claimed),
+            Err(e) => {
+                let Some(svc) = e.as_service_error().filter(|x| x.is_conditional_check_failed_exception()) else {
+                    return Err(sdk_err("dynamodb claim vendor invoice", e));
+                };
+                let old = match svc {
+                    aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(c) => c.item.clone(),
+                    _ => None,
+                };
+                let existing = match old.filter(|i| !i.is_empty()) {
+                    Some(item) => from_item(item)?,
+                    None => self
+                        .invoice(&invoice.order_id)
+                        .await?
+                        .ok_or_else(|| PortError(format!("claim of order {} failed but no invoice exists", invoice.order_id)))?,
+                };
+                Ok(ClaimResult::Exists(Box::new(existing)))
+            }
+        }
+    }
+
+    async fn record_submitted(&self, invoice: &VendorInvoice, feed: &MarketplaceFeed) -> Result<(), PortError> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(Self::feed_item(feed)?))
+            .condition_expression("attribute_not_exists(PK)")
+            .build()
+            .map_err(|e| PortError(format!("build put: {e}")))?;
+        self.transact_with_claim(invoice, TransactWriteItem::builder().put(put).build(), "record submitted").await
+    }
+
+    async fn record_rejected(&self, invoice: &VendorInvoice, error: &OrderError) -> Result<(), PortError> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(Self::error_item(error)?))
+            .build()
+            .map_err(|e| PortError(format!("build put: {e}")))?;
+        self.transact_with_claim(invoice, TransactWriteItem::builder().put(put).build(), "record rejected").await
+    }
+
+    async fn record_unknown(&self, invoice: &VendorInvoice) -> Result<(), PortError> {
+        let res = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(Self::invoice_item(invoice)?))
+            .condition_expression("#status = :submitting AND claim_id = :claim")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":submitting", s(state_name(InvoiceState::Submitting)))
+            .expression_attribute_values(":claim", s(&invoice.claim_id))
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().map(|x| x.is_conditional_check_failed_exception()).unwrap_or(false) => {
+                if self.already_written(invoice).await? {
+                    Ok(())
+                } else {
+                    Err(PortError(format!(
+                        "dynamodb record unknown of order {}: the claim by {} no longer holds",
+                        invoice.order_id, invoice.claim_id
+                    )))
+                }
+            }
+            Err(e) => Err(sdk_err("dynamodb record unknown", e)),
+        }
+    }
+
+    async fn release(&self, order_id: &str, claim_id: &str) -> Result<(), PortError> {
+        let res = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("PK", s(order_pk(order_id)))
+            .key("SK", s(INVOICE_SK))
+            .condition_expression("#status = :submitting AND claim_id = :claim")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":submitting", s(state_name(InvoiceState::Submitting)))
+            .expression_attribute_values(":claim", s(claim_id))
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(()),
+            // Not ours (any more), or already gone: nothing to release.
+            Err(e) if e.as_service_error().map(|x| x.is_conditional_check_failed_exception()).unwrap_or(false) => Ok(()),
+            Err(e) => Err(sdk_err("dynamodb release claim", e)),
+        }
+    }
+
+    async fn put_order_errors(&self, errors: &[OrderError]) -> Result<(), PortError> {
+        // Same key twice in one BatchWriteItem is refused: keep the last of each key.
+        let mut by_key: Vec<(String, String, Item)> = Vec::with_capacity(errors.len());
+        for e in errors {
+            let (pk, sk) = (order_pk(&e.order_id), order_error_sk(e));
+            let item = Self::error_item(e)?;
+            match by_key.iter_mut().find(|(p, k, _)| *p == pk && *k == sk) {
+                Some(slot) => slot.2 = item,
+                None => by_key.push((pk, sk, item)),
+            }
+        }
+        batch_put(&self.client, &self.table, by_key.into_iter().map(|(_, _, i)| i).collect()).await
+    }
+
+    async fn store_shipping(&self, order_id: &str, shipping: &Shipping) -> Result<(), PortError> {
+        let value = serde_dynamo::to_attribute_value(shipping).map_err(|e| PortError(format!("encode shipping: {e}")))?;
+        let res = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", s(order_pk(order_id)))
+            .key("SK", s(ORDER_SK))
+            .update_expression("SET shipping = :shipping")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_values(":shipping", value)
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().map(|x| x.is_conditional_check_failed_exception()).unwrap_or(false) => {
+                Err(PortError(format!("store shipping: order {order_id} does not exist")))
+            }
+            Err(e) => Err(sdk_err("dynamodb store shipping", e)),
+        }
+    }
+}
