@@ -34,6 +34,41 @@ type Item = HashMap<String, AttributeValue>;
 pub const HEADER_SK: &str = "#HEADER";
 pub const REJECTED_SK: &str = "#REJECTED";
 
+/// Writes items with BatchWriteItem, 25 at a time, retrying unprocessed items with backoff.
+/// Keys must be distinct (BatchWriteItem rejects duplicates within one call).
+pub(crate) async fn batch_put(client: &Client, table: &str, items: Vec<Item>) -> Result<(), PortError> {
+    for chunk in items.chunks(25) {
+        let mut pending: Vec<WriteRequest> = chunk
+            .iter()
+            .map(|i| {
+                PutRequest::builder()
+                    .set_item(Some(i.clone()))
+                    .build()
+                    .map(|p| WriteRequest::builder().put_request(p).build())
+                    .map_err(|e| PortError(format!("build put request: {e}")))
+            })
+            .collect::<Result<_, _>>()?;
+        let mut attempt = 0u32;
+        while !pending.is_empty() {
+            let out = client
+                .batch_write_item()
+                .request_items(table, pending)
+                .send()
+                .await
+                .map_err(|e| sdk_err("dynamodb batch write", e))?;
+            pending = out.unprocessed_items.and_then(|mut m| m.remove(table)).unwrap_or_default();
+            if !pending.is_empty() {
+                attempt += 1;
+                if attempt > 8 {
+                    return Err(PortError(format!("{} items still unprocessed after {attempt} attempts", pending.len())));
+                }
+                tokio::time::sleep(Duration::from_millis(50u64 << attempt.min(6))).await;
+            }
+        }
+    }
+    Ok(())
+}
+
 pub fn invoice_pk(invoice_key: &str) -> String {
     format!("INV#{invoice_key}")
 }
@@ -84,39 +119,8 @@ impl DynamoRepo {
         out.item.map(from_item).transpose()
     }
 
-    /// Writes items with BatchWriteItem, 25 at a time, retrying unprocessed items with backoff.
     async fn batch_put(&self, items: Vec<Item>) -> Result<(), PortError> {
-        for chunk in items.chunks(25) {
-            let mut pending: Vec<WriteRequest> = chunk
-                .iter()
-                .map(|i| {
-                    PutRequest::builder()
-                        .set_item(Some(i.clone()))
-                        .build()
-                        .map(|p| WriteRequest::builder().put_request(p).build())
-                        .map_err(|e| PortError(format!("build put request: {e}")))
-                })
-                .collect::<Result<_, _>>()?;
-            let mut attempt = 0u32;
-            while !pending.is_empty() {
-                let out = self
-                    .client
-                    .batch_write_item()
-                    .request_items(&self.table, pending)
-                    .send()
-                    .await
-                    .map_err(|e| sdk_err("dynamodb batch write", e))?;
-                pending = out.unprocessed_items.and_then(|mut m| m.remove(&self.table)).unwrap_or_default();
-                if !pending.is_empty() {
-                    attempt += 1;
-                    if attempt > 8 {
-                        return Err(PortError(format!("{} items still unprocessed after {attempt} attempts", pending.len())));
-                    }
-                    tokio::time::sleep(Duration::from_millis(50u64 << attempt.min(6))).await;
-                }
-            }
-        }
-        Ok(())
+        batch_put(&self.client, &self.table, items).await
     }
 
     /// Items of an invoice partition whose SK starts with `prefix` (paginated).

@@ -28,10 +28,10 @@
 //! operators reading the table. No Scan anywhere.
 
 use std::collections::HashMap;
-use std::time::Duration;
+
 
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, PutRequest, ReturnValuesOnConditionCheckFailure, TransactWriteItem, WriteRequest};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
 use invoice_domain::ingest::PortError;
 use invoice_domain::vendor::{AmazonAccount, DeliveryLocation, Location, Order, Seller, Shipping};
@@ -117,40 +117,6 @@ fn state_name(st: InvoiceState) -> &'static str {
     }
 }
 
-/// Writes items with BatchWriteItem, 25 at a time, retrying unprocessed items with backoff.
-/// Keys must be distinct (BatchWriteItem rejects duplicates within one call).
-pub(crate) async fn batch_put(client: &Client, table: &str, items: Vec<Item>) -> Result<(), PortError> {
-    for chunk in items.chunks(25) {
-        let mut pending: Vec<WriteRequest> = chunk
-            .iter()
-            .map(|i| {
-                PutRequest::builder()
-                    .set_item(Some(i.clone()))
-                    .build()
-                    .map(|p| WriteRequest::builder().put_request(p).build())
-                    .map_err(|e| PortError(format!("build put request: {e}")))
-            })
-            .collect::<Result<_, _>>()?;
-        let mut attempt = 0u32;
-        while !pending.is_empty() {
-            let out = client
-                .batch_write_item()
-                .request_items(table, pending)
-                .send()
-                .await
-                .map_err(|e| sdk_err("dynamodb batch write", e))?;
-            pending = out.unprocessed_items.and_then(|mut m| m.remove(table)).unwrap_or_default();
-            if !pending.is_empty() {
-                attempt += 1;
-                if attempt > 8 {
-                    return Err(PortError(format!("{} items still unprocessed after {attempt} attempts", pending.len())));
-                }
-                tokio::time::sleep(Duration::from_millis(50u64 << attempt.min(6))).await;
-            }
-        }
-    }
-    Ok(())
-}
 
 #[derive(Clone)]
 pub struct DynamoVendorRepo {
@@ -531,7 +497,7 @@ impl VendorRepository for DynamoVendorRepo {
                 None => by_key.push((pk, sk, item)),
             }
         }
-        batch_put(&self.client, &self.table, by_key.into_iter().map(|(_, _, i)| i).collect()).await
+        crate::dynamo::batch_put(&self.client, &self.table, by_key.into_iter().map(|(_, _, i)| i).collect()).await
     }
 
     async fn store_shipping(&self, order_id: &str, shipping: &Shipping) -> Result<(), PortError> {
