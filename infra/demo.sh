@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# The main job, locally, end to end on the bundled sample data:
+# The main jobs, locally, end to end on the bundled sample data.
+# Buyer side (cXML ingestion):
 #   start DynamoDB Local + moto S3, create the table and bucket, check the samples offline,
 #   drop them into s3://<bucket>/incoming/, run the real ingest-cxml binary on the S3 events
 #   (cargo lambda watch + cargo lambda invoke), redeliver the same event (nothing changes),
 #   send a conflicting resend and a cancellation, then print invoices and quarantine.
+# Vendor side (SP-API submission): seed sample orders, deliver them as an SQS event to the real
+#   submit-vendor-invoice binary, which submits to the local SP-API emulator exactly once;
+#   show Invoice / Marketplace Feed / Order Errors, redeliver (nothing is sent twice).
 # KEEP_STACK=1 leaves the stack running afterwards for a look around (infra/stack.sh stop).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -71,7 +75,7 @@ d=json.load(sys.stdin); i=d["invoice"]
 print(i["invoice_id"], i["status"], i["currency"], "net", i["net"], "archived at", i["document_key"])
 for l in d["lines"]: print("  line", l["line_number"], l["quantity"], "x", l["unit_price"], "=", l["subtotal"], l["category"], "|", (l["description"] or "")[:50])
 for e in d["entries"]: print("  %-6s %-32s %10s %s" % (e["side"], e["account"], e["amount"]["amount"], e["kind"]))'
-step "S3: archive/ and quarantine/"
+step "S3: archive/, quarantine/ and what is left in incoming/"
 .stack/venv/bin/python - <<PY
 import boto3, os
 s3 = boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL_S3"])
@@ -80,3 +84,53 @@ for p in ("incoming/", "archive/", "quarantine/"):
     print(f"{p:12} {len(keys)} object(s)")
     for k in keys[:12]: print("   ", k)
 PY
+
+# ------------------------------------------------------------------------------------------
+# Vendor side
+step "vendor: seed sample orders (order, Amazon account, sellers, locations, delivery locations)"
+V=tests/fixtures/vendor
+"$CTL" vendor seed "$V/v01-shipped-order.json" --account-id ACC-1 --order-id 100045
+"$CTL" vendor seed "$V/v02-address-from-delivery-locations.json" --account-id ACC-2 --order-id 100046
+"$CTL" vendor seed "$V/v01-shipped-order.json" --account-id ACC-1 --order-id 100047
+"$CTL" vendor seed "$V/v03-no-seller-for-vendor-id.json" --account-id ACC-3 --order-id 100048
+"$CTL" vendor seed "$V/v04-not-eligible.json" --account-id ACC-4 --order-id 100049
+echo "offline preview of one (invoicectl vendor preview):"
+"$CTL" vendor preview "$V/v02-address-from-delivery-locations.json" | python3 -c 'import json,sys; p=json.load(sys.stdin); print(json.dumps(p["payload"]["invoices"][0]["shipToParty"], indent=1))'
+echo "the emulator will refuse order 100047 with a business-rule 400"
+curl -fsS -X POST "$SPAPI_ENDPOINT/_emulator/reset" >/dev/null
+curl -fsS -X POST "$SPAPI_ENDPOINT/_emulator/faults" -H 'content-type: application/json' \
+  -d '{"invalid_invoice_ids": {"100047": [{"code": "InvalidInput", "message": "Purchase order 3DY3TK6T is already fully invoiced.", "details": ""}]}}' >/dev/null
+
+sqs_event() {
+  python3 - "$@" <<'PY'
+import json, sys
+recs = [{"messageId": f"demo-{o}", "receiptHandle": f"rh-{o}", "body": json.dumps({"order_id": o, "reason": "shipped"}),
+         "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "0", "SenderId": "demo", "ApproximateFirstReceiveTimestamp": "0"},
+         "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
+         "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:vendor-submit", "awsRegion": "us-east-1"} for o in sys.argv[1:]]
+print(json.dumps({"Records": recs}))
+PY
+}
+step "vendor: an SQS batch of 5 shipped orders to the real submit-vendor-invoice binary (cargo lambda invoke)"
+sqs_event 100045 100046 100047 100048 100049 > "$WORK/sqs.json"
+cargo lambda invoke submit-vendor-invoice -A 127.0.0.1 -P "$PORT" --data-file "$WORK/sqs.json"; echo
+step "vendor: the same batch delivered again (SQS at-least-once): nothing is sent twice"
+cargo lambda invoke submit-vendor-invoice -A 127.0.0.1 -P "$PORT" --data-file "$WORK/sqs.json"; echo
+curl -fsS "$SPAPI_ENDPOINT/_emulator/stats" | python3 -c 'import json,sys; s=json.load(sys.stdin); print("emulator received submitInvoices:", s["submit"], "token requests:", s["token"])'
+step "vendor: Invoice / Marketplace Feed / Order Errors (invoicectl vendor status)"
+"$CTL" vendor status 100045 100046 100047 100048 100049 > "$WORK/status.jsonl"
+python3 - "$WORK/status.jsonl" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    d = json.loads(line)
+    i, f = d["invoice"] or {}, d["feed"] or {}
+    print("order {}: invoice {} / sent by integration {} / feed {} {} {}".format(
+        d["order_id"], i.get("status", "-"), i.get("sent_by_integration") or "-",
+        f.get("feed_type", "-"), f.get("status", ""), f.get("external_id", "")))
+    if i.get("integration_error"):
+        print("   integration error:", i["integration_error"])
+    for e in d["order_errors"]:
+        print("   order error [{}] {}: {}".format(e["source"], e["code"], e["message"]))
+PY
+step "vendor: function logs"
+grep -E '^\{' "$WORK/watch.log" | grep -E 'submitted|skipped|rejected|cannot make|already exists' | cut -c1-200

@@ -207,7 +207,8 @@ async fn a_400_becomes_an_order_error_with_amazons_message() {
     assert!(inv.integration_error.as_deref().unwrap().contains("Purchase order 3DY3TK6T is closed for invoicing."));
     let errors = r.repo.order_errors("400001").await.unwrap();
     assert_eq!(errors.len(), 1);
-    assert_eq!(errors[0].message, "InvalidInput: Purchase order 3DY3TK6T is closed for invoicing.");
+    assert_eq!((errors[0].code.as_str(), errors[0].message.as_str()), ("InvalidInput", "Purchase order 3DY3TK6T is closed for invoicing."));
+    assert_eq!(inv.integration_error.as_deref(), Some("HTTP 400 InvalidInput: Purchase order 3DY3TK6T is closed for invoicing."));
     assert!(r.repo.processing_feeds(10).await.unwrap().is_empty());
 }
 

@@ -116,6 +116,14 @@ enum VendorCmd {
         /// Store N copies of the order, with ids `<id>-00001` … (load tests).
         #[arg(long)]
         copies: Option<u32>,
+        /// Store the order under this id instead of the bundle's.
+        #[arg(long)]
+        order_id: Option<String>,
+    },
+    /// Invoice, Marketplace Feed and Order Errors of orders (JSON, one line per order).
+    Status {
+        #[arg(required = true)]
+        order_ids: Vec<String>,
     },
     /// Local development: poll the queue and run the real submit-vendor-invoice handler on
     /// each batch (what Lambda's SQS event source mapping does on AWS).
@@ -156,6 +164,12 @@ enum LocalCmd {
 }
 
 fn main() -> ExitCode {
+    // Behave like other Unix tools when the reader of our output goes away
+    // (`invoicectl ... | head`): end quietly instead of panicking on a broken pipe.
+    // SAFETY: called first, before any other thread exists; restores the default action.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -170,7 +184,8 @@ fn main() -> ExitCode {
         }
         Cmd::Vendor { cmd: VendorCmd::Preview { bundle } } => vendor_preview(&bundle),
         Cmd::Vendor { cmd: VendorCmd::Enqueue { order_ids, queue_url, reason } } => vendor::run(vendor::Op::Enqueue { order_ids, queue_url, reason }),
-        Cmd::Vendor { cmd: VendorCmd::Seed { bundle, account_id, copies } } => vendor::run(vendor::Op::Seed { bundle, account_id, copies }),
+        Cmd::Vendor { cmd: VendorCmd::Seed { bundle, account_id, copies, order_id } } => vendor::run(vendor::Op::Seed { bundle, account_id, copies, order_id }),
+        Cmd::Vendor { cmd: VendorCmd::Status { order_ids } } => vendor::run(vendor::Op::Status { order_ids }),
         Cmd::Vendor { cmd: VendorCmd::Work { queue_url, until_empty, max_seconds } } => vendor::run(vendor::Op::Work { queue_url, until_empty, max_seconds }),
         Cmd::Quarantine { cmd: QuarantineCmd::List { json, limit } } => store::run(store::Op::QuarantineList { json, limit }),
         Cmd::Invoices { cmd } => store::run(match cmd {

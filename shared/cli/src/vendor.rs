@@ -9,7 +9,8 @@ use invoice_domain::vendor::Bundle;
 
 pub enum Op {
     Enqueue { order_ids: Vec<String>, queue_url: String, reason: Option<String> },
-    Seed { bundle: std::path::PathBuf, account_id: String, copies: Option<u32> },
+    Seed { bundle: std::path::PathBuf, account_id: String, copies: Option<u32>, order_id: Option<String> },
+    Status { order_ids: Vec<String> },
     Work { queue_url: String, until_empty: bool, max_seconds: u64 },
 }
 
@@ -51,9 +52,12 @@ async fn exec(op: Op) -> Result<(), String> {
                 println!("{id}\t{}", out.message_id().unwrap_or(""));
             }
         }
-        Op::Seed { bundle, account_id, copies } => {
-            let b: Bundle = serde_json::from_slice(&std::fs::read(&bundle).map_err(|e| format!("{}: {e}", bundle.display()))?)
+        Op::Seed { bundle, account_id, copies, order_id } => {
+            let mut b: Bundle = serde_json::from_slice(&std::fs::read(&bundle).map_err(|e| format!("{}: {e}", bundle.display()))?)
                 .map_err(|e| format!("{} is not a valid order bundle: {e}", bundle.display()))?;
+            if let Some(id) = order_id {
+                b.order.id = id;
+            }
             let repo = DynamoVendorRepo::new(invoice_adapters::dynamodb_client(&conf), table()?);
             let e = |x: invoice_domain::ingest::PortError| x.to_string();
             repo.put_account(&account_id, &b.account).await.map_err(e)?;
@@ -79,6 +83,22 @@ async fn exec(op: Op) -> Result<(), String> {
                         println!("{}", o.id);
                     }
                 }
+            }
+        }
+        Op::Status { order_ids } => {
+            let repo = DynamoVendorRepo::new(invoice_adapters::dynamodb_client(&conf), table()?);
+            for id in order_ids {
+                let e = |x: invoice_domain::ingest::PortError| x.to_string();
+                let mut invoice = repo.invoice(&id).await.map_err(e)?;
+                if let Some(i) = invoice.as_mut() {
+                    i.request_body = None; // shown by `invoices show`-like tools, not here
+                }
+                let feed = match invoice.as_ref().and_then(|i| i.transaction_id.clone()) {
+                    Some(tx) => repo.feed(&tx).await.map_err(e)?,
+                    None => None,
+                };
+                let errors = repo.order_errors(&id).await.map_err(e)?;
+                println!("{}", serde_json::json!({"order_id": id, "invoice": invoice, "feed": feed, "order_errors": errors}));
             }
         }
         Op::Work { queue_url, until_empty, max_seconds } => work(&conf, &sqs, &queue_url, until_empty, max_seconds).await?,

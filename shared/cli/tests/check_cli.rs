@@ -107,3 +107,24 @@ fn hostile_bytes_never_panic() {
     }
     assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
 }
+
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    use std::io::Read;
+    use std::process::Stdio;
+    let files: Vec<PathBuf> = std::iter::repeat_n(samples().join("s01-amazon-business-two-sellers.xml"), 3000).collect();
+    let mut child = bin().args(["check", "--json"]).args(&files).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut first = [0u8; 10];
+    child.stdout.as_mut().unwrap().read_exact(&mut first).unwrap();
+    drop(child.stdout.take()); // the reader goes away, like `| head -c 10`
+    let mut err = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    let status = child.wait().unwrap();
+    assert!(!err.contains("panicked"), "{err}");
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(status.signal(), Some(libc_sigpipe()), "ended by SIGPIPE at the first write after the reader left: {status:?}");
+}
+
+fn libc_sigpipe() -> i32 {
+    13 // SIGPIPE on Linux
+}

@@ -505,11 +505,22 @@ impl<S: SlotStore> invoice_domain::vendor_submit::InvoiceApi for Client<S> {
         use invoice_domain::vendor_submit::SubmitResult;
         match self.submit_invoices(req).await {
             Ok(transaction_id) => SubmitResult::Accepted { transaction_id },
-            Err(SpApiError::Rejected { status, errors, .. }) => SubmitResult::Rejected {
-                status,
-                code: errors.first().map(|e| e.code.clone()).unwrap_or_else(|| format!("HTTP{status}")),
-                message: ApiError::readable(&errors),
-            },
+            Err(SpApiError::Rejected { status, errors, .. }) => {
+                let code = errors.first().map(|e| e.code.clone()).unwrap_or_else(|| format!("HTTP{status}"));
+                // The code travels separately; errors with another code keep theirs in the text.
+                let message = errors
+                    .iter()
+                    .map(|e| {
+                        let text = match e.details.as_deref().filter(|d| !d.is_empty()) {
+                            Some(d) => format!("{} ({d})", e.message),
+                            None => e.message.clone(),
+                        };
+                        if e.code == code { text } else { format!("{}: {text}", e.code) }
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                SubmitResult::Rejected { status, code, message }
+            }
             // 202 whose body could not be read: Amazon may have the invoice.
             Err(e @ (SpApiError::Unknown(_) | SpApiError::Decode(_))) => SubmitResult::Unknown(e.to_string()),
             // Nothing reached Amazon or it asked us to come back: the message is retried.
