@@ -15,6 +15,7 @@ pub mod report;
 pub mod testgen;
 pub mod validate;
 pub mod vendor;
+pub mod vendor_poll;
 pub mod vendor_submit;
 
 pub use issue::{Code, Issue};

@@ -528,3 +528,19 @@ impl<S: SlotStore> invoice_domain::vendor_submit::InvoiceApi for Client<S> {
         }
     }
 }
+
+/// getTransaction as the status poller's port: anything but a definite answer is
+/// `Unavailable` (retried next run), never a false Error.
+impl<S: SlotStore> invoice_domain::vendor_poll::TransactionApi for Client<S> {
+    async fn transaction(&self, transaction_id: &str) -> invoice_domain::vendor_poll::TxStatus {
+        use invoice_domain::vendor_poll::TxStatus;
+        match self.get_transaction(transaction_id).await {
+            Ok(t) => match t.status {
+                TransactionState::Processing => TxStatus::Processing,
+                TransactionState::Success => TxStatus::Success,
+                TransactionState::Failure => TxStatus::Failure(t.errors.into_iter().map(|e| (e.code, e.message)).collect()),
+            },
+            Err(e) => TxStatus::Unavailable(e.to_string()),
+        }
+    }
+}
