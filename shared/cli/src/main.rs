@@ -120,10 +120,15 @@ enum VendorCmd {
         #[arg(long)]
         order_id: Option<String>,
     },
-    /// Invoice, Marketplace Feed and Order Errors of orders (JSON, one line per order).
-    Status {
-        #[arg(required = true)]
-        order_ids: Vec<String>,
+    /// Invoice, Marketplace Feed and Order Errors of orders (JSON, one line per order);
+    /// without ORDER_IDs, of every order whose feed is still Processing (oldest first).
+    Status { order_ids: Vec<String> },
+    /// Run one polling pass (getTransaction for every Processing feed) against the configured
+    /// SP-API endpoint and print its report.
+    Poll {
+        /// Stop after this many seconds (the next pass carries on).
+        #[arg(long, default_value_t = 600)]
+        max_seconds: u64,
     },
     /// Local development: poll the queue and run the real submit-vendor-invoice handler on
     /// each batch (what Lambda's SQS event source mapping does on AWS).
@@ -186,6 +191,7 @@ fn main() -> ExitCode {
         Cmd::Vendor { cmd: VendorCmd::Enqueue { order_ids, queue_url, reason } } => vendor::run(vendor::Op::Enqueue { order_ids, queue_url, reason }),
         Cmd::Vendor { cmd: VendorCmd::Seed { bundle, account_id, copies, order_id } } => vendor::run(vendor::Op::Seed { bundle, account_id, copies, order_id }),
         Cmd::Vendor { cmd: VendorCmd::Status { order_ids } } => vendor::run(vendor::Op::Status { order_ids }),
+        Cmd::Vendor { cmd: VendorCmd::Poll { max_seconds } } => vendor::run(vendor::Op::Poll { max_seconds }),
         Cmd::Vendor { cmd: VendorCmd::Work { queue_url, until_empty, max_seconds } } => vendor::run(vendor::Op::Work { queue_url, until_empty, max_seconds }),
         Cmd::Quarantine { cmd: QuarantineCmd::List { json, limit } } => store::run(store::Op::QuarantineList { json, limit }),
         Cmd::Invoices { cmd } => store::run(match cmd {

@@ -11,6 +11,7 @@ pub enum Op {
     Enqueue { order_ids: Vec<String>, queue_url: String, reason: Option<String> },
     Seed { bundle: std::path::PathBuf, account_id: String, copies: Option<u32>, order_id: Option<String> },
     Status { order_ids: Vec<String> },
+    Poll { max_seconds: u64 },
     Work { queue_url: String, until_empty: bool, max_seconds: u64 },
 }
 
@@ -85,8 +86,26 @@ async fn exec(op: Op) -> Result<(), String> {
                 }
             }
         }
+        Op::Poll { max_seconds } => {
+            let table = table()?;
+            let ddb = invoice_adapters::dynamodb_client(&conf);
+            let creds = submit_vendor_invoice::credentials(&conf).await?;
+            let cfg = invoice_spapi::Config::from_env().map_err(|e| e.to_string())?;
+            let api = invoice_spapi::Client::new(cfg, creds, DynamoSlots::new(ddb.clone(), table.clone())).map_err(|e| e.to_string())?;
+            let repo = DynamoVendorRepo::new(ddb, table);
+            let deadline = Instant::now() + Duration::from_secs(max_seconds);
+            let report = poll_transaction_status::run_pass(&repo, &api, chrono::Utc::now(), poll_transaction_status::limits_from_env(), deadline, Duration::ZERO)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("{}", serde_json::to_string(&report).unwrap_or_default());
+        }
         Op::Status { order_ids } => {
             let repo = DynamoVendorRepo::new(invoice_adapters::dynamodb_client(&conf), table()?);
+            let order_ids = if order_ids.is_empty() {
+                repo.processing_feeds(1000).await.map_err(|e| e.to_string())?.into_iter().map(|f| f.order_id).collect()
+            } else {
+                order_ids
+            };
             for id in order_ids {
                 let e = |x: invoice_domain::ingest::PortError| x.to_string();
                 let mut invoice = repo.invoice(&id).await.map_err(e)?;

@@ -1,0 +1,85 @@
+//! poll-transaction-status: one bounded polling pass per scheduled run (see
+//! `invoice_domain::vendor_poll`). Stale transactions (still Processing after `STALE_AFTER_HOURS`,
+//! default 48) are logged as an alert and emitted as the CloudWatch metric
+//! `InvoiceBridge/StaleTransactions` (Embedded Metric Format), which the template alarms on.
+
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use invoice_domain::ingest::PortError;
+use invoice_domain::vendor_poll::{poll_pass, FeedRepository, PollLimits, PollReport, TransactionApi};
+
+/// Limits from the environment: `POLL_PAGE_SIZE` (50), `POLL_MAX_TRANSACTIONS` (2000),
+/// `STALE_AFTER_HOURS` (48).
+pub fn limits_from_env() -> PollLimits {
+    let num = |k: &str, d: i64| std::env::var(k).ok().and_then(|v| v.parse::<i64>().ok()).filter(|n| *n > 0).unwrap_or(d);
+    PollLimits {
+        page_size: num("POLL_PAGE_SIZE", 50) as i32,
+        max_transactions: num("POLL_MAX_TRANSACTIONS", 2000) as usize,
+        stale_after: chrono::Duration::hours(num("STALE_AFTER_HOURS", 48)),
+    }
+}
+
+/// Runs one pass that stops `margin` before `deadline`.
+pub async fn run_pass<R: FeedRepository + Sync, A: TransactionApi + Sync>(
+    repo: &R,
+    api: &A,
+    now: DateTime<Utc>,
+    limits: PollLimits,
+    deadline: Instant,
+    margin: Duration,
+) -> Result<PollReport, PortError> {
+    let report = poll_pass(repo, api, now, limits, move || Instant::now() + margin < deadline).await?;
+    tracing::info!(
+        checked = report.checked,
+        succeeded = report.succeeded,
+        failed = report.failed,
+        still_processing = report.still_processing,
+        unavailable = report.unavailable,
+        already_resolved = report.already_resolved,
+        stopped_early = report.stopped_early,
+        "polling pass done"
+    );
+    if !report.stale.is_empty() {
+        tracing::error!(
+            stale = report.stale.len(),
+            transactions = %report.stale.join(","),
+            hours = limits.stale_after.num_hours(),
+            "ALERT: transactions still Processing after the limit; check them with Amazon Vendor Central"
+        );
+    }
+    Ok(report)
+}
+
+pub fn emf(report: &PollReport, now: DateTime<Utc>) -> serde_json::Value {
+    serde_json::json!({
+        "_aws": {
+            "Timestamp": now.timestamp_millis(),
+            "CloudWatchMetrics": [{
+                "Namespace": "InvoiceBridge",
+                "Dimensions": [[]],
+                "Metrics": [
+                    {"Name": "StaleTransactions", "Unit": "Count"},
+                    {"Name": "TransactionsChecked", "Unit": "Count"},
+                    {"Name": "TransactionsFailed", "Unit": "Count"}
+                ]
+            }]
+        },
+        "StaleTransactions": report.stale.len(),
+        "TransactionsChecked": report.checked,
+        "TransactionsFailed": report.failed
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emf_shape() {
+        let r = PollReport { checked: 3, failed: 1, stale: vec!["t".into()], ..Default::default() };
+        let v = emf(&r, "2025-11-22T12:00:00Z".parse().unwrap());
+        assert_eq!(v["StaleTransactions"], 1);
+        assert_eq!(v["_aws"]["CloudWatchMetrics"][0]["Namespace"], "InvoiceBridge");
+    }
+}

@@ -1,0 +1,39 @@
+//! Lambda entry point: configuration and clients only; the work is in `poll_transaction_status::run_pass`.
+
+use std::time::{Duration, Instant};
+
+use invoice_adapters::slots::DynamoSlots;
+use invoice_adapters::vendor::DynamoVendorRepo;
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+use tracing::Instrument;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_current_span(true)
+        .with_target(false)
+        .without_time()
+        .init();
+    let table = std::env::var("TABLE_NAME").map_err(|_| "environment variable TABLE_NAME is required")?;
+    let conf = invoice_adapters::sdk_config().await;
+    let ddb = invoice_adapters::dynamodb_client(&conf);
+    let credentials = submit_vendor_invoice::credentials(&conf).await?;
+    let api = invoice_spapi::Client::new(invoice_spapi::Config::from_env()?, credentials, DynamoSlots::new(ddb.clone(), table.clone()))?;
+    let repo = DynamoVendorRepo::new(ddb, table);
+    let limits = poll_transaction_status::limits_from_env();
+    let (repo, api) = (&repo, &api);
+    lambda_runtime::run(service_fn(move |ev: LambdaEvent<serde_json::Value>| async move {
+        let span = tracing::info_span!("invocation", request_id = %ev.context.request_id);
+        // Stop 15 s before the function's deadline; the next scheduled run carries on.
+        let remaining = ev.context.deadline().duration_since(std::time::SystemTime::now()).unwrap_or_default();
+        let deadline = Instant::now() + remaining;
+        let now = chrono::Utc::now();
+        let report = poll_transaction_status::run_pass(repo, api, now, limits, deadline, Duration::from_secs(15)).instrument(span).await?;
+        // CloudWatch Embedded Metric Format: this stdout line becomes the metrics (0 keeps the alarm OK).
+        println!("{}", poll_transaction_status::emf(&report, now));
+        Ok::<_, Error>(serde_json::to_value(report)?)
+    }))
+    .await
+}

@@ -1,0 +1,146 @@
+//! The status poller against DynamoDB Local and the SP-API emulator: submissions are made by
+//! the real submission workflow, then resolved by the real polling pass.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use integration_tests::{repo_root, Env};
+use invoice_adapters::slots::DynamoSlots;
+use invoice_adapters::vendor::DynamoVendorRepo;
+use invoice_domain::vendor::Bundle;
+use invoice_domain::vendor_poll::PollLimits;
+use invoice_domain::vendor_submit::{submit_order, InvoiceState, SentByIntegration, SubmitOutcome};
+
+struct Rig {
+    _env: Env,
+    repo: DynamoVendorRepo,
+    api: invoice_spapi::Client<DynamoSlots>,
+    emu: String,
+    http: reqwest::Client,
+}
+
+async fn rig(processing_polls: u32) -> Rig {
+    let env = Env::new().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let emu = format!("http://{}", listener.local_addr().unwrap());
+    let cfg = spapi_emulator::Config { processing_polls, ..spapi_emulator::Config::default() };
+    tokio::spawn(spapi_emulator::serve(listener, spapi_emulator::App::new(cfg)));
+    let mut c = invoice_spapi::Config::for_region("na").unwrap();
+    c.endpoint = emu.clone();
+    c.lwa_endpoint = format!("{emu}/auth/o2/token");
+    c.backoff_base = Duration::from_millis(10);
+    c.max_throttled_attempts = 2;
+    c.max_server_attempts = 2;
+    let creds = invoice_spapi::Credentials {
+        client_id: spapi_emulator::DEFAULT_CLIENT_ID.into(),
+        client_secret: spapi_emulator::DEFAULT_CLIENT_SECRET.into(),
+        refresh_token: spapi_emulator::DEFAULT_REFRESH_TOKEN.into(),
+    };
+    let api = invoice_spapi::Client::new(c, creds, DynamoSlots::new(env.ddb.clone(), env.table.clone())).unwrap();
+    let repo = DynamoVendorRepo::new(env.ddb.clone(), env.table.clone());
+    Rig { _env: env, repo, api, emu, http: reqwest::Client::new() }
+}
+
+impl Rig {
+    async fn submit(&self, order_id: &str) -> String {
+        let p: PathBuf = repo_root().join("tests/fixtures/vendor/v01-shipped-order.json");
+        let b: Bundle = serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap();
+        let mut order = b.order.clone();
+        order.id = order_id.into();
+        self.repo.put_account("ACC", &b.account).await.unwrap();
+        for s in &b.sellers {
+            self.repo.put_seller(s).await.unwrap();
+        }
+        for l in &b.locations {
+            self.repo.put_location(l).await.unwrap();
+        }
+        self.repo.put_order(&order, "ACC").await.unwrap();
+        match submit_order(&self.repo, &self.api, order_id, "m", chrono::Utc::now()).await.unwrap() {
+            SubmitOutcome::Submitted { transaction_id } => transaction_id,
+            other => panic!("{other:?}"),
+        }
+    }
+    async fn faults(&self, v: serde_json::Value) {
+        assert!(self.http.post(format!("{}/_emulator/faults", self.emu)).json(&v).send().await.unwrap().status().is_success());
+    }
+    async fn pass(&self) -> invoice_domain::vendor_poll::PollReport {
+        poll_transaction_status::run_pass(&self.repo, &self.api, chrono::Utc::now(), PollLimits::default(), Instant::now() + Duration::from_secs(60), Duration::ZERO)
+            .await
+            .unwrap()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn processing_then_success_marks_the_invoice_sent_uploaded() {
+    let r = rig(1).await;
+    let tx = r.submit("700001").await;
+    let first = r.pass().await;
+    assert_eq!((first.checked, first.still_processing), (1, 1), "Processing → unchanged, checked again next run");
+    assert_eq!(r.repo.invoice("700001").await.unwrap().unwrap().status, InvoiceState::Pending);
+    let second = r.pass().await;
+    assert_eq!(second.succeeded, 1);
+    let inv = r.repo.invoice("700001").await.unwrap().unwrap();
+    assert_eq!((inv.status, inv.sent_by_integration), (InvoiceState::Sent, Some(SentByIntegration::Uploaded)));
+    assert_eq!(r.repo.feed(&tx).await.unwrap().unwrap().status, "Success");
+    assert!(r.repo.processing_feeds(10).await.unwrap().is_empty(), "no longer listed as Processing");
+    assert_eq!(r.pass().await.checked, 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn failure_with_errors_becomes_invoice_error_and_one_order_error() {
+    let r = rig(0).await;
+    r.faults(serde_json::json!({"reject_invoice_ids": {"700002": [{"code": "INVALID_ORDER_ID", "message": "Invalid order ID."}]}})).await;
+    let tx = r.submit("700002").await;
+    let rep = r.pass().await;
+    assert_eq!(rep.failed, 1);
+    let inv = r.repo.invoice("700002").await.unwrap().unwrap();
+    assert_eq!((inv.status, inv.sent_by_integration), (InvoiceState::Error, Some(SentByIntegration::Error)));
+    assert_eq!(inv.integration_error.as_deref(), Some("INVALID_ORDER_ID: Invalid order ID."));
+    assert_eq!(r.repo.feed(&tx).await.unwrap().unwrap().status, "Failure");
+    let errors = r.repo.order_errors("700002").await.unwrap();
+    assert_eq!(errors.len(), 1);
+    assert_eq!((errors[0].source.as_str(), errors[0].code.as_str(), errors[0].message.as_str()), ("getTransaction", "INVALID_ORDER_ID", "Invalid order ID."));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_concurrent_passes_reach_the_same_state_without_duplicate_order_errors() {
+    let r = rig(0).await;
+    let mut rejects = serde_json::Map::new();
+    let id = |i: usize| format!("7100{i:02}");
+    for i in 0..6 {
+        rejects.insert(id(i), serde_json::json!([{"code": "E", "message": "rejected"}]));
+    }
+    r.faults(serde_json::json!({ "reject_invoice_ids": rejects })).await;
+    for i in 0..12 {
+        r.submit(&id(i)).await;
+    }
+    let (a, b) = tokio::join!(r.pass(), r.pass());
+    assert_eq!(a.succeeded + b.succeeded + a.failed + b.failed, 12, "{a:?} {b:?}");
+    for i in 0..12 {
+        let inv = r.repo.invoice(&id(i)).await.unwrap().unwrap();
+        let errors = r.repo.order_errors(&id(i)).await.unwrap();
+        if i < 6 {
+            assert_eq!(inv.status, InvoiceState::Error, "{}", id(i));
+            assert_eq!(errors.len(), 1, "{}: exactly one Order Error", id(i));
+        } else {
+            assert_eq!(inv.status, InvoiceState::Sent, "{}", id(i));
+            assert!(errors.is_empty(), "{}", id(i));
+        }
+    }
+    assert!(r.repo.processing_feeds(100).await.unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn throttled_or_failing_sp_api_changes_nothing() {
+    let r = rig(0).await;
+    let tx = r.submit("720001").await;
+    r.faults(serde_json::json!({"throttle_next": 10, "operation": "get_transaction"})).await;
+    let rep = r.pass().await;
+    assert_eq!((rep.checked, rep.unavailable, rep.failed, rep.succeeded), (1, 1, 0, 0));
+    assert_eq!(r.repo.invoice("720001").await.unwrap().unwrap().status, InvoiceState::Pending, "never a false Error");
+    assert_eq!(r.repo.feed(&tx).await.unwrap().unwrap().status, "Processing");
+    r.faults(serde_json::json!({"throttle_next": 0, "fail_next": 10, "operation": "get_transaction"})).await;
+    assert_eq!(r.pass().await.unavailable, 1);
+    r.faults(serde_json::json!({"fail_next": 0})).await;
+    assert_eq!(r.pass().await.succeeded, 1, "resolved once SP-API answers");
+}
