@@ -94,12 +94,15 @@ V=tests/fixtures/vendor
 "$CTL" vendor seed "$V/v01-shipped-order.json" --account-id ACC-1 --order-id 100047
 "$CTL" vendor seed "$V/v03-no-seller-for-vendor-id.json" --account-id ACC-3 --order-id 100048
 "$CTL" vendor seed "$V/v04-not-eligible.json" --account-id ACC-4 --order-id 100049
+"$CTL" vendor seed "$V/v01-shipped-order.json" --account-id ACC-1 --order-id 100050
+"$CTL" vendor seed "$V/v02-address-from-delivery-locations.json" --account-id ACC-2 --order-id 100051
 echo "offline preview of one (invoicectl vendor preview):"
 "$CTL" vendor preview "$V/v02-address-from-delivery-locations.json" | python3 -c 'import json,sys; p=json.load(sys.stdin); print(json.dumps(p["payload"]["invoices"][0]["shipToParty"], indent=1))'
-echo "the emulator will refuse order 100047 with a business-rule 400"
+echo "the emulator will refuse order 100047 at once (business-rule 400) and fail 100046 later, in Amazon's processing"
 curl -fsS -X POST "$SPAPI_ENDPOINT/_emulator/reset" >/dev/null
 curl -fsS -X POST "$SPAPI_ENDPOINT/_emulator/faults" -H 'content-type: application/json' \
-  -d '{"invalid_invoice_ids": {"100047": [{"code": "InvalidInput", "message": "Purchase order 3DY3TK6T is already fully invoiced.", "details": ""}]}}' >/dev/null
+  -d '{"invalid_invoice_ids": {"100047": [{"code": "InvalidInput", "message": "Purchase order 3DY3TK6T is already fully invoiced.", "details": ""}]},
+       "reject_invoice_ids": {"100046": [{"code": "INVALID_SHIP_TO", "message": "Ship-to location AMZ-SBD1 does not match the purchase order."}]}}' >/dev/null
 
 sqs_event() {
   python3 - "$@" <<'PY'
@@ -111,14 +114,14 @@ recs = [{"messageId": f"demo-{o}", "receiptHandle": f"rh-{o}", "body": json.dump
 print(json.dumps({"Records": recs}))
 PY
 }
-step "vendor: an SQS batch of 5 shipped orders to the real submit-vendor-invoice binary (cargo lambda invoke)"
-sqs_event 100045 100046 100047 100048 100049 > "$WORK/sqs.json"
+step "vendor: an SQS batch of 7 orders to the real submit-vendor-invoice binary (cargo lambda invoke)"
+sqs_event 100045 100046 100047 100048 100049 100050 100051 > "$WORK/sqs.json"
 cargo lambda invoke submit-vendor-invoice -A 127.0.0.1 -P "$PORT" --data-file "$WORK/sqs.json"; echo
 step "vendor: the same batch delivered again (SQS at-least-once): nothing is sent twice"
 cargo lambda invoke submit-vendor-invoice -A 127.0.0.1 -P "$PORT" --data-file "$WORK/sqs.json"; echo
 curl -fsS "$SPAPI_ENDPOINT/_emulator/stats" | python3 -c 'import json,sys; s=json.load(sys.stdin); print("emulator received submitInvoices:", s["submit"], "token requests:", s["token"])'
-step "vendor: Invoice / Marketplace Feed / Order Errors (invoicectl vendor status)"
-"$CTL" vendor status 100045 100046 100047 100048 100049 > "$WORK/status.jsonl"
+show_status() {
+"$CTL" vendor status 100045 100046 100047 100048 100049 100050 100051 > "$WORK/status.jsonl"
 python3 - "$WORK/status.jsonl" <<'PY'
 import json, sys
 for line in open(sys.argv[1]):
@@ -132,5 +135,15 @@ for line in open(sys.argv[1]):
     for e in d["order_errors"]:
         print("   order error [{}] {}: {}".format(e["source"], e["code"], e["message"]))
 PY
+}
+step "vendor: Invoice / Marketplace Feed / Order Errors after submission (invoicectl vendor status)"
+show_status
+scheduled='{"version":"0","id":"demo","detail-type":"Scheduled Event","source":"aws.events","account":"123456789012","time":"2025-11-20T10:05:00Z","region":"us-east-1","resources":["arn:aws:events:us-east-1:123456789012:rule/poll"],"detail":{}}'
+step "vendor: EventBridge schedule runs the real poll-transaction-status binary (first pass: Amazon still Processing)"
+cargo lambda invoke poll-transaction-status -A 127.0.0.1 -P "$PORT" --data-ascii "$scheduled"; echo
+step "vendor: next scheduled pass: transactions resolved"
+cargo lambda invoke poll-transaction-status -A 127.0.0.1 -P "$PORT" --data-ascii "$scheduled"; echo
+step "vendor: final state — Sent/Uploaded, or Error with a readable reason"
+show_status
 step "vendor: function logs"
-grep -E '^\{' "$WORK/watch.log" | grep -E 'submitted|skipped|rejected|cannot make|already exists' | cut -c1-200
+grep -E '^\{' "$WORK/watch.log" | grep -E 'submitted|skipped|rejected|cannot make|already exists|polling pass' | cut -c1-200

@@ -20,6 +20,20 @@ pub fn limits_from_env() -> PollLimits {
     }
 }
 
+/// Time left before the invocation's deadline. A deadline that is already past when the
+/// invocation starts is not a real one (local runtime emulators send a relative timeout):
+/// then the pass gets `POLL_FALLBACK_SECONDS` (default 240).
+pub fn remaining_time(deadline: std::time::SystemTime, now: std::time::SystemTime) -> Duration {
+    match deadline.duration_since(now) {
+        Ok(d) if !d.is_zero() => d,
+        _ => {
+            let secs = std::env::var("POLL_FALLBACK_SECONDS").ok().and_then(|v| v.parse().ok()).unwrap_or(240);
+            tracing::warn!(fallback_seconds = secs, "the invocation deadline is not in the future; using the fallback budget");
+            Duration::from_secs(secs)
+        }
+    }
+}
+
 /// Runs one pass that stops `margin` before `deadline`.
 pub async fn run_pass<R: FeedRepository + Sync, A: TransactionApi + Sync>(
     repo: &R,
@@ -74,6 +88,13 @@ pub fn emf(report: &PollReport, now: DateTime<Utc>) -> serde_json::Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn remaining_time_uses_the_deadline_or_a_fallback() {
+        let now = std::time::SystemTime::now();
+        assert_eq!(remaining_time(now + Duration::from_secs(30), now), Duration::from_secs(30));
+        assert_eq!(remaining_time(std::time::UNIX_EPOCH + Duration::from_millis(600_000), now), Duration::from_secs(240));
+    }
 
     #[test]
     fn emf_shape() {

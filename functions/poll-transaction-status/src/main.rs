@@ -27,8 +27,9 @@ async fn main() -> Result<(), Error> {
     lambda_runtime::run(service_fn(move |ev: LambdaEvent<serde_json::Value>| async move {
         let span = tracing::info_span!("invocation", request_id = %ev.context.request_id);
         // Stop 15 s before the function's deadline; the next scheduled run carries on.
-        let remaining = ev.context.deadline().duration_since(std::time::SystemTime::now()).unwrap_or_default();
+        let remaining = poll_transaction_status::remaining_time(ev.context.deadline(), std::time::SystemTime::now());
         let deadline = Instant::now() + remaining;
+        tracing::info!(remaining_ms = remaining.as_millis() as u64, "polling pass starts");
         let now = chrono::Utc::now();
         let report = poll_transaction_status::run_pass(repo, api, now, limits, deadline, Duration::from_secs(15)).instrument(span).await?;
         // CloudWatch Embedded Metric Format: this stdout line becomes the metrics (0 keeps the alarm OK).
