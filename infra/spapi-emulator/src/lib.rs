@@ -275,6 +275,9 @@ struct Faults {
     fail_status: u16,
     throttle_next: u32,
     drop_next: u32,
+    /// Process the request normally (the transaction exists), then close the connection
+    /// without sending the answer: the client cannot know the outcome.
+    lose_response_next: u32,
     delay_ms: u64,
     stall_next: u32,
     processing_polls: u32,
@@ -294,6 +297,7 @@ impl Faults {
             fail_status: 500,
             throttle_next: 0,
             drop_next: 0,
+            lose_response_next: 0,
             delay_ms: 0,
             stall_next: 0,
             processing_polls: config.processing_polls,
@@ -313,6 +317,7 @@ struct FaultsPatch {
     fail_status: Option<u16>,
     throttle_next: Option<u32>,
     drop_next: Option<u32>,
+    lose_response_next: Option<u32>,
     delay_ms: Option<u64>,
     stall_next: Option<u32>,
     processing_polls: Option<u32>,
@@ -364,6 +369,8 @@ struct Transaction {
 }
 
 struct Inner {
+    /// Invoice id → the transaction that first carried it (duplicate detection).
+    accepted_invoices: HashMap<String, String>,
     faults: Faults,
     requests: Vec<Recorded>,
     next_seq: u64,
@@ -426,6 +433,7 @@ pub struct App {
 impl App {
     pub fn new(config: Config) -> App {
         let inner = Inner {
+            accepted_invoices: HashMap::new(),
             faults: Faults::new(&config),
             requests: Vec::new(),
             next_seq: 0,
@@ -789,6 +797,22 @@ where
             }
         }
     };
+    // lose_response_next: the request was processed (a transaction exists) but the answer
+    // never reaches the client.
+    let lose = resp.status().is_success() && {
+        let mut inner = app.lock();
+        let applies = inner.faults.operation.is_none_or(|only| only == op);
+        if applies && inner.faults.lose_response_next > 0 {
+            inner.faults.lose_response_next -= 1;
+            true
+        } else {
+            false
+        }
+    };
+    if lose {
+        app.record_finish(seq, op, Some(resp.status()), Some("lose_response"));
+        return drop_connection(kill).await;
+    }
     let status = resp.status();
     let with_limit = match op {
         Operation::Submit => matches!(status.as_u16(), 202 | 400 | 404 | 429),
@@ -877,8 +901,21 @@ async fn submit_invoices(
         let transaction_id = format!("{}-{}", chrono::Utc::now().format("%Y%m%d%H%M%S"), app.ids.uuid());
         {
             let mut inner = app.lock();
-            let failure: Vec<ApiError> =
+            let mut failure: Vec<ApiError> =
                 ids.iter().filter_map(|id| inner.faults.reject_invoice_ids.get(id)).flatten().cloned().collect();
+            // Amazon refuses an invoice number it already has: the later transaction fails.
+            for id in &ids {
+                match inner.accepted_invoices.get(id) {
+                    Some(first) => failure.push(ApiError {
+                        code: "DUPLICATE_INVOICE".into(),
+                        message: format!("Invoice {id} was already submitted in transaction {first}."),
+                        details: None,
+                    }),
+                    None => {
+                        inner.accepted_invoices.insert(id.clone(), transaction_id.clone());
+                    }
+                }
+            }
             let processing_polls = inner.faults.processing_polls;
             inner.transactions.insert(
                 transaction_id.clone(),
@@ -951,6 +988,7 @@ async fn set_faults(State(app): State<App>, body: Bytes) -> Response {
         fail_status,
         throttle_next,
         drop_next,
+        lose_response_next,
         delay_ms,
         stall_next,
         processing_polls,
@@ -981,6 +1019,7 @@ async fn reset(State(app): State<App>) -> Response {
     inner.stats.clear();
     inner.token_requests = 0;
     inner.transactions.clear();
+    inner.accepted_invoices.clear();
     inner.submit_bucket.refill();
     inner.get_bucket.refill();
     // Issued access tokens stay valid.
