@@ -144,3 +144,83 @@ async fn throttled_or_failing_sp_api_changes_nothing() {
     r.faults(serde_json::json!({"fail_next": 0})).await;
     assert_eq!(r.pass().await.succeeded, 1, "resolved once SP-API answers");
 }
+
+async fn unknown_submission(r: &Rig, order_id: &str, fault: serde_json::Value) {
+    let p: PathBuf = repo_root().join("tests/fixtures/vendor/v01-shipped-order.json");
+    let b: Bundle = serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap();
+    let mut order = b.order.clone();
+    order.id = order_id.into();
+    r.repo.put_account("ACC", &b.account).await.unwrap();
+    for s in &b.sellers {
+        r.repo.put_seller(s).await.unwrap();
+    }
+    for l in &b.locations {
+        r.repo.put_location(l).await.unwrap();
+    }
+    r.repo.put_order(&order, "ACC").await.unwrap();
+    r.faults(fault).await;
+    let out = submit_order(&r.repo, &r.api, order_id, "m", chrono::Utc::now()).await.unwrap();
+    assert_eq!(out, SubmitOutcome::Unknown);
+    assert_eq!(r.repo.invoice(order_id).await.unwrap().unwrap().status, InvoiceState::Unknown);
+}
+
+impl Rig {
+    async fn reconcile_at(&self, now: chrono::DateTime<chrono::Utc>) -> invoice_domain::vendor_poll::ReconcileReport {
+        poll_transaction_status::run_reconcile(&self.repo, &self.api, now, chrono::Duration::minutes(15), Instant::now() + Duration::from_secs(60), Duration::ZERO)
+            .await
+            .unwrap()
+    }
+    async fn submit_posts(&self, order_id: &str) -> usize {
+        let reqs: Vec<serde_json::Value> = self.http.get(format!("{}/_emulator/requests", self.emu)).send().await.unwrap().json().await.unwrap();
+        reqs.iter()
+            .filter(|x| x["path"] == "/vendor/payments/v1/invoices" && x["invoice_ids"].as_array().is_some_and(|a| a.iter().any(|i| i == order_id)))
+            .count()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_answer_lost_after_amazon_accepted_is_reconciled_as_sent_without_a_second_invoice() {
+    let r = rig(0).await;
+    unknown_submission(&r, "730001", serde_json::json!({"lose_response_next": 1, "operation": "submit"})).await;
+    // Within the grace period nothing is re-sent.
+    let early = r.reconcile_at(chrono::Utc::now()).await;
+    assert_eq!((early.unknown, early.too_recent, early.resubmitted), (1, 1, 0));
+    assert_eq!(r.submit_posts("730001").await, 1);
+    // After it: re-sent once with the recorded body, under a fresh claim.
+    let later = r.reconcile_at(chrono::Utc::now() + chrono::Duration::hours(1)).await;
+    assert_eq!(later.resubmitted, 1);
+    assert_eq!(r.submit_posts("730001").await, 2);
+    let inv = r.repo.invoice("730001").await.unwrap().unwrap();
+    assert_eq!(inv.status, InvoiceState::Pending);
+    assert!(r.repo.processing_feeds(10).await.unwrap()[0].reconciliation);
+    // Amazon refuses the second as a duplicate: proof the first arrived → Sent / Uploaded.
+    let rep = r.pass().await;
+    assert_eq!(rep.succeeded, 1, "{rep:?}");
+    let inv = r.repo.invoice("730001").await.unwrap().unwrap();
+    assert_eq!((inv.status, inv.sent_by_integration), (InvoiceState::Sent, Some(SentByIntegration::Uploaded)));
+    assert!(r.repo.order_errors("730001").await.unwrap().is_empty(), "a duplicate during reconciliation is not an error");
+    // Nothing left to reconcile; a later run sends nothing.
+    let after = r.reconcile_at(chrono::Utc::now() + chrono::Duration::hours(2)).await;
+    assert_eq!(after.unknown, 0);
+    assert_eq!(r.submit_posts("730001").await, 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_submission_lost_before_amazon_saw_it_is_reconciled_by_the_resend() {
+    let r = rig(0).await;
+    unknown_submission(&r, "730002", serde_json::json!({"drop_next": 1, "operation": "submit"})).await;
+    let rep = r.reconcile_at(chrono::Utc::now() + chrono::Duration::hours(1)).await;
+    assert_eq!(rep.resubmitted, 1);
+    assert_eq!(r.pass().await.succeeded, 1);
+    assert_eq!(r.repo.invoice("730002").await.unwrap().unwrap().status, InvoiceState::Sent);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_reconcilers_send_only_once() {
+    let r = rig(0).await;
+    unknown_submission(&r, "730003", serde_json::json!({"drop_next": 1, "operation": "submit"})).await;
+    let t = chrono::Utc::now() + chrono::Duration::hours(1);
+    let (a, b) = tokio::join!(r.reconcile_at(t), r.reconcile_at(t));
+    assert_eq!(a.resubmitted + b.resubmitted, 1, "{a:?} {b:?}");
+    assert_eq!(r.submit_posts("730003").await, 2, "the lost one and exactly one re-send");
+}

@@ -72,6 +72,7 @@ fn feed_of(inv: &VendorInvoice, tx: &str, submitted: &str) -> MarketplaceFeed {
         submitted_date: submitted.into(),
         sent_objects_count: 1,
         order_id: inv.order_id.clone(),
+        reconciliation: false,
     }
 }
 

@@ -7,7 +7,41 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use invoice_domain::ingest::PortError;
-use invoice_domain::vendor_poll::{poll_pass, FeedRepository, PollLimits, PollReport, TransactionApi};
+use invoice_domain::vendor_poll::{
+    poll_pass, reconcile_unknown, FeedRepository, PollLimits, PollReport, ReconcileReport, TransactionApi, UnknownRepository,
+};
+use invoice_domain::vendor_submit::{InvoiceApi, VendorRepository};
+
+/// Grace before an Unknown submission is reconciled: `RECONCILE_AFTER_MINUTES` (default 15).
+pub fn reconcile_grace_from_env() -> chrono::Duration {
+    let m = std::env::var("RECONCILE_AFTER_MINUTES").ok().and_then(|v| v.parse::<i64>().ok()).filter(|n| *n >= 0).unwrap_or(15);
+    chrono::Duration::minutes(m)
+}
+
+/// Reconciles submissions left Unknown (see `invoice_domain::vendor_poll::reconcile_unknown`),
+/// stopping `margin` before `deadline`.
+pub async fn run_reconcile<R: VendorRepository + UnknownRepository + Sync, A: InvoiceApi + Sync>(
+    repo: &R,
+    api: &A,
+    now: DateTime<Utc>,
+    grace: chrono::Duration,
+    deadline: Instant,
+    margin: Duration,
+) -> Result<ReconcileReport, PortError> {
+    let r = reconcile_unknown(repo, api, now, grace, move || Instant::now() + margin < deadline).await?;
+    if r.unknown > 0 {
+        tracing::warn!(
+            unknown = r.unknown,
+            too_recent = r.too_recent,
+            resubmitted = r.resubmitted,
+            rejected = r.rejected,
+            still_unknown = r.still_unknown,
+            skipped = r.skipped,
+            "reconciliation of submissions with an unknown outcome"
+        );
+    }
+    Ok(r)
+}
 
 /// Limits from the environment: `POLL_PAGE_SIZE` (50), `POLL_MAX_TRANSACTIONS` (2000),
 /// `STALE_AFTER_HOURS` (48).

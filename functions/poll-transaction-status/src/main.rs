@@ -23,6 +23,7 @@ async fn main() -> Result<(), Error> {
     let api = invoice_spapi::Client::new(invoice_spapi::Config::from_env()?, credentials, DynamoSlots::new(ddb.clone(), table.clone()))?;
     let repo = DynamoVendorRepo::new(ddb, table);
     let limits = poll_transaction_status::limits_from_env();
+    let grace = poll_transaction_status::reconcile_grace_from_env();
     let (repo, api) = (&repo, &api);
     lambda_runtime::run(service_fn(move |ev: LambdaEvent<serde_json::Value>| async move {
         let span = tracing::info_span!("invocation", request_id = %ev.context.request_id);
@@ -31,10 +32,19 @@ async fn main() -> Result<(), Error> {
         let deadline = Instant::now() + remaining;
         tracing::info!(remaining_ms = remaining.as_millis() as u64, "polling pass starts");
         let now = chrono::Utc::now();
-        let report = poll_transaction_status::run_pass(repo, api, now, limits, deadline, Duration::from_secs(15)).instrument(span).await?;
+        let margin = Duration::from_secs(15);
+        let (report, reconciled) = async {
+            let report = poll_transaction_status::run_pass(repo, api, now, limits, deadline, margin).await?;
+            let reconciled = poll_transaction_status::run_reconcile(repo, api, now, grace, deadline, margin).await?;
+            Ok::<_, Error>((report, reconciled))
+        }
+        .instrument(span)
+        .await?;
         // CloudWatch Embedded Metric Format: this stdout line becomes the metrics (0 keeps the alarm OK).
         println!("{}", poll_transaction_status::emf(&report, now));
-        Ok::<_, Error>(serde_json::to_value(report)?)
+        let mut report = serde_json::to_value(report)?;
+        report["reconciliation"] = serde_json::to_value(reconciled)?;
+        Ok::<_, Error>(report)
     }))
     .await
 }

@@ -54,6 +54,8 @@ pub const SELLER_SK: &str = "#SELLER";
 pub const LOCATION_SK: &str = "#LOCATION";
 pub const DELIVERYLOC_SK: &str = "#DELIVERYLOC";
 pub const FEED_SK: &str = "#FEED";
+/// GSI2 partition of vendor invoices whose submission outcome is unknown.
+pub const UNKNOWN_INVOICES_PK: &str = "INVSTATUS#Unknown";
 
 pub fn order_pk(order_id: &str) -> String {
     format!("ORDER#{order_id}")
@@ -168,7 +170,14 @@ impl DynamoVendorRepo {
     }
 
     fn invoice_item(inv: &VendorInvoice) -> Result<Item, PortError> {
-        Self::keyed(inv, order_pk(&inv.order_id), INVOICE_SK, "vendor_invoice")
+        let mut item = Self::keyed(inv, order_pk(&inv.order_id), INVOICE_SK, "vendor_invoice")?;
+        // Unknown outcomes are listed for reconciliation (GSI2, oldest first). Every invoice
+        // write is a whole-item Put, so leaving Unknown drops the index entry.
+        if inv.status == InvoiceState::Unknown {
+            item.insert("GSI2PK".into(), s(UNKNOWN_INVOICES_PK));
+            item.insert("GSI2SK".into(), s(format!("{}#{}", inv.updated_at, inv.order_id)));
+        }
+        Ok(item)
     }
 
     fn feed_item(feed: &MarketplaceFeed) -> Result<Item, PortError> {
@@ -634,6 +643,43 @@ impl invoice_domain::vendor_poll::FeedRepository for DynamoVendorRepo {
                     Err(sdk_err("dynamodb resolve feed", e))
                 }
             }
+        }
+    }
+}
+
+impl invoice_domain::vendor_poll::UnknownRepository for DynamoVendorRepo {
+    async fn unknown_invoices(&self, limit: i32) -> Result<Vec<VendorInvoice>, PortError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name("GSI2")
+            .key_condition_expression("GSI2PK = :pk")
+            .expression_attribute_values(":pk", s(UNKNOWN_INVOICES_PK))
+            .scan_index_forward(true)
+            .limit(limit.clamp(1, 1000))
+            .send()
+            .await
+            .map_err(|e| sdk_err("dynamodb query unknown invoices", e))?;
+        out.items.unwrap_or_default().into_iter().map(from_item).collect()
+    }
+
+    async fn reclaim_unknown(&self, current: &VendorInvoice, claimed: &VendorInvoice) -> Result<bool, PortError> {
+        let res = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(Self::invoice_item(claimed)?))
+            .condition_expression("#status = :unknown AND claim_id = :claim")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":unknown", s(state_name(InvoiceState::Unknown)))
+            .expression_attribute_values(":claim", s(&current.claim_id))
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().map(|x| x.is_conditional_check_failed_exception()).unwrap_or(false) => Ok(false),
+            Err(e) => Err(sdk_err("dynamodb reclaim unknown invoice", e)),
         }
     }
 }

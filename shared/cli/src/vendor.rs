@@ -94,10 +94,14 @@ async fn exec(op: Op) -> Result<(), String> {
             let api = invoice_spapi::Client::new(cfg, creds, DynamoSlots::new(ddb.clone(), table.clone())).map_err(|e| e.to_string())?;
             let repo = DynamoVendorRepo::new(ddb, table);
             let deadline = Instant::now() + Duration::from_secs(max_seconds);
-            let report = poll_transaction_status::run_pass(&repo, &api, chrono::Utc::now(), poll_transaction_status::limits_from_env(), deadline, Duration::ZERO)
+            let now = chrono::Utc::now();
+            let report = poll_transaction_status::run_pass(&repo, &api, now, poll_transaction_status::limits_from_env(), deadline, Duration::ZERO)
                 .await
                 .map_err(|e| e.to_string())?;
-            println!("{}", serde_json::to_string(&report).unwrap_or_default());
+            let reconciled = poll_transaction_status::run_reconcile(&repo, &api, now, poll_transaction_status::reconcile_grace_from_env(), deadline, Duration::ZERO)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("{}", serde_json::json!({"poll": report, "reconciliation": reconciled}));
         }
         Op::Status { order_ids } => {
             let repo = DynamoVendorRepo::new(invoice_adapters::dynamodb_client(&conf), table()?);

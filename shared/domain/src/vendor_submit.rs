@@ -73,6 +73,11 @@ pub struct MarketplaceFeed {
     pub submitted_date: String,
     pub sent_objects_count: u32,
     pub order_id: String,
+    /// True when this submission re-sent an invoice whose first POST had an unknown outcome
+    /// (see `vendor_poll::reconcile_unknown`): a duplicate-invoice failure then means the
+    /// first POST did reach Amazon.
+    #[serde(default)]
+    pub reconciliation: bool,
 }
 
 /// Order Error: something a person must read and fix.
@@ -232,6 +237,7 @@ pub async fn submit_order<R: VendorRepository + Sync, A: InvoiceApi + Sync>(
                 submitted_date: at.clone(),
                 sent_objects_count: mapped.request.invoices.len() as u32,
                 order_id: order_id.into(),
+                reconciliation: false,
             };
             repo.record_submitted(&invoice, &feed).await?;
             Ok(SubmitOutcome::Submitted { transaction_id })

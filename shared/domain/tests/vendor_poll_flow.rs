@@ -16,6 +16,7 @@ fn feed(tx: &str, submitted: &str) -> MarketplaceFeed {
         submitted_date: submitted.into(),
         sent_objects_count: 1,
         order_id: format!("O-{tx}"),
+        reconciliation: false,
     }
 }
 
