@@ -6,13 +6,7 @@ use tracing::Instrument;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .with_current_span(true)
-        .with_target(false)
-        .without_time()
-        .init();
+    invoice_adapters::init_lambda_tracing();
     let config = Config::from_env().map_err(|e| {
         tracing::error!(error = %e, "invalid configuration");
         e

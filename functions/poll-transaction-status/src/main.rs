@@ -9,13 +9,7 @@ use tracing::Instrument;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .with_current_span(true)
-        .with_target(false)
-        .without_time()
-        .init();
+    invoice_adapters::init_lambda_tracing();
     let table = std::env::var("TABLE_NAME").map_err(|_| "environment variable TABLE_NAME is required")?;
     let conf = invoice_adapters::sdk_config().await;
     let ddb = invoice_adapters::dynamodb_client(&conf);

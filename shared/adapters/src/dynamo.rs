@@ -69,6 +69,45 @@ pub(crate) async fn batch_put(client: &Client, table: &str, items: Vec<Item>) ->
     Ok(())
 }
 
+/// A conditional put that creates the item only if its key is free. `Ok(None)`: created;
+/// `Ok(Some(old))`: an item existed (returned by the failed condition, or read back
+/// consistently when the service does not return it).
+pub(crate) async fn put_if_absent(client: &Client, table: &str, item: Item, what: &str) -> Result<Option<Item>, PortError> {
+    let key: Item = ["PK", "SK"].iter().filter_map(|k| item.get(*k).map(|v| (k.to_string(), v.clone()))).collect();
+    let res = client
+        .put_item()
+        .table_name(table)
+        .set_item(Some(item))
+        .condition_expression("attribute_not_exists(PK)")
+        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+        .send()
+        .await;
+    match res {
+        Ok(_) => Ok(None),
+        Err(e) => {
+            let Some(svc) = e.as_service_error().filter(|s| s.is_conditional_check_failed_exception()) else {
+                return Err(sdk_err(&format!("dynamodb {what}"), e));
+            };
+            let old = match svc {
+                aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(c) => c.item.clone(),
+                _ => None,
+            };
+            if let Some(old) = old.filter(|i| !i.is_empty()) {
+                return Ok(Some(old));
+            }
+            let out = client
+                .get_item()
+                .table_name(table)
+                .set_key(Some(key))
+                .consistent_read(true)
+                .send()
+                .await
+                .map_err(|e| sdk_err(&format!("dynamodb {what} (read back)"), e))?;
+            out.item.map(Some).ok_or_else(|| PortError(format!("{what}: the condition failed but no item exists")))
+        }
+    }
+}
+
 pub fn invoice_pk(invoice_key: &str) -> String {
     format!("INV#{invoice_key}")
 }
@@ -222,39 +261,14 @@ impl DynamoRepo {
 
 impl InvoiceRepository for DynamoRepo {
     async fn claim(&self, header: &InvoiceRecord) -> Result<Claim, PortError> {
-        let item = self.header_item(header)?;
-        let res = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(PK)")
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match res {
-            Ok(_) => Ok(Claim::Claimed),
-            Err(e) => {
-                let Some(svc) = e.as_service_error().filter(|s| s.is_conditional_check_failed_exception()) else {
-                    return Err(sdk_err("dynamodb claim invoice", e));
-                };
-                let old = match svc {
-                    aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(c) => c.item.clone(),
-                    _ => None,
-                };
-                let existing: InvoiceRecord = match old {
-                    Some(item) => from_item(item)?,
-                    None => self
-                        .invoice(&header.invoice_key)
-                        .await?
-                        .ok_or_else(|| PortError("claim failed but no header exists".into()))?,
-                };
-                if existing.content_sha256 == header.content_sha256 {
-                    Ok(Claim::Same(existing))
-                } else {
-                    Ok(Claim::Conflict(existing))
-                }
-            }
+        let Some(old) = put_if_absent(&self.client, &self.table, self.header_item(header)?, "claim invoice").await? else {
+            return Ok(Claim::Claimed);
+        };
+        let existing: InvoiceRecord = from_item(old)?;
+        if existing.content_sha256 == header.content_sha256 {
+            Ok(Claim::Same(existing))
+        } else {
+            Ok(Claim::Conflict(existing))
         }
     }
 

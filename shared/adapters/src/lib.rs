@@ -28,3 +28,15 @@ pub fn dynamodb_client(conf: &aws_config::SdkConfig) -> aws_sdk_dynamodb::Client
 pub(crate) fn sdk_err<E: std::error::Error>(what: &str, e: E) -> invoice_domain::ingest::PortError {
     invoice_domain::ingest::PortError(format!("{what}: {}", aws_sdk_dynamodb::error::DisplayErrorContext(&e)))
 }
+
+/// Structured JSON logs for a Lambda binary (level from `RUST_LOG`, default info), with the
+/// invocation span's fields (request id) on every line.
+pub fn init_lambda_tracing() {
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_current_span(true)
+        .with_target(false)
+        .without_time()
+        .init();
+}

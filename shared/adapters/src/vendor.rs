@@ -31,7 +31,7 @@ use std::collections::HashMap;
 
 
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
 use invoice_domain::ingest::PortError;
 use invoice_domain::vendor::{AmazonAccount, DeliveryLocation, Location, Order, Seller, Shipping};
@@ -203,6 +203,27 @@ impl DynamoVendorRepo {
             .build()
             .map_err(|e| PortError(format!("build put: {e}")))?;
         Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// Puts `invoice` only while the stored one is in `status` under `claim_id`; false when the
+    /// condition fails.
+    async fn put_invoice_if(&self, invoice: &VendorInvoice, status: InvoiceState, claim_id: &str, what: &str) -> Result<bool, PortError> {
+        let res = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(Self::invoice_item(invoice)?))
+            .condition_expression("#status = :expected AND claim_id = :claim")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":expected", s(state_name(status)))
+            .expression_attribute_values(":claim", s(claim_id))
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().map(|x| x.is_conditional_check_failed_exception()).unwrap_or(false) => Ok(false),
+            Err(e) => Err(sdk_err(&format!("dynamodb {what}"), e)),
+        }
     }
 
     /// True when the stored invoice already is exactly what we meant to write (a retried
@@ -396,34 +417,10 @@ impl VendorRepository for DynamoVendorRepo {
     }
 
     async fn claim(&self, invoice: &VendorInvoice) -> Result<ClaimResult, PortError> {
-        let res = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(Self::invoice_item(invoice)?))
-            .condition_expression("attribute_not_exists(PK)")
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match res {
-            Ok(_) => Ok(ClaimResult::Claimed),
-            Err(e) => {
-                let Some(svc) = e.as_service_error().filter(|x| x.is_conditional_check_failed_exception()) else {
-                    return Err(sdk_err("dynamodb claim vendor invoice", e));
-                };
-                let old = match svc {
-                    aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(c) => c.item.clone(),
-                    _ => None,
-                };
-                let existing = match old.filter(|i| !i.is_empty()) {
-                    Some(item) => from_item(item)?,
-                    None => self
-                        .invoice(&invoice.order_id)
-                        .await?
-                        .ok_or_else(|| PortError(format!("claim of order {} failed but no invoice exists", invoice.order_id)))?,
-                };
-                Ok(ClaimResult::Exists(Box::new(existing)))
-            }
+        let item = Self::invoice_item(invoice)?;
+        match crate::dynamo::put_if_absent(&self.client, &self.table, item, "claim vendor invoice").await? {
+            None => Ok(ClaimResult::Claimed),
+            Some(old) => Ok(ClaimResult::Exists(Box::new(from_item(old)?))),
         }
     }
 
@@ -447,31 +444,15 @@ impl VendorRepository for DynamoVendorRepo {
     }
 
     async fn record_unknown(&self, invoice: &VendorInvoice) -> Result<(), PortError> {
-        let res = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(Self::invoice_item(invoice)?))
-            .condition_expression("#status = :submitting AND claim_id = :claim")
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":submitting", s(state_name(InvoiceState::Submitting)))
-            .expression_attribute_values(":claim", s(&invoice.claim_id))
-            .send()
-            .await;
-        match res {
-            Ok(_) => Ok(()),
-            Err(e) if e.as_service_error().map(|x| x.is_conditional_check_failed_exception()).unwrap_or(false) => {
-                if self.already_written(invoice).await? {
-                    Ok(())
-                } else {
-                    Err(PortError(format!(
-                        "dynamodb record unknown of order {}: the claim by {} no longer holds",
-                        invoice.order_id, invoice.claim_id
-                    )))
-                }
-            }
-            Err(e) => Err(sdk_err("dynamodb record unknown", e)),
+        if self.put_invoice_if(invoice, InvoiceState::Submitting, &invoice.claim_id, "record unknown").await?
+            || self.already_written(invoice).await?
+        {
+            return Ok(());
         }
+        Err(PortError(format!(
+            "dynamodb record unknown of order {}: the claim by {} no longer holds",
+            invoice.order_id, invoice.claim_id
+        )))
     }
 
     async fn release(&self, order_id: &str, claim_id: &str) -> Result<(), PortError> {
@@ -665,21 +646,6 @@ impl invoice_domain::vendor_poll::UnknownRepository for DynamoVendorRepo {
     }
 
     async fn reclaim_unknown(&self, current: &VendorInvoice, claimed: &VendorInvoice) -> Result<bool, PortError> {
-        let res = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(Self::invoice_item(claimed)?))
-            .condition_expression("#status = :unknown AND claim_id = :claim")
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":unknown", s(state_name(InvoiceState::Unknown)))
-            .expression_attribute_values(":claim", s(&current.claim_id))
-            .send()
-            .await;
-        match res {
-            Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().map(|x| x.is_conditional_check_failed_exception()).unwrap_or(false) => Ok(false),
-            Err(e) => Err(sdk_err("dynamodb reclaim unknown invoice", e)),
-        }
+        self.put_invoice_if(claimed, InvoiceState::Unknown, &current.claim_id, "reclaim unknown invoice").await
     }
 }

@@ -234,3 +234,22 @@ fn vendor_preview(path: &PathBuf) -> i32 {
         1
     }
 }
+
+/// Runs a command's async body on a runtime: exit 0 on success, 1 with the error on stderr,
+/// 2 when no runtime can be started.
+fn block_on(fut: impl std::future::Future<Output = Result<(), String>>) -> i32 {
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("invoicectl: cannot start runtime: {e}");
+            return 2;
+        }
+    };
+    match rt.block_on(fut) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("invoicectl: {e}");
+            1
+        }
+    }
+}

@@ -13,23 +13,10 @@ pub enum Op {
 }
 
 pub fn run(op: Op) -> i32 {
-    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("invoicectl: cannot start runtime: {e}");
-            return 2;
-        }
-    };
-    match rt.block_on(exec(op)) {
-        Ok(()) => 0,
-        Err(e) => {
-            eprintln!("invoicectl: {e}");
-            1
-        }
-    }
+    crate::block_on(exec(op))
 }
 
-fn table() -> Result<String, String> {
+pub(crate) fn table() -> Result<String, String> {
     std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME is not set (the invoice table's name)".to_string())
 }
 

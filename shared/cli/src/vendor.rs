@@ -16,25 +16,9 @@ pub enum Op {
 }
 
 pub fn run(op: Op) -> i32 {
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("invoicectl: {e}");
-            return 2;
-        }
-    };
-    match rt.block_on(exec(op)) {
-        Ok(()) => 0,
-        Err(e) => {
-            eprintln!("invoicectl: {e}");
-            1
-        }
-    }
+    crate::block_on(exec(op))
 }
 
-fn table() -> Result<String, String> {
-    std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME is not set".to_string())
-}
 
 async fn exec(op: Op) -> Result<(), String> {
     let conf = invoice_adapters::sdk_config().await;
@@ -59,7 +43,7 @@ async fn exec(op: Op) -> Result<(), String> {
             if let Some(id) = order_id {
                 b.order.id = id;
             }
-            let repo = DynamoVendorRepo::new(invoice_adapters::dynamodb_client(&conf), table()?);
+            let repo = DynamoVendorRepo::new(invoice_adapters::dynamodb_client(&conf), crate::store::table()?);
             let e = |x: invoice_domain::ingest::PortError| x.to_string();
             repo.put_account(&account_id, &b.account).await.map_err(e)?;
             for s in &b.sellers {
@@ -87,7 +71,7 @@ async fn exec(op: Op) -> Result<(), String> {
             }
         }
         Op::Poll { max_seconds } => {
-            let table = table()?;
+            let table = crate::store::table()?;
             let ddb = invoice_adapters::dynamodb_client(&conf);
             let creds = submit_vendor_invoice::credentials(&conf).await?;
             let cfg = invoice_spapi::Config::from_env().map_err(|e| e.to_string())?;
@@ -104,7 +88,7 @@ async fn exec(op: Op) -> Result<(), String> {
             println!("{}", serde_json::json!({"poll": report, "reconciliation": reconciled}));
         }
         Op::Status { order_ids } => {
-            let repo = DynamoVendorRepo::new(invoice_adapters::dynamodb_client(&conf), table()?);
+            let repo = DynamoVendorRepo::new(invoice_adapters::dynamodb_client(&conf), crate::store::table()?);
             let order_ids = if order_ids.is_empty() {
                 repo.processing_feeds(1000).await.map_err(|e| e.to_string())?.into_iter().map(|f| f.order_id).collect()
             } else {
@@ -133,7 +117,7 @@ async fn exec(op: Op) -> Result<(), String> {
 /// batch to the real handler, deletes what succeeded and leaves the reported failures to
 /// become visible again (and reach the DLQ after the queue's maxReceiveCount).
 async fn work(conf: &aws_config::SdkConfig, sqs: &aws_sdk_sqs::Client, queue_url: &str, until_empty: bool, max_seconds: u64) -> Result<(), String> {
-    let table = table()?;
+    let table = crate::store::table()?;
     let ddb = invoice_adapters::dynamodb_client(conf);
     let creds = submit_vendor_invoice::credentials(conf).await?;
     let cfg = invoice_spapi::Config::from_env().map_err(|e| e.to_string())?;
