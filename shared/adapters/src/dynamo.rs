@@ -29,7 +29,7 @@ use serde::Serialize;
 
 use crate::sdk_err;
 
-type Item = HashMap<String, AttributeValue>;
+pub(crate) type Item = HashMap<String, AttributeValue>;
 
 pub const HEADER_SK: &str = "#HEADER";
 pub const REJECTED_SK: &str = "#REJECTED";
@@ -112,15 +112,15 @@ pub fn invoice_pk(invoice_key: &str) -> String {
     format!("INV#{invoice_key}")
 }
 
-fn s(v: impl Into<String>) -> AttributeValue {
+pub(crate) fn s(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())
 }
 
-fn to_item<T: Serialize>(v: &T) -> Result<Item, PortError> {
+pub(crate) fn to_item<T: Serialize>(v: &T) -> Result<Item, PortError> {
     serde_dynamo::to_item(v).map_err(|e| PortError(format!("encode item: {e}")))
 }
 
-fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, PortError> {
+pub(crate) fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, PortError> {
     serde_dynamo::from_item(item).map_err(|e| PortError(format!("decode item: {e}")))
 }
 

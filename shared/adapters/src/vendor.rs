@@ -27,7 +27,6 @@
 //! Every item also has a `type` attribute (`order`, `vendor_invoice`, `order_error`, …) for
 //! operators reading the table. No Scan anywhere.
 
-use std::collections::HashMap;
 
 
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
@@ -44,7 +43,6 @@ use sha2::{Digest, Sha256};
 
 use crate::sdk_err;
 
-type Item = HashMap<String, AttributeValue>;
 
 pub const ORDER_SK: &str = "#ORDER";
 pub const INVOICE_SK: &str = "#INVOICE";
@@ -92,17 +90,7 @@ pub fn order_error_sk(e: &OrderError) -> String {
     format!("{ERROR_SK_PREFIX}{}#{}#{}", e.source, e.code, &digest[..16])
 }
 
-fn s(v: impl Into<String>) -> AttributeValue {
-    AttributeValue::S(v.into())
-}
-
-fn to_item<T: Serialize>(v: &T) -> Result<Item, PortError> {
-    serde_dynamo::to_item(v).map_err(|e| PortError(format!("encode item: {e}")))
-}
-
-fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, PortError> {
-    serde_dynamo::from_item(item).map_err(|e| PortError(format!("decode item: {e}")))
-}
+use crate::dynamo::{from_item, s, to_item, Item};
 
 /// Trimmed, non-empty text.
 fn nonempty(v: &Option<String>) -> Option<&str> {
@@ -337,27 +325,8 @@ impl DynamoVendorRepo {
     /// `Order Invoice` feeds still `Processing`, oldest submission first (GSI2; eventually
     /// consistent like every index read).
     pub async fn processing_feeds(&self, limit: i32) -> Result<Vec<MarketplaceFeed>, PortError> {
-        let limit = limit.clamp(1, 1000);
-        let mut out = Vec::new();
-        let mut pages = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name("GSI2")
-            .key_condition_expression("GSI2PK = :pk")
-            .expression_attribute_values(":pk", s(feed_status_pk("Order Invoice", "Processing")))
-            .scan_index_forward(true)
-            .limit(limit)
-            .into_paginator()
-            .items()
-            .send();
-        while let Some(item) = pages.next().await {
-            out.push(from_item(item.map_err(|e| sdk_err("dynamodb query processing feeds", e))?)?);
-            if out.len() as i32 >= limit {
-                break;
-            }
-        }
-        Ok(out)
+        use invoice_domain::vendor_poll::FeedRepository;
+        Ok(self.processing_feeds_page(limit, None).await?.feeds)
     }
 }
 
