@@ -175,3 +175,54 @@ pub fn s3_event(bucket: &str, keys: &[&str]) -> S3Event {
         .collect();
     serde_json::from_value(serde_json::json!({ "Records": records })).expect("valid S3 event")
 }
+
+// ---------------------------------------------------------------------------------------------
+// Vendor side: the SP-API emulator in process and order bundles in the table.
+
+/// Starts an SP-API emulator (the real HTTP server) on a free loopback port; its base URL.
+pub async fn start_emulator(cfg: spapi_emulator::Config) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind emulator");
+    let base = format!("http://{}", listener.local_addr().expect("emulator address"));
+    tokio::spawn(spapi_emulator::serve(listener, spapi_emulator::App::new(cfg)));
+    base
+}
+
+/// SP-API client settings pointing at an emulator (callers tune backoff and attempts).
+pub fn emulator_config(base: &str) -> invoice_spapi::Config {
+    let mut c = invoice_spapi::Config::for_region("na").expect("na region");
+    c.endpoint = base.to_string();
+    c.lwa_endpoint = format!("{base}/auth/o2/token");
+    c
+}
+
+/// The LWA credentials every emulator accepts by default.
+pub fn emulator_credentials() -> invoice_spapi::Credentials {
+    invoice_spapi::Credentials {
+        client_id: spapi_emulator::DEFAULT_CLIENT_ID.into(),
+        client_secret: spapi_emulator::DEFAULT_CLIENT_SECRET.into(),
+        refresh_token: spapi_emulator::DEFAULT_REFRESH_TOKEN.into(),
+    }
+}
+
+/// An order bundle of `tests/fixtures/vendor`.
+pub fn vendor_bundle(name: &str) -> invoice_domain::vendor::Bundle {
+    serde_json::from_slice(&fixture(&format!("vendor/{name}"))).expect("valid bundle")
+}
+
+/// Stores a bundle's order (under `order_id`), its account, sellers, locations and delivery
+/// locations.
+pub async fn seed_bundle(repo: &invoice_adapters::vendor::DynamoVendorRepo, b: &invoice_domain::vendor::Bundle, order_id: &str, account_id: &str) {
+    let mut order = b.order.clone();
+    order.id = order_id.to_string();
+    repo.put_account(account_id, &b.account).await.unwrap();
+    for s in &b.sellers {
+        repo.put_seller(s).await.unwrap();
+    }
+    for l in &b.locations {
+        repo.put_location(l).await.unwrap();
+    }
+    for d in &b.delivery_locations {
+        repo.put_delivery_location(d).await.unwrap();
+    }
+    repo.put_order(&order, account_id).await.unwrap();
+}

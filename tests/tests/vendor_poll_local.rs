@@ -1,13 +1,11 @@
 //! The status poller against DynamoDB Local and the SP-API emulator: submissions are made by
 //! the real submission workflow, then resolved by the real polling pass.
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use integration_tests::{repo_root, Env};
+use integration_tests::{emulator_config, emulator_credentials, seed_bundle, start_emulator, vendor_bundle, Env};
 use invoice_adapters::slots::DynamoSlots;
 use invoice_adapters::vendor::DynamoVendorRepo;
-use invoice_domain::vendor::Bundle;
 use invoice_domain::vendor_poll::PollLimits;
 use invoice_domain::vendor_submit::{submit_order, InvoiceState, SentByIntegration, SubmitOutcome};
 
@@ -21,40 +19,19 @@ struct Rig {
 
 async fn rig(processing_polls: u32) -> Rig {
     let env = Env::new().await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let emu = format!("http://{}", listener.local_addr().unwrap());
-    let cfg = spapi_emulator::Config { processing_polls, ..spapi_emulator::Config::default() };
-    tokio::spawn(spapi_emulator::serve(listener, spapi_emulator::App::new(cfg)));
-    let mut c = invoice_spapi::Config::for_region("na").unwrap();
-    c.endpoint = emu.clone();
-    c.lwa_endpoint = format!("{emu}/auth/o2/token");
+    let emu = start_emulator(spapi_emulator::Config { processing_polls, ..spapi_emulator::Config::default() }).await;
+    let mut c = emulator_config(&emu);
     c.backoff_base = Duration::from_millis(10);
     c.max_throttled_attempts = 2;
     c.max_server_attempts = 2;
-    let creds = invoice_spapi::Credentials {
-        client_id: spapi_emulator::DEFAULT_CLIENT_ID.into(),
-        client_secret: spapi_emulator::DEFAULT_CLIENT_SECRET.into(),
-        refresh_token: spapi_emulator::DEFAULT_REFRESH_TOKEN.into(),
-    };
-    let api = invoice_spapi::Client::new(c, creds, DynamoSlots::new(env.ddb.clone(), env.table.clone())).unwrap();
+    let api = invoice_spapi::Client::new(c, emulator_credentials(), DynamoSlots::new(env.ddb.clone(), env.table.clone())).unwrap();
     let repo = DynamoVendorRepo::new(env.ddb.clone(), env.table.clone());
     Rig { _env: env, repo, api, emu, http: reqwest::Client::new() }
 }
 
 impl Rig {
     async fn submit(&self, order_id: &str) -> String {
-        let p: PathBuf = repo_root().join("tests/fixtures/vendor/v01-shipped-order.json");
-        let b: Bundle = serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap();
-        let mut order = b.order.clone();
-        order.id = order_id.into();
-        self.repo.put_account("ACC", &b.account).await.unwrap();
-        for s in &b.sellers {
-            self.repo.put_seller(s).await.unwrap();
-        }
-        for l in &b.locations {
-            self.repo.put_location(l).await.unwrap();
-        }
-        self.repo.put_order(&order, "ACC").await.unwrap();
+        seed_bundle(&self.repo, &vendor_bundle("v01-shipped-order.json"), order_id, "ACC").await;
         match submit_order(&self.repo, &self.api, order_id, "m", chrono::Utc::now()).await.unwrap() {
             SubmitOutcome::Submitted { transaction_id } => transaction_id,
             other => panic!("{other:?}"),
@@ -146,18 +123,7 @@ async fn throttled_or_failing_sp_api_changes_nothing() {
 }
 
 async fn unknown_submission(r: &Rig, order_id: &str, fault: serde_json::Value) {
-    let p: PathBuf = repo_root().join("tests/fixtures/vendor/v01-shipped-order.json");
-    let b: Bundle = serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap();
-    let mut order = b.order.clone();
-    order.id = order_id.into();
-    r.repo.put_account("ACC", &b.account).await.unwrap();
-    for s in &b.sellers {
-        r.repo.put_seller(s).await.unwrap();
-    }
-    for l in &b.locations {
-        r.repo.put_location(l).await.unwrap();
-    }
-    r.repo.put_order(&order, "ACC").await.unwrap();
+    seed_bundle(&r.repo, &vendor_bundle("v01-shipped-order.json"), order_id, "ACC").await;
     r.faults(fault).await;
     let out = submit_order(&r.repo, &r.api, order_id, "m", chrono::Utc::now()).await.unwrap();
     assert_eq!(out, SubmitOutcome::Unknown);

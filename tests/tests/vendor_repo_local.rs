@@ -3,7 +3,7 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
-use integration_tests::{fixture, Env};
+use integration_tests::Env;
 use invoice_adapters::slots::DynamoSlots;
 use invoice_adapters::vendor::DynamoVendorRepo;
 use invoice_domain::rate::Plan;
@@ -17,24 +17,14 @@ use invoice_spapi::SlotStore;
 const ACCOUNT: &str = "ACC-1";
 
 fn bundle(name: &str) -> Bundle {
-    serde_json::from_slice(&fixture(&format!("vendor/{name}"))).expect("bundle JSON")
+    integration_tests::vendor_bundle(name)
 }
 
 async fn seeded(name: &str) -> (Env, DynamoVendorRepo, Bundle) {
     let env = Env::new().await;
     let repo = DynamoVendorRepo::new(env.ddb.clone(), env.table.clone());
     let b = bundle(name);
-    repo.put_order(&b.order, ACCOUNT).await.unwrap();
-    repo.put_account(ACCOUNT, &b.account).await.unwrap();
-    for s in &b.sellers {
-        repo.put_seller(s).await.unwrap();
-    }
-    for l in &b.locations {
-        repo.put_location(l).await.unwrap();
-    }
-    for d in &b.delivery_locations {
-        repo.put_delivery_location(d).await.unwrap();
-    }
+    integration_tests::seed_bundle(&repo, &b, &b.order.id, ACCOUNT).await;
     (env, repo, b)
 }
 

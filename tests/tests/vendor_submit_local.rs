@@ -2,11 +2,10 @@
 //! (a real HTTP server, one per test so fault injection stays per test): messages go through
 //! a real SQS queue; redeliveries are real receives of messages that were not deleted.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
-use integration_tests::{repo_root, unique, Env};
+use integration_tests::{emulator_config, emulator_credentials, seed_bundle, start_emulator, unique, vendor_bundle, Env};
 use invoice_adapters::slots::DynamoSlots;
 use invoice_adapters::vendor::DynamoVendorRepo;
 use invoice_domain::vendor::Bundle;
@@ -24,20 +23,11 @@ struct Rig {
 
 async fn rig() -> Rig {
     let env = Env::new().await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let emu = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(spapi_emulator::serve(listener, spapi_emulator::App::new(spapi_emulator::Config::default())));
-    let mut cfg = invoice_spapi::Config::for_region("na").unwrap();
-    cfg.endpoint = emu.clone();
-    cfg.lwa_endpoint = format!("{emu}/auth/o2/token");
+    let emu = start_emulator(spapi_emulator::Config::default()).await;
+    let mut cfg = emulator_config(&emu);
     cfg.backoff_base = Duration::from_millis(20);
     cfg.request_timeout = Duration::from_secs(3);
-    let creds = invoice_spapi::Credentials {
-        client_id: spapi_emulator::DEFAULT_CLIENT_ID.into(),
-        client_secret: spapi_emulator::DEFAULT_CLIENT_SECRET.into(),
-        refresh_token: spapi_emulator::DEFAULT_REFRESH_TOKEN.into(),
-    };
-    let api = invoice_spapi::Client::new(cfg, creds, DynamoSlots::new(env.ddb.clone(), env.table.clone())).unwrap();
+    let api = invoice_spapi::Client::new(cfg, emulator_credentials(), DynamoSlots::new(env.ddb.clone(), env.table.clone())).unwrap();
     let repo = DynamoVendorRepo::new(env.ddb.clone(), env.table.clone());
     let conf = invoice_adapters::sdk_config().await;
     let sqs = aws_sdk_sqs::Client::new(&conf);
@@ -46,26 +36,12 @@ async fn rig() -> Rig {
 }
 
 fn bundle(name: &str) -> Bundle {
-    let p: PathBuf = repo_root().join("tests/fixtures/vendor").join(name);
-    serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
+    vendor_bundle(name)
 }
 
 impl Rig {
     async fn seed(&self, b: &Bundle, order_id: &str) {
-        let mut order = b.order.clone();
-        order.id = order_id.to_string();
-        let account = format!("ACC-{order_id}");
-        self.repo.put_account(&account, &b.account).await.unwrap();
-        for s in &b.sellers {
-            self.repo.put_seller(s).await.unwrap();
-        }
-        for l in &b.locations {
-            self.repo.put_location(l).await.unwrap();
-        }
-        for d in &b.delivery_locations {
-            self.repo.put_delivery_location(d).await.unwrap();
-        }
-        self.repo.put_order(&order, &account).await.unwrap();
+        seed_bundle(&self.repo, b, order_id, &format!("ACC-{order_id}")).await;
     }
 
     async fn enqueue(&self, order_id: &str) {
