@@ -85,14 +85,7 @@ impl Env {
     }
 
     pub async fn put(&self, key: &str, body: Vec<u8>) {
-        self.s3
-            .put_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .body(body.into())
-            .send()
-            .await
-            .expect("put object");
+        self.s3.put_object().bucket(&self.bucket).key(key).body(body.into()).send().await.expect("put object");
     }
 
     pub async fn get(&self, key: &str) -> Option<Vec<u8>> {
@@ -127,11 +120,7 @@ impl Env {
         if let Some(m) = max_bytes {
             env.insert("MAX_DOCUMENT_BYTES".to_string(), m.to_string());
         }
-        ingest_cxml::Deps {
-            s3: self.s3.clone(),
-            repo: self.repo.clone(),
-            config: ingest_cxml::Config::from_env_map(&env).unwrap(),
-        }
+        ingest_cxml::Deps { s3: self.s3.clone(), repo: self.repo.clone(), config: ingest_cxml::Config::from_env_map(&env).unwrap() }
     }
 
     /// An S3 ObjectCreated event as S3 sends it (keys URL-encoded, '+' for spaces).
@@ -205,13 +194,18 @@ pub fn emulator_credentials() -> invoice_spapi::Credentials {
 }
 
 /// An order bundle of `tests/fixtures/vendor`.
-pub fn vendor_bundle(name: &str) -> invoice_domain::vendor::Bundle {
+pub fn vendor_bundle(name: &str) -> invoice_domain::vendor::records::Bundle {
     serde_json::from_slice(&fixture(&format!("vendor/{name}"))).expect("valid bundle")
 }
 
 /// Stores a bundle's order (under `order_id`), its account, sellers, locations and delivery
 /// locations.
-pub async fn seed_bundle(repo: &invoice_adapters::vendor::DynamoVendorRepo, b: &invoice_domain::vendor::Bundle, order_id: &str, account_id: &str) {
+pub async fn seed_bundle(
+    repo: &invoice_adapters::vendor::DynamoVendorRepo,
+    b: &invoice_domain::vendor::records::Bundle,
+    order_id: &str,
+    account_id: &str,
+) {
     let mut order = b.order.clone();
     order.id = order_id.to_string();
     repo.put_account(account_id, &b.account).await.unwrap();

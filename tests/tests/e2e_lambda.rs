@@ -6,7 +6,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use integration_tests::{fixture, repo_root, Env};
-use invoice_domain::ingest::InvoiceStatus;
+use invoice_domain::invoice::ingest::InvoiceStatus;
 
 struct Watch {
     child: Child,

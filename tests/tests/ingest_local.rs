@@ -2,7 +2,7 @@
 //! binary runs) on real S3 events.
 
 use integration_tests::{fixture, Env};
-use invoice_domain::ingest::{InvoiceRepository, InvoiceStatus};
+use invoice_domain::invoice::ingest::{InvoiceRepository, InvoiceStatus};
 
 const S01_KEY: &str = "NetworkID:AN01011737571#1QX7ZK4MPL2T";
 
@@ -24,7 +24,8 @@ async fn valid_invoice_becomes_header_lines_entries_and_archived_document() {
     assert_eq!(lines[1].category, "FURNITURE");
     let entries = env.repo.entries(S01_KEY).await.unwrap();
     assert_eq!(entries.len(), 5);
-    let debit: rust_decimal::Decimal = entries.iter().filter(|e| e.line.side == invoice_domain::accounting::Side::Debit).map(|e| e.line.amount.amount).sum();
+    let debit: rust_decimal::Decimal =
+        entries.iter().filter(|e| e.line.side == invoice_domain::invoice::accounting::Side::Debit).map(|e| e.line.amount.amount).sum();
     assert_eq!(debit.to_string(), "190.44");
 
     assert_eq!(env.get(&h.document_key).await.as_deref(), Some(&doc[..]), "raw document archived byte for byte");

@@ -6,8 +6,9 @@ use std::time::{Duration, Instant};
 use integration_tests::{emulator_config, emulator_credentials, seed_bundle, start_emulator, vendor_bundle, Env};
 use invoice_adapters::slots::DynamoSlots;
 use invoice_adapters::vendor::DynamoVendorRepo;
-use invoice_domain::vendor_poll::PollLimits;
-use invoice_domain::vendor_submit::{submit_order, InvoiceState, SentByIntegration, SubmitOutcome};
+use invoice_domain::vendor::poll::PollLimits;
+use invoice_domain::vendor::records::{InvoiceState, SentByIntegration};
+use invoice_domain::vendor::submit::{submit_order, SubmitOutcome};
 
 struct Rig {
     _env: Env,
@@ -40,10 +41,17 @@ impl Rig {
     async fn faults(&self, v: serde_json::Value) {
         assert!(self.http.post(format!("{}/_emulator/faults", self.emu)).json(&v).send().await.unwrap().status().is_success());
     }
-    async fn pass(&self) -> invoice_domain::vendor_poll::PollReport {
-        poll_transaction_status::run_pass(&self.repo, &self.api, chrono::Utc::now(), PollLimits::default(), Instant::now() + Duration::from_secs(60), Duration::ZERO)
-            .await
-            .unwrap()
+    async fn pass(&self) -> invoice_domain::vendor::poll::PollReport {
+        poll_transaction_status::run_pass(
+            &self.repo,
+            &self.api,
+            chrono::Utc::now(),
+            PollLimits::default(),
+            Instant::now() + Duration::from_secs(60),
+            Duration::ZERO,
+        )
+        .await
+        .unwrap()
     }
 }
 
@@ -76,7 +84,10 @@ async fn failure_with_errors_becomes_invoice_error_and_one_order_error() {
     assert_eq!(r.repo.feed(&tx).await.unwrap().unwrap().status, "Failure");
     let errors = r.repo.order_errors("700002").await.unwrap();
     assert_eq!(errors.len(), 1);
-    assert_eq!((errors[0].source.as_str(), errors[0].code.as_str(), errors[0].message.as_str()), ("getTransaction", "INVALID_ORDER_ID", "Invalid order ID."));
+    assert_eq!(
+        (errors[0].source.as_str(), errors[0].code.as_str(), errors[0].message.as_str()),
+        ("getTransaction", "INVALID_ORDER_ID", "Invalid order ID.")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -131,15 +142,25 @@ async fn unknown_submission(r: &Rig, order_id: &str, fault: serde_json::Value) {
 }
 
 impl Rig {
-    async fn reconcile_at(&self, now: chrono::DateTime<chrono::Utc>) -> invoice_domain::vendor_poll::ReconcileReport {
-        poll_transaction_status::run_reconcile(&self.repo, &self.api, now, chrono::Duration::minutes(15), Instant::now() + Duration::from_secs(60), Duration::ZERO)
-            .await
-            .unwrap()
+    async fn reconcile_at(&self, now: chrono::DateTime<chrono::Utc>) -> invoice_domain::vendor::reconcile::ReconcileReport {
+        poll_transaction_status::run_reconcile(
+            &self.repo,
+            &self.api,
+            now,
+            chrono::Duration::minutes(15),
+            Instant::now() + Duration::from_secs(60),
+            Duration::ZERO,
+        )
+        .await
+        .unwrap()
     }
     async fn submit_posts(&self, order_id: &str) -> usize {
-        let reqs: Vec<serde_json::Value> = self.http.get(format!("{}/_emulator/requests", self.emu)).send().await.unwrap().json().await.unwrap();
+        let reqs: Vec<serde_json::Value> =
+            self.http.get(format!("{}/_emulator/requests", self.emu)).send().await.unwrap().json().await.unwrap();
         reqs.iter()
-            .filter(|x| x["path"] == "/vendor/payments/v1/invoices" && x["invoice_ids"].as_array().is_some_and(|a| a.iter().any(|i| i == order_id)))
+            .filter(|x| {
+                x["path"] == "/vendor/payments/v1/invoices" && x["invoice_ids"].as_array().is_some_and(|a| a.iter().any(|i| i == order_id))
+            })
             .count()
     }
 }

@@ -6,12 +6,13 @@ use std::sync::Arc;
 use integration_tests::Env;
 use invoice_adapters::slots::DynamoSlots;
 use invoice_adapters::vendor::DynamoVendorRepo;
-use invoice_domain::rate::Plan;
-use invoice_domain::vendor::{Bundle, Shipping, SubmitInvoicesRequest};
-use invoice_domain::vendor_submit::{
-    iso, submit_order, ClaimResult, InvoiceApi, InvoiceState, MarketplaceFeed, OrderError, SentByIntegration,
-    SubmitOutcome, SubmitResult, VendorInvoice, VendorRepository,
-};
+use invoice_domain::core::time::iso;
+use invoice_domain::vendor::body::SubmitInvoicesRequest;
+use invoice_domain::vendor::ports::{ClaimResult, InvoiceApi, SubmitResult, VendorRepository};
+use invoice_domain::vendor::records::{Bundle, Shipping};
+use invoice_domain::vendor::records::{InvoiceState, MarketplaceFeed, OrderError, SentByIntegration, VendorInvoice};
+use invoice_domain::vendor::submit::{submit_order, SubmitOutcome};
+use invoice_spapi::rate::Plan;
 use invoice_spapi::SlotStore;
 
 const ACCOUNT: &str = "ACC-1";

@@ -8,8 +8,8 @@ use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use integration_tests::{emulator_config, emulator_credentials, seed_bundle, start_emulator, unique, vendor_bundle, Env};
 use invoice_adapters::slots::DynamoSlots;
 use invoice_adapters::vendor::DynamoVendorRepo;
-use invoice_domain::vendor::Bundle;
-use invoice_domain::vendor_submit::{InvoiceState, SentByIntegration};
+use invoice_domain::vendor::records::Bundle;
+use invoice_domain::vendor::records::{InvoiceState, SentByIntegration};
 
 struct Rig {
     _env: Env,
@@ -75,7 +75,13 @@ impl Rig {
         if delete_successes {
             for m in &msgs {
                 if !failed.contains(m.message_id.as_ref().unwrap()) {
-                    self.sqs.delete_message().queue_url(&self.queue).receipt_handle(m.receipt_handle.clone().unwrap()).send().await.unwrap();
+                    self.sqs
+                        .delete_message()
+                        .queue_url(&self.queue)
+                        .receipt_handle(m.receipt_handle.clone().unwrap())
+                        .send()
+                        .await
+                        .unwrap();
                 }
             }
         }
@@ -91,7 +97,8 @@ impl Rig {
     }
 
     async fn submitted_ids(&self) -> Vec<String> {
-        let reqs: Vec<serde_json::Value> = self.http.get(format!("{}/_emulator/requests", self.emu)).send().await.unwrap().json().await.unwrap();
+        let reqs: Vec<serde_json::Value> =
+            self.http.get(format!("{}/_emulator/requests", self.emu)).send().await.unwrap().json().await.unwrap();
         reqs.iter()
             .filter(|r| r["path"] == "/vendor/payments/v1/invoices" && r["status"] == 202)
             .flat_map(|r| r["invoice_ids"].as_array().cloned().unwrap_or_default())
@@ -123,7 +130,7 @@ async fn a_redelivered_message_never_posts_twice() {
     r.seed(&bundle("v01-shipped-order.json"), "200001").await;
     r.enqueue("200001").await;
     r.enqueue("200001").await; // a duplicate from the ERP
-    // Not deleting: SQS redelivers every message (visibility 0).
+                               // Not deleting: SQS redelivers every message (visibility 0).
     for _ in 0..3 {
         r.poll_once(false).await;
     }

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use aws_lambda_events::event::s3::{S3Event, S3EventRecord};
 use invoice_adapters::dynamo::DynamoRepo;
 use invoice_adapters::s3::S3Store;
-use invoice_domain::cxml::Limits;
-use invoice_domain::ingest::{IngestConfig, IngestError, Ingestor, Outcome};
+use invoice_domain::invoice::cxml::Limits;
+use invoice_domain::invoice::ingest::{IngestConfig, IngestError, Ingestor, Outcome};
 use percent_encoding::percent_decode_str;
 use serde::Serialize;
 

@@ -6,11 +6,11 @@
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use invoice_domain::ingest::PortError;
-use invoice_domain::vendor_poll::{
-    poll_pass, reconcile_unknown, FeedRepository, PollLimits, PollReport, ReconcileReport, TransactionApi, UnknownRepository,
-};
-use invoice_domain::vendor_submit::{InvoiceApi, VendorRepository};
+use invoice_domain::core::PortError;
+use invoice_domain::vendor::poll::{poll_pass, PollLimits, PollReport};
+use invoice_domain::vendor::ports::{FeedRepository, TransactionApi, UnknownRepository};
+use invoice_domain::vendor::ports::{InvoiceApi, VendorRepository};
+use invoice_domain::vendor::reconcile::{reconcile_unknown, ReconcileReport};
 
 /// Grace before an Unknown submission is reconciled: `RECONCILE_AFTER_MINUTES` (default 15).
 pub fn reconcile_grace_from_env() -> chrono::Duration {
@@ -18,7 +18,7 @@ pub fn reconcile_grace_from_env() -> chrono::Duration {
     chrono::Duration::minutes(m)
 }
 
-/// Reconciles submissions left Unknown (see `invoice_domain::vendor_poll::reconcile_unknown`),
+/// Reconciles submissions left Unknown (see `invoice_domain::vendor::reconcile::reconcile_unknown`),
 /// stopping `margin` before `deadline`.
 pub async fn run_reconcile<R: VendorRepository + UnknownRepository + Sync, A: InvoiceApi + Sync>(
     repo: &R,

@@ -9,7 +9,8 @@
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use chrono::{DateTime, Utc};
-use invoice_domain::vendor_submit::{submit_order, InvoiceApi, SubmitError, SubmitOutcome, VendorRepository};
+use invoice_domain::vendor::ports::{InvoiceApi, VendorRepository};
+use invoice_domain::vendor::submit::{submit_order, SubmitError, SubmitOutcome};
 use serde::{Deserialize, Serialize};
 
 /// The queue message.
@@ -22,16 +23,18 @@ pub struct SubmitMessage {
 }
 
 /// Handles one SQS batch. `now` is read once per batch by the caller (the edge).
-pub async fn handle<R: VendorRepository + Sync, A: InvoiceApi + Sync>(repo: &R, api: &A, event: SqsEvent, now: DateTime<Utc>) -> SqsBatchResponse {
+pub async fn handle<R: VendorRepository + Sync, A: InvoiceApi + Sync>(
+    repo: &R,
+    api: &A,
+    event: SqsEvent,
+    now: DateTime<Utc>,
+) -> SqsBatchResponse {
     let mut failures = Vec::new();
     for msg in event.records {
         let message_id = msg.message_id.clone().unwrap_or_default();
         let receive_count = msg.attributes.get("ApproximateReceiveCount").cloned().unwrap_or_default();
-        let parsed: Result<SubmitMessage, String> = msg
-            .body
-            .as_deref()
-            .ok_or_else(|| "empty body".to_string())
-            .and_then(|b| serde_json::from_str(b).map_err(|e| e.to_string()));
+        let parsed: Result<SubmitMessage, String> =
+            msg.body.as_deref().ok_or_else(|| "empty body".to_string()).and_then(|b| serde_json::from_str(b).map_err(|e| e.to_string()));
         let m = match parsed {
             Ok(m) if !m.order_id.trim().is_empty() => m,
             Ok(_) | Err(_) => {
@@ -69,12 +72,24 @@ pub async fn handle<R: VendorRepository + Sync, A: InvoiceApi + Sync>(repo: &R, 
 
 fn log_outcome(order_id: &str, message_id: &str, o: &SubmitOutcome) {
     match o {
-        SubmitOutcome::Submitted { transaction_id } => tracing::info!(%order_id, %message_id, %transaction_id, "invoice submitted; feed Processing"),
-        SubmitOutcome::Skipped { reasons } => tracing::info!(%order_id, %message_id, reasons = %reasons.join("; "), "order not eligible; skipped"),
-        SubmitOutcome::AlreadyClaimed { status } => tracing::info!(%order_id, %message_id, ?status, "invoice already exists for the order; nothing sent"),
-        SubmitOutcome::MappingFailed { codes } => tracing::warn!(%order_id, %message_id, codes = %codes.join(","), "order data cannot make an invoice; Order Errors written, nothing sent"),
-        SubmitOutcome::Rejected { message } => tracing::warn!(%order_id, %message_id, %message, "Amazon rejected the invoice; Invoice Error and Order Error written"),
-        SubmitOutcome::Unknown => tracing::error!(%order_id, %message_id, "submission outcome unknown; invoice marked Unknown for reconciliation, not resent"),
+        SubmitOutcome::Submitted { transaction_id } => {
+            tracing::info!(%order_id, %message_id, %transaction_id, "invoice submitted; feed Processing")
+        }
+        SubmitOutcome::Skipped { reasons } => {
+            tracing::info!(%order_id, %message_id, reasons = %reasons.join("; "), "order not eligible; skipped")
+        }
+        SubmitOutcome::AlreadyClaimed { status } => {
+            tracing::info!(%order_id, %message_id, ?status, "invoice already exists for the order; nothing sent")
+        }
+        SubmitOutcome::MappingFailed { codes } => {
+            tracing::warn!(%order_id, %message_id, codes = %codes.join(","), "order data cannot make an invoice; Order Errors written, nothing sent")
+        }
+        SubmitOutcome::Rejected { message } => {
+            tracing::warn!(%order_id, %message_id, %message, "Amazon rejected the invoice; Invoice Error and Order Error written")
+        }
+        SubmitOutcome::Unknown => {
+            tracing::error!(%order_id, %message_id, "submission outcome unknown; invoice marked Unknown for reconciliation, not resent")
+        }
         SubmitOutcome::OrderNotFound => tracing::error!(%order_id, %message_id, "order not found; nothing sent"),
     }
 }

@@ -472,15 +472,7 @@ impl App {
             .with_state(self.clone())
     }
 
-    fn record_start(
-        &self,
-        op: Operation,
-        method: &str,
-        path: &str,
-        request_id: &str,
-        body: Value,
-        invoice_ids: Vec<String>,
-    ) -> u64 {
+    fn record_start(&self, op: Operation, method: &str, path: &str, request_id: &str, body: Value, invoice_ids: Vec<String>) -> u64 {
         let mut inner = self.lock();
         let seq = inner.next_seq;
         inner.next_seq += 1;
@@ -551,8 +543,7 @@ pub async fn serve(listener: TcpListener, app: App) -> std::io::Result<()> {
                 req.extensions_mut().insert(handle.clone());
                 router.clone().call(req.map(Body::new))
             });
-            let conn = hyper::server::conn::http1::Builder::new()
-                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            let conn = hyper::server::conn::http1::Builder::new().serve_connection(hyper_util::rt::TokioIo::new(stream), service);
             tokio::select! {
                 res = conn => {
                     if let Err(e) = res {
@@ -595,8 +586,7 @@ fn json_response(status: StatusCode, body: Value) -> Response {
 
 /// The SP-API error body: `{"errors":[{"code","message","details":""}]}`.
 fn sp_errors(status: StatusCode, errors: impl IntoIterator<Item = (&'static str, String)>) -> Response {
-    let errors: Vec<Value> =
-        errors.into_iter().map(|(code, message)| json!({"code": code, "message": message, "details": ""})).collect();
+    let errors: Vec<Value> = errors.into_iter().map(|(code, message)| json!({"code": code, "message": message, "details": ""})).collect();
     json_response(status, json!({ "errors": errors }))
 }
 
@@ -642,17 +632,10 @@ fn lwa_fields(headers: &HeaderMap, body: &[u8]) -> Option<HashMap<String, String
     }
 }
 
-async fn lwa_token(
-    State(app): State<App>,
-    Extension(RequestId(rid)): Extension<RequestId>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+async fn lwa_token(State(app): State<App>, Extension(RequestId(rid)): Extension<RequestId>, headers: HeaderMap, body: Bytes) -> Response {
     let fields = lwa_fields(&headers, &body);
     // Recorded without the refresh token and the client secret.
-    let recorded = fields
-        .as_ref()
-        .map_or(Value::Null, |f| json!({"grant_type": f.get("grant_type"), "client_id": f.get("client_id")}));
+    let recorded = fields.as_ref().map_or(Value::Null, |f| json!({"grant_type": f.get("grant_type"), "client_id": f.get("client_id")}));
     let seq = app.record_start(Operation::Token, "POST", LWA_TOKEN_PATH, &rid, recorded, Vec::new());
     let resp = lwa_answer(&app, fields);
     app.lock().token_requests += 1;
@@ -666,11 +649,7 @@ fn lwa_answer(app: &App, fields: Option<HashMap<String, String>>) -> Response {
         let mut inner = app.lock();
         if inner.faults.lwa_fail_next > 0 {
             inner.faults.lwa_fail_next -= 1;
-            return lwa_error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "server_error",
-                "Internal server error (emulated fault)",
-            );
+            return lwa_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "Internal server error (emulated fault)");
         }
     }
     let Some(fields) = fields else {
@@ -678,13 +657,7 @@ fn lwa_answer(app: &App, fields: Option<HashMap<String, String>>) -> Response {
     };
     let field = |name: &str| fields.get(name).map(String::as_str).filter(|v| !v.is_empty());
     match field("grant_type") {
-        None => {
-            return lwa_error(
-                StatusCode::BAD_REQUEST,
-                "invalid_request",
-                "The request is missing a required parameter : grant_type",
-            )
-        }
+        None => return lwa_error(StatusCode::BAD_REQUEST, "invalid_request", "The request is missing a required parameter : grant_type"),
         Some("refresh_token") => {}
         Some(_) => {
             return lwa_error(
@@ -696,23 +669,14 @@ fn lwa_answer(app: &App, fields: Option<HashMap<String, String>>) -> Response {
     }
     for name in ["refresh_token", "client_id", "client_secret"] {
         if field(name).is_none() {
-            return lwa_error(
-                StatusCode::BAD_REQUEST,
-                "invalid_request",
-                &format!("The request is missing a required parameter : {name}"),
-            );
+            return lwa_error(StatusCode::BAD_REQUEST, "invalid_request", &format!("The request is missing a required parameter : {name}"));
         }
     }
-    if field("client_id") != Some(cfg.client_id.as_str()) || field("client_secret") != Some(cfg.client_secret.as_str())
-    {
+    if field("client_id") != Some(cfg.client_id.as_str()) || field("client_secret") != Some(cfg.client_secret.as_str()) {
         return lwa_error(StatusCode::UNAUTHORIZED, "invalid_client", "Client authentication failed");
     }
     if field("refresh_token") != Some(cfg.refresh_token.as_str()) {
-        return lwa_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_grant",
-            "The request has an invalid grant parameter : refresh_token",
-        );
+        return lwa_error(StatusCode::BAD_REQUEST, "invalid_grant", "The request has an invalid grant parameter : refresh_token");
     }
     let token = format!("Atza|local-{}", app.ids.uuid().replace('-', ""));
     {
@@ -721,12 +685,8 @@ fn lwa_answer(app: &App, fields: Option<HashMap<String, String>>) -> Response {
         inner.tokens.retain(|_, expiry| *expiry > now);
         inner.tokens.insert(token.clone(), now + Duration::from_secs(cfg.token_expires_in));
     }
-    let body = TokenResponse {
-        access_token: token,
-        token_type: "bearer",
-        expires_in: cfg.token_expires_in,
-        refresh_token: &cfg.refresh_token,
-    };
+    let body =
+        TokenResponse { access_token: token, token_type: "bearer", expires_in: cfg.token_expires_in, refresh_token: &cfg.refresh_token };
     (StatusCode::OK, Json(body)).into_response()
 }
 
@@ -742,14 +702,7 @@ fn invoice_ids(body: &Value) -> Vec<String> {
 
 /// Shared part of both operations: faults, token check, rate limit, latency, recording and
 /// rate-limit headers. `work` produces the operation's own answer.
-async fn api_call<W>(
-    app: &App,
-    op: Operation,
-    seq: u64,
-    headers: &HeaderMap,
-    kill: Option<Extension<ConnKill>>,
-    work: W,
-) -> Response
+async fn api_call<W>(app: &App, op: Operation, seq: u64, headers: &HeaderMap, kill: Option<Extension<ConnKill>>, work: W) -> Response
 where
     W: FnOnce(&App) -> Response,
 {
@@ -789,9 +742,7 @@ where
                 }
             };
             match admitted {
-                None => {
-                    (sp_error(StatusCode::FORBIDDEN, "Unauthorized", "Access to requested resource is denied."), None)
-                }
+                None => (sp_error(StatusCode::FORBIDDEN, "Unauthorized", "Access to requested resource is denied."), None),
                 Some(false) => (quota_exceeded(), None),
                 Some(true) => (work(app), None),
             }
@@ -858,9 +809,7 @@ async fn submit_invoices(
     let (parts, body) = req.into_parts();
     let bytes = match with_body_limit(&app, body).await {
         Ok(b) => b,
-        Err(_) => {
-            return sp_error(StatusCode::PAYLOAD_TOO_LARGE, "RequestTooLarge", "The request size exceeded the limit.")
-        }
+        Err(_) => return sp_error(StatusCode::PAYLOAD_TOO_LARGE, "RequestTooLarge", "The request size exceeded the limit."),
     };
     let parsed: Result<Value, serde_json::Error> = serde_json::from_slice(&bytes);
     let (recorded, ids) = match &parsed {
@@ -879,13 +828,7 @@ async fn submit_invoices(
         }
         let body = match parsed {
             Ok(v) => v,
-            Err(e) => {
-                return sp_error(
-                    StatusCode::BAD_REQUEST,
-                    "InvalidInput",
-                    format!("(root): body is not valid JSON: {e}"),
-                )
-            }
+            Err(e) => return sp_error(StatusCode::BAD_REQUEST, "InvalidInput", format!("(root): body is not valid JSON: {e}")),
         };
         let violations = model::violations(&app.validator, &body);
         if !violations.is_empty() {

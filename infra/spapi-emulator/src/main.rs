@@ -8,11 +8,7 @@ use clap::Parser;
 use spapi_emulator::{serve, App, Config};
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "spapi-emulator",
-    version,
-    about = "Local SP-API (vendor invoices, transaction status) + LWA emulator"
-)]
+#[command(name = "spapi-emulator", version, about = "Local SP-API (vendor invoices, transaction status) + LWA emulator")]
 struct Cli {
     /// Address to bind.
     #[arg(long, env = "SPAPI_EMULATOR_HOST", default_value = "127.0.0.1")]
@@ -55,17 +51,15 @@ async fn main() -> std::io::Result<()> {
     tracing_subscriber::fmt()
         .json()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
         .init();
 
     let cli = Cli::parse();
-    for (name, rate, burst) in [
-        ("submit", cli.submit_rate, cli.submit_burst),
-        ("get-transaction", cli.get_transaction_rate, cli.get_transaction_burst),
-    ] {
+    for (name, rate, burst) in
+        [("submit", cli.submit_rate, cli.submit_burst), ("get-transaction", cli.get_transaction_rate, cli.get_transaction_burst)]
+    {
         if !(rate > 0.0 && burst >= 1.0) {
             eprintln!("spapi-emulator: --{name}-rate must be > 0 and --{name}-burst >= 1");
             std::process::exit(64);

@@ -46,13 +46,7 @@ impl Emu {
     }
 
     async fn submit(&self, token: &str, body: &Value) -> reqwest::Response {
-        self.http
-            .post(self.url("/vendor/payments/v1/invoices"))
-            .header("x-amz-access-token", token)
-            .json(body)
-            .send()
-            .await
-            .unwrap()
+        self.http.post(self.url("/vendor/payments/v1/invoices")).header("x-amz-access-token", token).json(body).send().await.unwrap()
     }
 
     async fn get_transaction(&self, token: &str, id: &str) -> reqwest::Response {
@@ -263,8 +257,7 @@ async fn valid_invoice_is_accepted_with_sp_api_headers() {
     // A credit note with several invoices in one call is fine too.
     let mut credit = valid_invoice("CN-1");
     credit["invoiceType"] = json!("CreditNote");
-    credit["items"][0]["creditNoteDetails"] =
-        json!({"referenceInvoiceNumber": "INV-OK-1", "goodsReturnDate": "2024-03-02T00:00:00Z"});
+    credit["items"][0]["creditNoteDetails"] = json!({"referenceInvoiceNumber": "INV-OK-1", "goodsReturnDate": "2024-03-02T00:00:00Z"});
     let resp = emu.submit(&token, &json!({"invoices": [valid_invoice("INV-OK-3"), credit]})).await;
     assert_eq!(resp.status(), StatusCode::ACCEPTED);
 
@@ -314,21 +307,9 @@ async fn invalid_payloads_are_refused_naming_the_problem() {
             }),
             &["/invoices/0", "remitToParty"],
         ),
-        (
-            "payload wrapper",
-            json!({"payload": valid_body("INV-BAD")}),
-            &["(root)", "\"invoices\" is a required property"],
-        ),
-        (
-            "bad invoiceType",
-            mutate(&|b| b["invoices"][0]["invoiceType"] = json!("Bill")),
-            &["/invoices/0/invoiceType", "Bill"],
-        ),
-        (
-            "date without time",
-            mutate(&|b| b["invoices"][0]["date"] = json!("2024-03-01")),
-            &["/invoices/0/date", "date-time"],
-        ),
+        ("payload wrapper", json!({"payload": valid_body("INV-BAD")}), &["(root)", "\"invoices\" is a required property"]),
+        ("bad invoiceType", mutate(&|b| b["invoices"][0]["invoiceType"] = json!("Bill")), &["/invoices/0/invoiceType", "Bill"]),
+        ("date without time", mutate(&|b| b["invoices"][0]["date"] = json!("2024-03-01")), &["/invoices/0/date", "date-time"]),
         (
             "quantity not an integer",
             mutate(&|b| b["invoices"][0]["items"][0]["invoicedQuantity"]["amount"] = json!("10")),
@@ -548,8 +529,7 @@ async fn forced_failures_throttles_and_latency() {
     assert_eq!(typo.status(), StatusCode::BAD_REQUEST);
 
     let recorded = emu.requests().await;
-    let faults: Vec<Value> =
-        recorded.iter().filter(|r| r["operation"] != "token").map(|r| r["fault"].clone()).collect();
+    let faults: Vec<Value> = recorded.iter().filter(|r| r["operation"] != "token").map(|r| r["fault"].clone()).collect();
     assert_eq!(
         faults,
         [
@@ -602,20 +582,9 @@ async fn dropped_connection_is_a_client_error_and_stall_times_out() {
     assert_eq!(stats["submit"], json!({"202": 1, "dropped": 1}));
     assert_eq!(stats["get_transaction"], json!({"404": 1, "stalled": 1}));
     let recorded = emu.requests().await;
-    let api: Vec<(Value, Value)> = recorded
-        .iter()
-        .filter(|r| r["operation"] != "token")
-        .map(|r| (r["status"].clone(), r["fault"].clone()))
-        .collect();
-    assert_eq!(
-        api,
-        [
-            (Value::Null, json!("drop")),
-            (json!(202), Value::Null),
-            (Value::Null, json!("stall")),
-            (json!(404), Value::Null)
-        ]
-    );
+    let api: Vec<(Value, Value)> =
+        recorded.iter().filter(|r| r["operation"] != "token").map(|r| (r["status"].clone(), r["fault"].clone())).collect();
+    assert_eq!(api, [(Value::Null, json!("drop")), (json!(202), Value::Null), (Value::Null, json!("stall")), (json!(404), Value::Null)]);
 }
 
 #[tokio::test]
@@ -628,10 +597,8 @@ async fn recordings_and_stats_reflect_traffic_and_reset_clears_them() {
     let _ = emu.get_transaction(&token, &tx).await;
 
     let recorded = emu.requests().await;
-    let summary: Vec<(String, String, Value)> = recorded
-        .iter()
-        .map(|r| (r["method"].as_str().unwrap().into(), r["path"].as_str().unwrap().into(), r["status"].clone()))
-        .collect();
+    let summary: Vec<(String, String, Value)> =
+        recorded.iter().map(|r| (r["method"].as_str().unwrap().into(), r["path"].as_str().unwrap().into(), r["status"].clone())).collect();
     assert_eq!(
         summary,
         [
@@ -668,10 +635,5 @@ async fn recordings_and_stats_reflect_traffic_and_reset_clears_them() {
 /// `2024-03-01T10:15:30.123Z`
 fn chrono_like_rfc3339_millis(s: &str) -> bool {
     let b = s.as_bytes();
-    b.len() == 24
-        && b[4] == b'-'
-        && b[10] == b'T'
-        && b[19] == b'.'
-        && b[23] == b'Z'
-        && s[20..23].bytes().all(|c| c.is_ascii_digit())
+    b.len() == 24 && b[4] == b'-' && b[10] == b'T' && b[19] == b'.' && b[23] == b'Z' && s[20..23].bytes().all(|c| c.is_ascii_digit())
 }

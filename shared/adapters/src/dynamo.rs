@@ -16,13 +16,13 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, PutRequest, ReturnValuesOnConditionCheckFailure, ScalarAttributeType, WriteRequest,
+    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
+    PutRequest, ReturnValuesOnConditionCheckFailure, ScalarAttributeType, WriteRequest,
 };
 use aws_sdk_dynamodb::Client;
-use invoice_domain::ingest::{
-    CancelResult, Claim, EntryRecord, InvoiceRecord, InvoiceRepository, InvoiceStatus, LineRecord, PortError,
-    RejectionRecord,
+use invoice_domain::core::PortError;
+use invoice_domain::invoice::ingest::{
+    CancelResult, Claim, EntryRecord, InvoiceRecord, InvoiceRepository, InvoiceStatus, LineRecord, RejectionRecord,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -50,12 +50,8 @@ pub(crate) async fn batch_put(client: &Client, table: &str, items: Vec<Item>) ->
             .collect::<Result<_, _>>()?;
         let mut attempt = 0u32;
         while !pending.is_empty() {
-            let out = client
-                .batch_write_item()
-                .request_items(table, pending)
-                .send()
-                .await
-                .map_err(|e| sdk_err("dynamodb batch write", e))?;
+            let out =
+                client.batch_write_item().request_items(table, pending).send().await.map_err(|e| sdk_err("dynamodb batch write", e))?;
             pending = out.unprocessed_items.and_then(|mut m| m.remove(table)).unwrap_or_default();
             if !pending.is_empty() {
                 attempt += 1;
@@ -209,11 +205,7 @@ impl DynamoRepo {
 
     /// Invoices in a status (Valid, Cancelled), newest first.
     pub async fn invoices_by_status(&self, status: &str, limit: i32) -> Result<Vec<InvoiceRecord>, PortError> {
-        self.query_index("GSI2", "GSI2PK", &format!("STATUS#{status}"), limit)
-            .await?
-            .into_iter()
-            .map(from_item)
-            .collect()
+        self.query_index("GSI2", "GSI2PK", &format!("STATUS#{status}"), limit).await?.into_iter().map(from_item).collect()
     }
 
     /// Rejected documents, newest first.
@@ -223,11 +215,7 @@ impl DynamoRepo {
 
     /// Invoices of a supplier, newest invoice date first.
     pub async fn invoices_by_supplier(&self, supplier: &str, limit: i32) -> Result<Vec<InvoiceRecord>, PortError> {
-        self.query_index("GSI3", "GSI3PK", &format!("SUPPLIER#{supplier}"), limit)
-            .await?
-            .into_iter()
-            .map(from_item)
-            .collect()
+        self.query_index("GSI3", "GSI3PK", &format!("SUPPLIER#{supplier}"), limit).await?.into_iter().map(from_item).collect()
     }
 
     /// Invoice keys that refer to a PO number (or, with `SORDER#`, an Amazon order id).
@@ -286,11 +274,7 @@ impl InvoiceRepository for DynamoRepo {
             items.push(self.entry_item(e)?);
         }
         let gsi1sk = format!("{}#{}", header.invoice_date, header.invoice_key);
-        let refs = header
-            .order_ids
-            .iter()
-            .map(|po| ("PO", po))
-            .chain(header.supplier_order_ids.iter().map(|o| ("SORDER", o)));
+        let refs = header.order_ids.iter().map(|po| ("PO", po)).chain(header.supplier_order_ids.iter().map(|o| ("SORDER", o)));
         for (kind, reference) in refs {
             let mut item = Item::new();
             item.insert("PK".into(), s(&pk));
@@ -412,9 +396,7 @@ pub async fn ensure_table(client: &Client, table: &str) -> Result<(), PortError>
             .build()
             .map_err(|e| PortError(e.to_string()))
     };
-    let key = |n: &str, t: KeyType| {
-        KeySchemaElement::builder().attribute_name(n).key_type(t).build().map_err(|e| PortError(e.to_string()))
-    };
+    let key = |n: &str, t: KeyType| KeySchemaElement::builder().attribute_name(n).key_type(t).build().map_err(|e| PortError(e.to_string()));
     let gsi = |name: &str| -> Result<GlobalSecondaryIndex, PortError> {
         GlobalSecondaryIndex::builder()
             .index_name(name)

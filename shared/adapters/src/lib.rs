@@ -25,8 +25,8 @@ pub fn dynamodb_client(conf: &aws_config::SdkConfig) -> aws_sdk_dynamodb::Client
 }
 
 /// Formats an SDK error with its full chain of causes (no request bodies are included).
-pub(crate) fn sdk_err<E: std::error::Error>(what: &str, e: E) -> invoice_domain::ingest::PortError {
-    invoice_domain::ingest::PortError(format!("{what}: {}", aws_sdk_dynamodb::error::DisplayErrorContext(&e)))
+pub(crate) fn sdk_err<E: std::error::Error>(what: &str, e: E) -> invoice_domain::core::PortError {
+    invoice_domain::core::PortError(format!("{what}: {}", aws_sdk_dynamodb::error::DisplayErrorContext(&e)))
 }
 
 /// Structured JSON logs for a Lambda binary (level from `RUST_LOG`, default info), with the

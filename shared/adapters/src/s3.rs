@@ -1,7 +1,8 @@
 //! S3 document store: raw documents under incoming/, archive/ and quarantine/.
 
 use aws_sdk_s3::primitives::ByteStream;
-use invoice_domain::ingest::{DocumentStore, PortError};
+use invoice_domain::core::PortError;
+use invoice_domain::invoice::ingest::DocumentStore;
 
 use crate::sdk_err;
 
@@ -98,13 +99,7 @@ impl DocumentStore for S3Store {
     }
 
     async fn delete(&self, key: &str) -> Result<(), PortError> {
-        self.client
-            .delete_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
-            .await
-            .map_err(|e| sdk_err(&format!("s3 delete {key}"), e))?;
+        self.client.delete_object().bucket(&self.bucket).key(key).send().await.map_err(|e| sdk_err(&format!("s3 delete {key}"), e))?;
         Ok(())
     }
 }

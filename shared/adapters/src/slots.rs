@@ -5,7 +5,7 @@
 //! |------------|---------------|---------|----------------------------------------------|
 //! | rate state | `RATE#<key>`  | `#GCRA` | `tat_us` (N): theoretical arrival time, µs   |
 //!
-//! A reservation is a compare-and-set: read TAT → [`invoice_domain::rate::reserve`] → write the
+//! A reservation is a compare-and-set: read TAT → [`invoice_spapi::rate::reserve`] → write the
 //! new TAT only if the stored one is still the one we computed from (`attribute_not_exists(PK)`
 //! when there was none). On a lost race the current value comes back with the failure
 //! (ReturnValuesOnConditionCheckFailure ALL_OLD; a consistent GetItem otherwise) and the
@@ -21,8 +21,8 @@ use std::time::Duration;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use aws_sdk_dynamodb::Client;
-use invoice_domain::ingest::PortError;
-use invoice_domain::rate::{reserve, Plan, Reservation};
+use invoice_domain::core::PortError;
+use invoice_spapi::rate::{reserve, Plan, Reservation};
 use invoice_spapi::SlotStore;
 
 use crate::sdk_err;
@@ -96,9 +96,9 @@ impl SlotStore for DynamoSlots {
                 .expression_attribute_values(":new", AttributeValue::N(r.new_tat_us.to_string()))
                 .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
             req = match *known {
-                Some(seen) => req
-                    .condition_expression("tat_us = :seen")
-                    .expression_attribute_values(":seen", AttributeValue::N(seen.to_string())),
+                Some(seen) => {
+                    req.condition_expression("tat_us = :seen").expression_attribute_values(":seen", AttributeValue::N(seen.to_string()))
+                }
                 None => req.condition_expression("attribute_not_exists(PK)"),
             };
             match req.send().await {

@@ -27,22 +27,18 @@
 //! Every item also has a `type` attribute (`order`, `vendor_invoice`, `order_error`, …) for
 //! operators reading the table. No Scan anywhere.
 
-
-
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
-use invoice_domain::ingest::PortError;
-use invoice_domain::vendor::{AmazonAccount, DeliveryLocation, Location, Order, Seller, Shipping};
-use invoice_domain::vendor_submit::{
-    ClaimResult, InvoiceState, MarketplaceFeed, OrderContext, OrderError, VendorInvoice, VendorRepository,
-};
+use invoice_domain::core::PortError;
+use invoice_domain::vendor::ports::{ClaimResult, OrderContext, VendorRepository};
+use invoice_domain::vendor::records::{AmazonAccount, DeliveryLocation, Location, Order, Seller, Shipping};
+use invoice_domain::vendor::records::{InvoiceState, MarketplaceFeed, OrderError, VendorInvoice};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::sdk_err;
-
 
 pub const ORDER_SK: &str = "#ORDER";
 pub const INVOICE_SK: &str = "#INVOICE";
@@ -106,7 +102,6 @@ fn state_name(st: InvoiceState) -> &'static str {
         InvoiceState::Error => "Error",
     }
 }
-
 
 #[derive(Clone)]
 pub struct DynamoVendorRepo {
@@ -224,23 +219,14 @@ impl DynamoVendorRepo {
     /// a ClientRequestToken and keeps it across its own retries; a repeated call whose first
     /// attempt succeeded is recognised by `already_written`.)
     async fn transact_with_claim(&self, inv: &VendorInvoice, other: TransactWriteItem, what: &str) -> Result<(), PortError> {
-        let res = self
-            .client
-            .transact_write_items()
-            .transact_items(self.claimed_invoice_put(inv)?)
-            .transact_items(other)
-            .send()
-            .await;
+        let res = self.client.transact_write_items().transact_items(self.claimed_invoice_put(inv)?).transact_items(other).send().await;
         match res {
             Ok(_) => Ok(()),
             Err(e) => {
                 let reasons: Option<Vec<String>> = match e.as_service_error() {
-                    Some(TransactWriteItemsError::TransactionCanceledException(c)) => Some(
-                        c.cancellation_reasons()
-                            .iter()
-                            .map(|r| r.code().unwrap_or("None").to_string())
-                            .collect(),
-                    ),
+                    Some(TransactWriteItemsError::TransactionCanceledException(c)) => {
+                        Some(c.cancellation_reasons().iter().map(|r| r.code().unwrap_or("None").to_string()).collect())
+                    }
                     _ => None,
                 };
                 let Some(reasons) = reasons else {
@@ -325,7 +311,7 @@ impl DynamoVendorRepo {
     /// `Order Invoice` feeds still `Processing`, oldest submission first (GSI2; eventually
     /// consistent like every index read).
     pub async fn processing_feeds(&self, limit: i32) -> Result<Vec<MarketplaceFeed>, PortError> {
-        use invoice_domain::vendor_poll::FeedRepository;
+        use invoice_domain::vendor::ports::FeedRepository;
         Ok(self.processing_feeds_page(limit, None).await?.feeds)
     }
 }
@@ -340,11 +326,8 @@ impl VendorRepository for DynamoVendorRepo {
             _ => return Err(PortError(format!("order {order_id} has no account_id"))),
         };
         let order: Order = from_item(order_item)?;
-        let usable_shipping = order
-            .shipping
-            .as_ref()
-            .map(|sh| nonempty(&sh.street1).is_some() || nonempty(&sh.buyer_name).is_some())
-            .unwrap_or(false);
+        let usable_shipping =
+            order.shipping.as_ref().map(|sh| nonempty(&sh.street1).is_some() || nonempty(&sh.buyer_name).is_some()).unwrap_or(false);
         let seller_key = nonempty(&order.purchase_order_selling_party).map(seller_pk);
         let delivery_key = if usable_shipping { None } else { nonempty(&order.shipping_address_id).map(delivery_location_pk) };
 
@@ -418,10 +401,7 @@ impl VendorRepository for DynamoVendorRepo {
         {
             return Ok(());
         }
-        Err(PortError(format!(
-            "dynamodb record unknown of order {}: the claim by {} no longer holds",
-            invoice.order_id, invoice.claim_id
-        )))
+        Err(PortError(format!("dynamodb record unknown of order {}: the claim by {} no longer holds", invoice.order_id, invoice.claim_id)))
     }
 
     async fn release(&self, order_id: &str, claim_id: &str) -> Result<(), PortError> {
@@ -485,12 +465,8 @@ impl VendorRepository for DynamoVendorRepo {
 // ---------------------------------------------------------------------------------------------
 // Status poller (issue 5): Processing feeds page by page, and conditional resolution.
 
-impl invoice_domain::vendor_poll::FeedRepository for DynamoVendorRepo {
-    async fn processing_feeds_page(
-        &self,
-        limit: i32,
-        start: Option<String>,
-    ) -> Result<invoice_domain::vendor_poll::FeedPage, PortError> {
+impl invoice_domain::vendor::ports::FeedRepository for DynamoVendorRepo {
+    async fn processing_feeds_page(&self, limit: i32, start: Option<String>) -> Result<invoice_domain::vendor::ports::FeedPage, PortError> {
         let mut q = self
             .client
             .query()
@@ -516,17 +492,17 @@ impl invoice_domain::vendor_poll::FeedRepository for DynamoVendorRepo {
             Some(_) => feeds.last().map(|f| f.external_id.clone()),
             None => None,
         };
-        Ok(invoice_domain::vendor_poll::FeedPage { feeds, next })
+        Ok(invoice_domain::vendor::ports::FeedPage { feeds, next })
     }
 
     async fn resolve(
         &self,
         feed: &MarketplaceFeed,
-        resolution: &invoice_domain::vendor_poll::Resolution,
+        resolution: &invoice_domain::vendor::ports::Resolution,
         at: &str,
-    ) -> Result<invoice_domain::vendor_poll::Applied, PortError> {
+    ) -> Result<invoice_domain::vendor::ports::Applied, PortError> {
         use aws_sdk_dynamodb::types::Update;
-        use invoice_domain::vendor_poll::{Applied, Resolution};
+        use invoice_domain::vendor::ports::{Applied, Resolution};
         let (feed_status, inv_status, sent_by, integration_error, errors) = match resolution {
             Resolution::Success => ("Success", InvoiceState::Sent, "Uploaded", None, &[][..]),
             Resolution::Failure { integration_error, order_errors } => {
@@ -597,7 +573,7 @@ impl invoice_domain::vendor_poll::FeedRepository for DynamoVendorRepo {
     }
 }
 
-impl invoice_domain::vendor_poll::UnknownRepository for DynamoVendorRepo {
+impl invoice_domain::vendor::ports::UnknownRepository for DynamoVendorRepo {
     async fn unknown_invoices(&self, limit: i32) -> Result<Vec<VendorInvoice>, PortError> {
         let out = self
             .client

@@ -3,8 +3,8 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use invoice_domain::cxml::Limits;
-use invoice_domain::report::CheckReport;
+use invoice_domain::invoice::cxml::Limits;
+use invoice_domain::invoice::report::CheckReport;
 
 /// Exit status of `check`: 0 all valid, 1 some invalid, 2 some path unreadable.
 pub fn run(files: &[PathBuf], json: bool, limits: &Limits, out: &mut impl Write, err: &mut impl Write) -> i32 {
@@ -19,7 +19,7 @@ pub fn run(files: &[PathBuf], json: bool, limits: &Limits, out: &mut impl Write,
                 continue;
             }
         };
-        let checked = invoice_domain::check(&bytes, limits);
+        let checked = invoice_domain::invoice::check(&bytes, limits);
         drop(bytes);
         let report = CheckReport::new(name, &checked);
         if !report.ok && status == 0 {

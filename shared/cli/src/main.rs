@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use invoice_domain::cxml::Limits;
+use invoice_domain::invoice::cxml::Limits;
 
 mod check;
 mod store;
@@ -188,18 +188,26 @@ fn main() -> ExitCode {
             check::run(&files, json, &limits, &mut std::io::stdout().lock(), &mut std::io::stderr().lock())
         }
         Cmd::Vendor { cmd: VendorCmd::Preview { bundle } } => vendor_preview(&bundle),
-        Cmd::Vendor { cmd: VendorCmd::Enqueue { order_ids, queue_url, reason } } => vendor::run(vendor::Op::Enqueue { order_ids, queue_url, reason }),
-        Cmd::Vendor { cmd: VendorCmd::Seed { bundle, account_id, copies, order_id } } => vendor::run(vendor::Op::Seed { bundle, account_id, copies, order_id }),
+        Cmd::Vendor { cmd: VendorCmd::Enqueue { order_ids, queue_url, reason } } => {
+            vendor::run(vendor::Op::Enqueue { order_ids, queue_url, reason })
+        }
+        Cmd::Vendor { cmd: VendorCmd::Seed { bundle, account_id, copies, order_id } } => {
+            vendor::run(vendor::Op::Seed { bundle, account_id, copies, order_id })
+        }
         Cmd::Vendor { cmd: VendorCmd::Status { order_ids } } => vendor::run(vendor::Op::Status { order_ids }),
         Cmd::Vendor { cmd: VendorCmd::Poll { max_seconds } } => vendor::run(vendor::Op::Poll { max_seconds }),
-        Cmd::Vendor { cmd: VendorCmd::Work { queue_url, until_empty, max_seconds } } => vendor::run(vendor::Op::Work { queue_url, until_empty, max_seconds }),
+        Cmd::Vendor { cmd: VendorCmd::Work { queue_url, until_empty, max_seconds } } => {
+            vendor::run(vendor::Op::Work { queue_url, until_empty, max_seconds })
+        }
         Cmd::Quarantine { cmd: QuarantineCmd::List { json, limit } } => store::run(store::Op::QuarantineList { json, limit }),
         Cmd::Invoices { cmd } => store::run(match cmd {
             InvoicesCmd::List { status, json, limit } => store::Op::InvoicesList { status, json, limit },
             InvoicesCmd::ByPo { po, json } => store::Op::ByPo { po, json },
             InvoicesCmd::Show { invoice_key } => store::Op::Show { invoice_key },
         }),
-        Cmd::Local { cmd: LocalCmd::Init { table, bucket, vendor_queue } } => store::run(store::Op::LocalInit { table, bucket, vendor_queue }),
+        Cmd::Local { cmd: LocalCmd::Init { table, bucket, vendor_queue } } => {
+            store::run(store::Op::LocalInit { table, bucket, vendor_queue })
+        }
         Cmd::Local { cmd: LocalCmd::Drop { bucket, prefix, files } } => store::run(store::Op::LocalDrop { bucket, prefix, files }),
     };
     ExitCode::from(code as u8)
@@ -213,14 +221,14 @@ fn vendor_preview(path: &PathBuf) -> i32 {
             return 2;
         }
     };
-    let bundle: invoice_domain::vendor::Bundle = match serde_json::from_slice(&bytes) {
+    let bundle: invoice_domain::vendor::records::Bundle = match serde_json::from_slice(&bytes) {
         Ok(b) => b,
         Err(e) => {
             eprintln!("invoicectl: {} is not a valid order bundle: {e}", path.display());
             return 2;
         }
     };
-    let p = invoice_domain::vendor::preview(&bundle);
+    let p = invoice_domain::vendor::mapping::preview(&bundle);
     match serde_json::to_string_pretty(&p) {
         Ok(s) => println!("{s}"),
         Err(e) => {

@@ -165,13 +165,8 @@ async fn ensure_queue_with_dlq(sqs: &aws_sdk_sqs::Client, name: &str) -> Result<
     use aws_sdk_sqs::types::QueueAttributeName;
     let dlq = sqs.create_queue().queue_name(format!("{name}-dlq")).send().await.map_err(sqs_err)?;
     let dlq_url = dlq.queue_url().unwrap_or_default().to_string();
-    let attrs = sqs
-        .get_queue_attributes()
-        .queue_url(&dlq_url)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .map_err(sqs_err)?;
+    let attrs =
+        sqs.get_queue_attributes().queue_url(&dlq_url).attribute_names(QueueAttributeName::QueueArn).send().await.map_err(sqs_err)?;
     let dlq_arn = attrs.attributes().and_then(|a| a.get(&QueueAttributeName::QueueArn)).cloned().unwrap_or_default();
     let redrive = serde_json::json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "5"}).to_string();
     let q = sqs

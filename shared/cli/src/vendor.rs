@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use invoice_adapters::slots::DynamoSlots;
 use invoice_adapters::vendor::DynamoVendorRepo;
-use invoice_domain::vendor::Bundle;
+use invoice_domain::vendor::records::Bundle;
 
 pub enum Op {
     Enqueue { order_ids: Vec<String>, queue_url: String, reason: Option<String> },
@@ -19,14 +19,14 @@ pub fn run(op: Op) -> i32 {
     crate::block_on(exec(op))
 }
 
-
 async fn exec(op: Op) -> Result<(), String> {
     let conf = invoice_adapters::sdk_config().await;
     let sqs = aws_sdk_sqs::Client::new(&conf);
     match op {
         Op::Enqueue { order_ids, queue_url, reason } => {
             for id in order_ids {
-                let body = serde_json::to_string(&submit_vendor_invoice::SubmitMessage { order_id: id.clone(), reason: reason.clone() }).map_err(|e| e.to_string())?;
+                let body = serde_json::to_string(&submit_vendor_invoice::SubmitMessage { order_id: id.clone(), reason: reason.clone() })
+                    .map_err(|e| e.to_string())?;
                 let out = sqs
                     .send_message()
                     .queue_url(&queue_url)
@@ -44,7 +44,7 @@ async fn exec(op: Op) -> Result<(), String> {
                 b.order.id = id;
             }
             let repo = DynamoVendorRepo::new(invoice_adapters::dynamodb_client(&conf), crate::store::table()?);
-            let e = |x: invoice_domain::ingest::PortError| x.to_string();
+            let e = |x: invoice_domain::core::PortError| x.to_string();
             repo.put_account(&account_id, &b.account).await.map_err(e)?;
             for s in &b.sellers {
                 repo.put_seller(s).await.map_err(e)?;
@@ -79,12 +79,20 @@ async fn exec(op: Op) -> Result<(), String> {
             let repo = DynamoVendorRepo::new(ddb, table);
             let deadline = Instant::now() + Duration::from_secs(max_seconds);
             let now = chrono::Utc::now();
-            let report = poll_transaction_status::run_pass(&repo, &api, now, poll_transaction_status::limits_from_env(), deadline, Duration::ZERO)
-                .await
-                .map_err(|e| e.to_string())?;
-            let reconciled = poll_transaction_status::run_reconcile(&repo, &api, now, poll_transaction_status::reconcile_grace_from_env(), deadline, Duration::ZERO)
-                .await
-                .map_err(|e| e.to_string())?;
+            let report =
+                poll_transaction_status::run_pass(&repo, &api, now, poll_transaction_status::limits_from_env(), deadline, Duration::ZERO)
+                    .await
+                    .map_err(|e| e.to_string())?;
+            let reconciled = poll_transaction_status::run_reconcile(
+                &repo,
+                &api,
+                now,
+                poll_transaction_status::reconcile_grace_from_env(),
+                deadline,
+                Duration::ZERO,
+            )
+            .await
+            .map_err(|e| e.to_string())?;
             println!("{}", serde_json::json!({"poll": report, "reconciliation": reconciled}));
         }
         Op::Status { order_ids } => {
@@ -95,7 +103,7 @@ async fn exec(op: Op) -> Result<(), String> {
                 order_ids
             };
             for id in order_ids {
-                let e = |x: invoice_domain::ingest::PortError| x.to_string();
+                let e = |x: invoice_domain::core::PortError| x.to_string();
                 let mut invoice = repo.invoice(&id).await.map_err(e)?;
                 if let Some(i) = invoice.as_mut() {
                     i.request_body = None; // shown by `invoices show`-like tools, not here
@@ -116,7 +124,13 @@ async fn exec(op: Op) -> Result<(), String> {
 /// A local stand-in for Lambda's SQS event source mapping: long-polls the queue, hands each
 /// batch to the real handler, deletes what succeeded and leaves the reported failures to
 /// become visible again (and reach the DLQ after the queue's maxReceiveCount).
-async fn work(conf: &aws_config::SdkConfig, sqs: &aws_sdk_sqs::Client, queue_url: &str, until_empty: bool, max_seconds: u64) -> Result<(), String> {
+async fn work(
+    conf: &aws_config::SdkConfig,
+    sqs: &aws_sdk_sqs::Client,
+    queue_url: &str,
+    until_empty: bool,
+    max_seconds: u64,
+) -> Result<(), String> {
     let table = crate::store::table()?;
     let ddb = invoice_adapters::dynamodb_client(conf);
     let creds = submit_vendor_invoice::credentials(conf).await?;

@@ -1,4 +1,4 @@
-//! Parse + validate throughput of `invoice_domain::check`.
+//! Parse + validate throughput of `invoice_domain::invoice::check`.
 //!
 //! - `large/check_10000_lines`: one generated 10,000-line Amazon-Business-shaped invoice
 //!   (about 10 MB), reported in bytes/s.
@@ -11,13 +11,13 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use invoice_domain::cxml::Limits;
-use invoice_domain::testgen::{large_invoice, small_corpus};
+use invoice_domain::invoice::cxml::Limits;
+use invoice_testgen::{large_invoice, small_corpus};
 
 fn large(c: &mut Criterion) {
     let doc = large_invoice(10_000).into_bytes();
     let limits = Limits::default();
-    assert!(invoice_domain::check(&doc, &limits).is_valid(), "the generated invoice must be valid");
+    assert!(invoice_domain::invoice::check(&doc, &limits).is_valid(), "the generated invoice must be valid");
     let mut group = c.benchmark_group("large");
     group.throughput(Throughput::Bytes(doc.len() as u64));
     group.sample_size(20);
@@ -25,7 +25,7 @@ fn large(c: &mut Criterion) {
     group.measurement_time(Duration::from_secs(12));
     group.bench_function("check_10000_lines", |b| {
         b.iter(|| {
-            let checked = invoice_domain::check(black_box(&doc), &limits);
+            let checked = invoice_domain::invoice::check(black_box(&doc), &limits);
             black_box(checked.is_valid())
         })
     });
@@ -36,7 +36,7 @@ fn corpus(c: &mut Criterion) {
     let docs = small_corpus();
     let limits = Limits::default();
     for d in &docs {
-        assert!(invoice_domain::check(d, &limits).is_valid(), "every corpus document must be valid");
+        assert!(invoice_domain::invoice::check(d, &limits).is_valid(), "every corpus document must be valid");
     }
     let mut group = c.benchmark_group("corpus");
     group.throughput(Throughput::Elements(docs.len() as u64));
@@ -47,7 +47,7 @@ fn corpus(c: &mut Criterion) {
         b.iter(|| {
             let mut valid = 0usize;
             for d in &docs {
-                valid += invoice_domain::check(black_box(d), &limits).is_valid() as usize;
+                valid += invoice_domain::invoice::check(black_box(d), &limits).is_valid() as usize;
             }
             black_box(valid)
         })

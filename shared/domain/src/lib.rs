@@ -1,23 +1,14 @@
-//! Invoice Bridge domain: pure logic, no AWS SDK, no network, no implicit clock.
+//! Invoice Bridge domain: pure logic, no AWS SDK, no network, no implicit clock or randomness.
+//! Laid out by capability; each owns its models, rules, ports and workflows.
 //!
-//! - [`money`]: exact amounts with ISO 4217 currencies.
-//! - [`cxml`]: the cXML invoice model and its tolerant streaming parser.
-//! - [`validate`]: cross-field rules and effective totals.
-//! - [`issue`]: stable error codes.
+//! - [`core`]: money (ISO 4217, exact decimals), time formatting, ids, the ports' error type.
+//! - [`company`]: companies (tenants), their cXML identities, charts of accounts, Amazon
+//!   connections, and how a document's company is resolved.
+//! - [`invoice`]: supplier invoices in — cXML model + parser, validation, accounting, ingestion.
+//! - [`vendor`]: vendor invoices out — records, mapping to the SP-API body, submission,
+//!   polling and reconciliation.
 
-pub mod accounting;
-pub mod cxml;
-pub mod ingest;
-pub mod issue;
-pub mod money;
-pub mod rate;
-pub mod report;
-pub mod testgen;
-pub mod validate;
+pub mod company;
+pub mod core;
+pub mod invoice;
 pub mod vendor;
-pub mod vendor_poll;
-pub mod vendor_submit;
-
-pub use issue::{Code, Issue};
-pub use money::{Currency, Money};
-pub use validate::{check, Checked, Totals};

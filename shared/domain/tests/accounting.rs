@@ -3,8 +3,8 @@
 
 use std::path::PathBuf;
 
-use invoice_domain::accounting::{balance, journal, reversal, Chart, Side};
-use invoice_domain::cxml::Limits;
+use invoice_domain::invoice::accounting::{balance, journal, reversal, Chart, Side};
+use invoice_domain::invoice::cxml::Limits;
 
 fn fixture_dirs() -> Vec<PathBuf> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/cxml");
@@ -21,7 +21,7 @@ fn debits_equal_credits_for_every_valid_fixture() {
             if p.extension().and_then(|x| x.to_str()) != Some("xml") {
                 continue;
             }
-            let c = invoice_domain::check(&std::fs::read(&p).unwrap(), &Limits::default());
+            let c = invoice_domain::invoice::check(&std::fs::read(&p).unwrap(), &Limits::default());
             if !c.is_valid() {
                 continue;
             }
@@ -39,9 +39,9 @@ fn debits_equal_credits_for_every_valid_fixture() {
     assert!(valid >= 7, "only {valid} valid fixtures");
 }
 
-fn sample(name: &str) -> (invoice_domain::cxml::CxmlInvoice, invoice_domain::Totals) {
+fn sample(name: &str) -> (invoice_domain::invoice::cxml::CxmlInvoice, invoice_domain::invoice::Totals) {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/cxml/samples").join(name);
-    let c = invoice_domain::check(&std::fs::read(p).unwrap(), &Limits::default());
+    let c = invoice_domain::invoice::check(&std::fs::read(p).unwrap(), &Limits::default());
     (c.invoice.unwrap(), c.totals.unwrap())
 }
 
@@ -97,10 +97,7 @@ fn reversal_swaps_every_side_and_balances_to_zero() {
     let mut all = lines.clone();
     all.extend(rev);
     let per_account_net = |acct: &str| -> rust_decimal::Decimal {
-        all.iter()
-            .filter(|l| l.account == acct)
-            .map(|l| if l.side == Side::Debit { l.amount.amount } else { -l.amount.amount })
-            .sum()
+        all.iter().filter(|l| l.account == acct).map(|l| if l.side == Side::Debit { l.amount.amount } else { -l.amount.amount }).sum()
     };
     assert!(per_account_net("2000-accounts-payable").is_zero());
     assert!(per_account_net("1410-input-tax").is_zero());

@@ -1,8 +1,8 @@
 //! One test (at least) per error code, each on a minimal invoice changed in one place, plus
 //! robustness: every prefix of a real document and mangled bytes never panic.
 
-use invoice_domain::cxml::Limits;
-use invoice_domain::{check, Code};
+use invoice_domain::invoice::cxml::Limits;
+use invoice_domain::invoice::{check, Code};
 
 const VALID: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE cXML SYSTEM "http://xml.cxml.org/schemas/cXML/1.2.014/InvoiceDetail.dtd">
@@ -180,7 +180,11 @@ fn invalid_currency() {
 #[test]
 fn currency_mismatch() {
     let c = check(with("<Money currency=\"USD\">5.00</Money>", "<Money currency=\"EUR\">5.00</Money>").as_bytes(), &Limits::default());
-    assert!(c.issues.iter().any(|i| i.code == Code::CurrencyMismatch && i.message.contains("EUR") && i.message.contains("USD")), "{:?}", c.issues);
+    assert!(
+        c.issues.iter().any(|i| i.code == Code::CurrencyMismatch && i.message.contains("EUR") && i.message.contains("USD")),
+        "{:?}",
+        c.issues
+    );
 }
 
 #[test]
@@ -189,7 +193,14 @@ fn invalid_date() {
     only(&with("invoiceDate=\"2025-11-01\"", "invoiceDate=\"2025-02-30\""), Code::InvalidDate);
     only(&with("timestamp=\"2025-11-01T10:00:00-07:00\"", "timestamp=\"yesterday\""), Code::InvalidDate);
     // Every real shape is accepted.
-    for d in ["2025-11-01", "2025-11-01T10:00:00-07:00", "2025-11-01T10:00:00", "2025-11-01T10:00:00Z", "2025-11-01T10:00:00.123+01:00", "2025-11-01T10:00:00-00:00"] {
+    for d in [
+        "2025-11-01",
+        "2025-11-01T10:00:00-07:00",
+        "2025-11-01T10:00:00",
+        "2025-11-01T10:00:00Z",
+        "2025-11-01T10:00:00.123+01:00",
+        "2025-11-01T10:00:00-00:00",
+    ] {
         let c = check(with("invoiceDate=\"2025-11-01\"", &format!("invoiceDate=\"{d}\"")).as_bytes(), &Limits::default());
         assert!(c.is_valid(), "{d}: {:?}", c.issues);
     }
@@ -202,8 +213,7 @@ fn duplicate_line_number() {
 
 #[test]
 fn negative_quantity_outside_credit_memos() {
-    let doc = with("quantity=\"2\"", "quantity=\"-2\"")
-        .replace(">10</Money>", ">-10</Money>");
+    let doc = with("quantity=\"2\"", "quantity=\"-2\"").replace(">10</Money>", ">-10</Money>");
     // -2 x -10 = 20: arithmetic holds, only the sign of the quantity is wrong.
     only(&doc, Code::NegativeQuantity);
     // In a credit memo it is fine (amounts negative, arithmetic exact).

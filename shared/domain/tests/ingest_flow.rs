@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use invoice_domain::ingest::*;
+use invoice_domain::core::PortError;
+use invoice_domain::invoice::ingest::*;
 
 #[derive(Default)]
 struct MemStore(Mutex<BTreeMap<String, Vec<u8>>>);
@@ -230,7 +231,8 @@ async fn delete_operation_cancels_and_reverses() {
 #[tokio::test]
 async fn delete_of_unknown_invoice_is_quarantined() {
     let ing = ingestor();
-    let delete = String::from_utf8(sample("s03-tabbed-address-misspelt-terms.xml")).unwrap().replace("operation=\"new\"", "operation=\"delete\"");
+    let delete =
+        String::from_utf8(sample("s03-tabbed-address-misspelt-terms.xml")).unwrap().replace("operation=\"new\"", "operation=\"delete\"");
     ing.store.put("incoming/del.xml", delete.into_bytes(), "").await.unwrap();
     let Outcome::Quarantined { codes, .. } = ing.ingest("incoming/del.xml", T).await.unwrap() else { panic!() };
     assert_eq!(codes, vec!["unknown-invoice"]);

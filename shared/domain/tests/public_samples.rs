@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use invoice_domain::cxml::Limits;
-use invoice_domain::report::CheckReport;
+use invoice_domain::invoice::cxml::Limits;
+use invoice_domain::invoice::report::CheckReport;
 
 fn dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/cxml/public")
@@ -16,10 +16,7 @@ fn tsv(name: &str) -> Vec<HashMap<String, String>> {
     let text = std::fs::read_to_string(dir().join(name)).unwrap();
     let mut lines = text.lines();
     let head: Vec<String> = lines.next().unwrap().split('\t').map(str::to_string).collect();
-    lines
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| head.iter().cloned().zip(l.split('\t').map(str::to_string)).collect())
-        .collect()
+    lines.filter(|l| !l.trim().is_empty()).map(|l| head.iter().cloned().zip(l.split('\t').map(str::to_string)).collect()).collect()
 }
 
 #[test]
@@ -28,7 +25,7 @@ fn public_samples_read_as_hand_computed() {
     assert!(manifest.len() >= 12);
     for row in &manifest {
         let file = &row["file"];
-        let c = invoice_domain::check(&std::fs::read(dir().join(file)).unwrap(), &Limits::default());
+        let c = invoice_domain::invoice::check(&std::fs::read(dir().join(file)).unwrap(), &Limits::default());
         let r = CheckReport::new(file.clone(), &c);
         let inv = r.invoice.as_ref().unwrap_or_else(|| panic!("{file} not read: {:?}", r.errors));
         assert_eq!(inv.invoice_id.as_deref(), Some(row["invoice_id"].as_str()), "{file}");
@@ -46,7 +43,7 @@ fn public_samples_read_as_hand_computed() {
 fn public_samples_verdicts() {
     for row in tsv("VERDICTS.tsv") {
         let file = &row["file"];
-        let c = invoice_domain::check(&std::fs::read(dir().join(file)).unwrap(), &Limits::default());
+        let c = invoice_domain::invoice::check(&std::fs::read(dir().join(file)).unwrap(), &Limits::default());
         let mut codes: Vec<&str> = c.issues.iter().map(|i| i.code.as_str()).collect();
         codes.sort();
         codes.dedup();

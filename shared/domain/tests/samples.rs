@@ -3,8 +3,8 @@
 
 use std::path::PathBuf;
 
-use invoice_domain::cxml::Limits;
-use invoice_domain::report::CheckReport;
+use invoice_domain::invoice::cxml::Limits;
+use invoice_domain::invoice::report::CheckReport;
 
 fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/cxml/samples")
@@ -19,7 +19,7 @@ fn bundled_samples_match_expected_results() {
         let (file, ok, id, cur, lines, net, due, orders, errors) =
             (cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6], cols[7], cols.get(8).copied().unwrap_or(""));
         let bytes = std::fs::read(fixtures().join(file)).unwrap();
-        let checked = invoice_domain::check(&bytes, &Limits::default());
+        let checked = invoice_domain::invoice::check(&bytes, &Limits::default());
         let r = CheckReport::new(file, &checked);
         let inv = r.invoice.as_ref().unwrap_or_else(|| panic!("{file}: not read: {:?}", r.errors));
         assert_eq!(r.ok, ok == "yes", "{file}: {:?}", r.errors);
@@ -49,7 +49,7 @@ fn shared_secret_is_never_read() {
             continue;
         }
         let bytes = std::fs::read(&p).unwrap();
-        let checked = invoice_domain::check(&bytes, &Limits::default());
+        let checked = invoice_domain::invoice::check(&bytes, &Limits::default());
         let inv = checked.invoice.unwrap();
         let dump = format!("{inv:?}");
         for secret in ["s3cr3t-do-not-store", "InvoiceLIVE", "hush", "xxxxxxxx", "654321secret", "pr-2025", "geheim", "test1<"] {
@@ -62,7 +62,7 @@ fn shared_secret_is_never_read() {
 #[test]
 fn s01_details_are_read() {
     let bytes = std::fs::read(fixtures().join("s01-amazon-business-two-sellers.xml")).unwrap();
-    let inv = invoice_domain::check(&bytes, &Limits::default()).invoice.unwrap();
+    let inv = invoice_domain::invoice::check(&bytes, &Limits::default()).invoice.unwrap();
     assert_eq!(inv.payload_id.as_deref(), Some("1731583200123.48213.7711@amazon.com"));
     assert_eq!(inv.from[0].identity, "AN01011737571");
     assert_eq!(inv.sender[0].identity, "northwind-procure");
@@ -90,7 +90,7 @@ fn s01_details_are_read() {
 fn s03_s04_s07_tolerant_reading() {
     let read = |f: &str| {
         let bytes = std::fs::read(fixtures().join(f)).unwrap();
-        invoice_domain::check(&bytes, &Limits::default()).invoice.unwrap()
+        invoice_domain::invoice::check(&bytes, &Limits::default()).invoice.unwrap()
     };
     let s03 = read("s03-tabbed-address-misspelt-terms.xml");
     let sold_to = s03.partner("soldTo").unwrap();

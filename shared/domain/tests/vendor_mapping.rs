@@ -2,7 +2,8 @@
 
 use std::path::PathBuf;
 
-use invoice_domain::vendor::*;
+use invoice_domain::vendor::mapping::*;
+use invoice_domain::vendor::records::*;
 
 fn bundle(name: &str) -> Bundle {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/vendor").join(name);
@@ -25,7 +26,10 @@ fn complete_order_maps_exactly() {
     let remit = &inv.remit_to_party;
     assert_eq!(remit.party_id, "NWTRD");
     let a = remit.address.as_ref().unwrap();
-    assert_eq!((a.name.as_str(), a.address_line1.as_str(), a.address_line2.as_deref()), ("Northwind Traders Inc.", "500 Harbor Way", Some("Suite 12")));
+    assert_eq!(
+        (a.name.as_str(), a.address_line1.as_str(), a.address_line2.as_deref()),
+        ("Northwind Traders Inc.", "500 Harbor Way", Some("Suite 12"))
+    );
     assert_eq!(a.state_or_region.as_deref(), Some("United States"), "Seller > Country as written");
     assert_eq!(a.country_code, "US");
     assert_eq!(a.postal_or_zip_code.as_deref(), Some("98402"));
@@ -60,7 +64,8 @@ fn body_shape_has_no_payload_wrapper_and_no_na_fields() {
     let v = serde_json::to_value(&m.request).unwrap();
     assert!(v.get("payload").is_none());
     let inv = &v["invoices"][0];
-    for absent in ["referenceNumber", "billToParty", "paymentTerms", "taxDetails", "chargeDetails", "allowanceDetails", "additionalDetails"] {
+    for absent in ["referenceNumber", "billToParty", "paymentTerms", "taxDetails", "chargeDetails", "allowanceDetails", "additionalDetails"]
+    {
         assert!(inv.get(absent).is_none(), "{absent} is N/A in the spec and must be left out");
     }
     assert!(inv["remitToParty"].get("taxRegistrationDetails").is_none());
@@ -181,10 +186,11 @@ fn totals_are_exact_decimals_in_other_currencies() {
 
 #[test]
 fn prices_written_as_json_numbers_keep_their_digits() {
-    let text = std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/vendor/v01-shipped-order.json"))
-        .unwrap()
-        .replace("\"item_price\": \"21.35\"", "\"item_price\": 21.35")
-        .replace("\"item_price\": \"0.35\"", "\"item_price\": 0.1");
+    let text =
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/vendor/v01-shipped-order.json"))
+            .unwrap()
+            .replace("\"item_price\": \"21.35\"", "\"item_price\": 21.35")
+            .replace("\"item_price\": \"0.35\"", "\"item_price\": 0.1");
     let b: Bundle = serde_json::from_str(&text).unwrap();
     assert_eq!(b.order.items[0].item_price.to_string(), "21.35");
     assert_eq!(b.order.items[2].item_price.to_string(), "0.1");

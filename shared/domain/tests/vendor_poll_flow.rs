@@ -4,9 +4,10 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use chrono::{DateTime, Duration, Utc};
-use invoice_domain::ingest::PortError;
-use invoice_domain::vendor_poll::*;
-use invoice_domain::vendor_submit::{MarketplaceFeed, OrderError};
+use invoice_domain::core::PortError;
+use invoice_domain::vendor::poll::*;
+use invoice_domain::vendor::ports::*;
+use invoice_domain::vendor::records::{MarketplaceFeed, OrderError};
 
 fn feed(tx: &str, submitted: &str) -> MarketplaceFeed {
     MarketplaceFeed {
@@ -37,10 +38,8 @@ impl FeedRepository for Repo {
             let f = self.feeds.lock().unwrap()[&s].clone();
             (f.submitted_date, f.external_id)
         });
-        let rest: Vec<MarketplaceFeed> = all
-            .into_iter()
-            .filter(|f| cursor.as_ref().is_none_or(|c| (f.submitted_date.clone(), f.external_id.clone()) > *c))
-            .collect();
+        let rest: Vec<MarketplaceFeed> =
+            all.into_iter().filter(|f| cursor.as_ref().is_none_or(|c| (f.submitted_date.clone(), f.external_id.clone()) > *c)).collect();
         let page: Vec<MarketplaceFeed> = rest.iter().take(limit as usize).cloned().collect();
         let next = if page.len() < rest.len() { page.last().map(|f| f.external_id.clone()) } else { None };
         Ok(FeedPage { feeds: page, next })
@@ -105,7 +104,12 @@ fn staleness() {
 #[tokio::test]
 async fn a_pass_resolves_success_and_failure_leaves_processing_and_flags_stale() {
     let repo = Repo::default();
-    for (tx, at) in [("t1", "2025-11-22T10:00:00.000Z"), ("t2", "2025-11-22T10:01:00.000Z"), ("t3", "2025-11-19T10:00:00.000Z"), ("t4", "2025-11-22T10:02:00.000Z")] {
+    for (tx, at) in [
+        ("t1", "2025-11-22T10:00:00.000Z"),
+        ("t2", "2025-11-22T10:01:00.000Z"),
+        ("t3", "2025-11-19T10:00:00.000Z"),
+        ("t4", "2025-11-22T10:02:00.000Z"),
+    ] {
         repo.feeds.lock().unwrap().insert(tx.into(), feed(tx, at));
     }
     let api = Api(BTreeMap::from([

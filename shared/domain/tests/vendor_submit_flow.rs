@@ -5,9 +5,12 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
-use invoice_domain::ingest::PortError;
-use invoice_domain::vendor::{Bundle, Shipping, SubmitInvoicesRequest};
-use invoice_domain::vendor_submit::*;
+use invoice_domain::core::PortError;
+use invoice_domain::vendor::body::SubmitInvoicesRequest;
+use invoice_domain::vendor::ports::*;
+use invoice_domain::vendor::records::*;
+use invoice_domain::vendor::records::{Bundle, Shipping};
+use invoice_domain::vendor::submit::*;
 
 #[derive(Default)]
 struct Repo {
@@ -96,7 +99,14 @@ fn repo_with(name: &str) -> (Repo, DateTime<Utc>) {
     let repo = Repo::default();
     repo.ctx.lock().unwrap().insert(
         b.order.id.clone(),
-        OrderContext { order: b.order.clone(), account: b.account.clone(), seller, default_location: loc, delivery_location: dl, existing_invoice: None },
+        OrderContext {
+            order: b.order.clone(),
+            account: b.account.clone(),
+            seller,
+            default_location: loc,
+            delivery_location: dl,
+            existing_invoice: None,
+        },
     );
     (repo, b.now)
 }
@@ -114,7 +124,10 @@ async fn accepted_submission_records_invoice_and_feed() {
     assert_eq!(inv.generated_file, "N/A");
     assert_eq!(inv.transaction_id.as_deref(), Some("tx-1"));
     let feed = repo.feeds.lock().unwrap()[0].clone();
-    assert_eq!((feed.external_id.as_str(), feed.feed_type.as_str(), feed.status.as_str(), feed.sent_objects_count), ("tx-1", "Order Invoice", "Processing", 1));
+    assert_eq!(
+        (feed.external_id.as_str(), feed.feed_type.as_str(), feed.status.as_str(), feed.sent_objects_count),
+        ("tx-1", "Order Invoice", "Processing", 1)
+    );
     assert_eq!(feed.submitted_date, "2025-11-20T09:30:15.250Z");
 }
 
@@ -167,7 +180,10 @@ async fn unknown_outcome_is_kept_and_never_resent() {
     let inv = repo.invoices.lock().unwrap()["100045"].clone();
     assert_eq!(inv.status, InvoiceState::Unknown);
     assert!(inv.request_body.unwrap().contains("\"invoices\""), "the body is kept for reconciliation");
-    assert!(matches!(submit_order(&repo, &api, "100045", "m2", now).await.unwrap(), SubmitOutcome::AlreadyClaimed { status: InvoiceState::Unknown }));
+    assert!(matches!(
+        submit_order(&repo, &api, "100045", "m2", now).await.unwrap(),
+        SubmitOutcome::AlreadyClaimed { status: InvoiceState::Unknown }
+    ));
     assert_eq!(api.sent.lock().unwrap().len(), 1);
 }
 

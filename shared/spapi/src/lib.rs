@@ -16,9 +16,11 @@ use std::future::Future;
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use invoice_domain::ingest::PortError;
-use invoice_domain::rate::{reserve, Plan, Reservation};
-use invoice_domain::vendor::SubmitInvoicesRequest;
+use invoice_domain::core::PortError;
+pub mod rate;
+
+use invoice_domain::vendor::body::SubmitInvoicesRequest;
+use rate::{reserve, Plan, Reservation};
 use serde::{Deserialize, Serialize};
 
 /// LWA credentials. Never logged: `Debug` redacts them.
@@ -31,7 +33,11 @@ pub struct Credentials {
 
 impl std::fmt::Debug for Credentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Credentials").field("client_id", &self.client_id).field("client_secret", &"***").field("refresh_token", &"***").finish()
+        f.debug_struct("Credentials")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"***")
+            .field("refresh_token", &"***")
+            .finish()
     }
 }
 
@@ -50,7 +56,11 @@ impl Credentials {
     /// function reads the same keys from a Secrets Manager secret).
     pub fn from_env() -> Result<Credentials, ConfigError> {
         let get = |k: &'static str| std::env::var(k).ok().filter(|v| !v.is_empty()).ok_or(ConfigError::Missing(k));
-        Ok(Credentials { client_id: get("LWA_CLIENT_ID")?, client_secret: get("LWA_CLIENT_SECRET")?, refresh_token: get("LWA_REFRESH_TOKEN")? })
+        Ok(Credentials {
+            client_id: get("LWA_CLIENT_ID")?,
+            client_secret: get("LWA_CLIENT_SECRET")?,
+            refresh_token: get("LWA_REFRESH_TOKEN")?,
+        })
     }
 }
 
@@ -279,7 +289,12 @@ struct TxPayload {
 
 /// What one HTTP exchange came to.
 enum Exchange {
-    Answer { status: u16, body: String, rate_limit: Option<f64>, request_id: Option<String> },
+    Answer {
+        status: u16,
+        body: String,
+        rate_limit: Option<f64>,
+        request_id: Option<String>,
+    },
     /// Never left this machine (connection not established).
     NotSent(String),
     /// Sent, no complete answer.
@@ -325,7 +340,8 @@ impl<S: SlotStore> Client<S> {
                     let status = resp.status().as_u16();
                     let body = resp.text().await.unwrap_or_default();
                     if status == 200 {
-                        let ok: LwaOk = serde_json::from_str(&body).map_err(|e| SpApiError::Auth(format!("LWA answer not understood: {e}")))?;
+                        let ok: LwaOk =
+                            serde_json::from_str(&body).map_err(|e| SpApiError::Auth(format!("LWA answer not understood: {e}")))?;
                         let ttl = Duration::from_secs(ok.expires_in.unwrap_or(1800));
                         *guard = Some(Token { value: ok.access_token.clone(), valid_until: sent_at + ttl });
                         tracing::debug!(expires_in = ttl.as_secs(), "LWA access token obtained");
@@ -489,7 +505,13 @@ fn errors_text(body: &str) -> String {
 
 fn path_segment(s: &str) -> String {
     s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect()
 }
 
@@ -500,9 +522,9 @@ fn amz_date() -> String {
 
 /// The SP-API client as the submission workflow's port: every error is classified so the
 /// workflow knows whether to record, retry later, or keep an unknown outcome.
-impl<S: SlotStore> invoice_domain::vendor_submit::InvoiceApi for Client<S> {
-    async fn submit(&self, req: &SubmitInvoicesRequest) -> invoice_domain::vendor_submit::SubmitResult {
-        use invoice_domain::vendor_submit::SubmitResult;
+impl<S: SlotStore> invoice_domain::vendor::ports::InvoiceApi for Client<S> {
+    async fn submit(&self, req: &SubmitInvoicesRequest) -> invoice_domain::vendor::ports::SubmitResult {
+        use invoice_domain::vendor::ports::SubmitResult;
         match self.submit_invoices(req).await {
             Ok(transaction_id) => SubmitResult::Accepted { transaction_id },
             Err(SpApiError::Rejected { status, errors, .. }) => {
@@ -515,7 +537,11 @@ impl<S: SlotStore> invoice_domain::vendor_submit::InvoiceApi for Client<S> {
                             Some(d) => format!("{} ({d})", e.message),
                             None => e.message.clone(),
                         };
-                        if e.code == code { text } else { format!("{}: {text}", e.code) }
+                        if e.code == code {
+                            text
+                        } else {
+                            format!("{}: {text}", e.code)
+                        }
                     })
                     .collect::<Vec<_>>()
                     .join("; ");
@@ -531,9 +557,9 @@ impl<S: SlotStore> invoice_domain::vendor_submit::InvoiceApi for Client<S> {
 
 /// getTransaction as the status poller's port: anything but a definite answer is
 /// `Unavailable` (retried next run), never a false Error.
-impl<S: SlotStore> invoice_domain::vendor_poll::TransactionApi for Client<S> {
-    async fn transaction(&self, transaction_id: &str) -> invoice_domain::vendor_poll::TxStatus {
-        use invoice_domain::vendor_poll::TxStatus;
+impl<S: SlotStore> invoice_domain::vendor::ports::TransactionApi for Client<S> {
+    async fn transaction(&self, transaction_id: &str) -> invoice_domain::vendor::ports::TxStatus {
+        use invoice_domain::vendor::ports::TxStatus;
         match self.get_transaction(transaction_id).await {
             Ok(t) => match t.status {
                 TransactionState::Processing => TxStatus::Processing,

@@ -5,7 +5,9 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use invoice_domain::vendor::{map_invoice, Bundle, SubmitInvoicesRequest};
+use invoice_domain::vendor::body::SubmitInvoicesRequest;
+use invoice_domain::vendor::mapping::map_invoice;
+use invoice_domain::vendor::records::Bundle;
 use invoice_spapi::{Client, Config, Credentials, LocalSlots, SpApiError, TransactionState};
 
 struct Emu {
@@ -35,7 +37,8 @@ impl Emu {
     }
     /// SP-API calls received (LWA token requests left out).
     async fn requests(&self) -> Vec<serde_json::Value> {
-        let all: Vec<serde_json::Value> = self.http.get(format!("{}/_emulator/requests", self.base)).send().await.unwrap().json().await.unwrap();
+        let all: Vec<serde_json::Value> =
+            self.http.get(format!("{}/_emulator/requests", self.base)).send().await.unwrap().json().await.unwrap();
         all.into_iter().filter(|r| r["path"].as_str().is_some_and(|p| p.starts_with("/vendor/"))).collect()
     }
     async fn stats(&self) -> serde_json::Value {

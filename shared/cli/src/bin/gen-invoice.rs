@@ -13,7 +13,7 @@ fn main() -> ExitCode {
         eprintln!("gen-invoice: LINES must be a whole number, not '{lines}'");
         return ExitCode::from(2);
     };
-    let doc = invoice_domain::testgen::large_invoice(lines);
+    let doc = invoice_testgen::large_invoice(lines);
     if let Err(e) = std::fs::write(out, doc.as_bytes()) {
         eprintln!("gen-invoice: cannot write {out}: {e}");
         return ExitCode::from(1);

@@ -8,9 +8,9 @@
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::cxml::model::{CxmlInvoice, Item};
-use crate::money::{Currency, Money};
-use crate::validate::{line_subtotal, Totals};
+use crate::core::money::{Currency, Money};
+use crate::invoice::cxml::model::{CxmlInvoice, Item};
+use crate::invoice::validate::{line_subtotal, Totals};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -147,12 +147,7 @@ pub fn reversal(lines: &[EntryLine], memo_prefix: &str) -> Vec<EntryLine> {
     lines
         .iter()
         .enumerate()
-        .map(|(i, l)| EntryLine {
-            seq: i as u32 + 1,
-            side: l.side.flip(),
-            memo: format!("{memo_prefix}: {}", l.memo),
-            ..l.clone()
-        })
+        .map(|(i, l)| EntryLine { seq: i as u32 + 1, side: l.side.flip(), memo: format!("{memo_prefix}: {}", l.memo), ..l.clone() })
         .collect()
 }
 

@@ -14,133 +14,13 @@
 //!    - unknown (sent, no answer) → Invoice `Unknown`: never resent blindly; the status
 //!      poller reconciles it.
 
-use std::future::Future;
+use chrono::{DateTime, Utc};
 
-use chrono::{DateTime, SecondsFormat, Utc};
-use serde::{Deserialize, Serialize};
-
-use crate::ingest::PortError;
-use crate::vendor::{map_invoice, AmazonAccount, Bundle, DeliveryLocation, Location, Order, Seller, Shipping, SubmitInvoicesRequest};
-
-/// Invoice > Status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum InvoiceState {
-    /// Claimed by a worker, POST in flight (internal).
-    Submitting,
-    /// POST outcome unknown (timeout after sending); reconciled by the poller (internal).
-    Unknown,
-    Pending,
-    Sent,
-    Error,
-}
-
-/// Invoice > Sent By Integration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum SentByIntegration {
-    Sent,
-    Uploaded,
-    Error,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct VendorInvoice {
-    pub order_id: String,
-    /// Invoice > Number = Order > Id.
-    pub number: String,
-    pub status: InvoiceState,
-    pub sent_by_integration: Option<SentByIntegration>,
-    /// Invoice > Generated file: "N/A" (the body is sent, no file is generated).
-    pub generated_file: String,
-    pub integration_error: Option<String>,
-    pub transaction_id: Option<String>,
-    /// Who holds the claim (the SQS message id), so only its holder releases it.
-    pub claim_id: String,
-    pub created_at: String,
-    pub updated_at: String,
-    /// The exact body sent (kept for audit and reconciliation; has no secrets).
-    pub request_body: Option<String>,
-}
-
-/// Marketplace Feed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MarketplaceFeed {
-    /// External ID = transactionId.
-    pub external_id: String,
-    /// "Order Invoice".
-    pub feed_type: String,
-    /// Processing, Success, Failure.
-    pub status: String,
-    pub submitted_date: String,
-    pub sent_objects_count: u32,
-    pub order_id: String,
-    /// True when this submission re-sent an invoice whose first POST had an unknown outcome
-    /// (see `vendor_poll::reconcile_unknown`): a duplicate-invoice failure then means the
-    /// first POST did reach Amazon.
-    #[serde(default)]
-    pub reconciliation: bool,
-}
-
-/// Order Error: something a person must read and fix.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OrderError {
-    pub order_id: String,
-    pub at: String,
-    /// `mapping`, `submitInvoices`, `getTransaction`.
-    pub source: String,
-    pub code: String,
-    pub message: String,
-}
-
-/// What the workflow reads for one order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OrderContext {
-    pub order: Order,
-    pub account: AmazonAccount,
-    pub seller: Option<Seller>,
-    pub default_location: Option<Location>,
-    pub delivery_location: Option<DeliveryLocation>,
-    pub existing_invoice: Option<VendorInvoice>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ClaimResult {
-    Claimed,
-    /// An Invoice record already exists (another delivery, or a previous submission).
-    Exists(Box<VendorInvoice>),
-}
-
-pub trait VendorRepository {
-    fn load(&self, order_id: &str) -> impl Future<Output = Result<Option<OrderContext>, PortError>> + Send;
-    /// Conditionally creates the Invoice record (status Submitting) unless one exists.
-    fn claim(&self, invoice: &VendorInvoice) -> impl Future<Output = Result<ClaimResult, PortError>> + Send;
-    /// Invoice Pending + Marketplace Feed Processing, atomically, only while our claim holds.
-    fn record_submitted(&self, invoice: &VendorInvoice, feed: &MarketplaceFeed) -> impl Future<Output = Result<(), PortError>> + Send;
-    /// Invoice Error (+ the Order Error), only while our claim holds.
-    fn record_rejected(&self, invoice: &VendorInvoice, error: &OrderError) -> impl Future<Output = Result<(), PortError>> + Send;
-    /// Invoice Unknown, only while our claim holds.
-    fn record_unknown(&self, invoice: &VendorInvoice) -> impl Future<Output = Result<(), PortError>> + Send;
-    /// Deletes our Submitting claim (transient failure: the message is retried).
-    fn release(&self, order_id: &str, claim_id: &str) -> impl Future<Output = Result<(), PortError>> + Send;
-    fn put_order_errors(&self, errors: &[OrderError]) -> impl Future<Output = Result<(), PortError>> + Send;
-    /// Stores the ship-to address resolved from Amazon Delivery Locations on the order.
-    fn store_shipping(&self, order_id: &str, shipping: &Shipping) -> impl Future<Output = Result<(), PortError>> + Send;
-}
-
-/// How a submission attempt ended, as the API port reports it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SubmitResult {
-    Accepted { transaction_id: String },
-    /// Amazon refused it (400…): `code`/`message` for the Order Error.
-    Rejected { status: u16, code: String, message: String },
-    /// Try again later (429 after retries, 5xx, connection not established).
-    Transient(String),
-    /// Sent, no answer.
-    Unknown(String),
-}
-
-pub trait InvoiceApi {
-    fn submit(&self, req: &SubmitInvoicesRequest) -> impl Future<Output = SubmitResult> + Send;
-}
+use super::mapping::{eligibility, map_invoice};
+use super::ports::{ClaimResult, InvoiceApi, SubmitResult, VendorRepository};
+use super::records::{Bundle, InvoiceState, MarketplaceFeed, OrderError, SentByIntegration, VendorInvoice};
+use crate::core::time::iso;
+use crate::core::PortError;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SubmitOutcome {
@@ -161,11 +41,6 @@ pub enum SubmitError {
     #[error("transient SP-API failure, retry later: {0}")]
     Transient(String),
 }
-
-pub fn iso(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Millis, true)
-}
-
 /// Submits the invoice of one order. `now` is injected; `claim_id` identifies this delivery.
 pub async fn submit_order<R: VendorRepository + Sync, A: InvoiceApi + Sync>(
     repo: &R,
@@ -186,7 +61,7 @@ pub async fn submit_order<R: VendorRepository + Sync, A: InvoiceApi + Sync>(
         existing_invoice: ctx.existing_invoice.is_some(),
         now,
     };
-    let reasons = crate::vendor::eligibility(&bundle.order, &bundle.account, bundle.existing_invoice);
+    let reasons = eligibility(&bundle.order, &bundle.account, bundle.existing_invoice);
     if !reasons.is_empty() {
         return Ok(match &ctx.existing_invoice {
             Some(inv) if reasons.len() == 1 => SubmitOutcome::AlreadyClaimed { status: inv.status },
@@ -199,7 +74,13 @@ pub async fn submit_order<R: VendorRepository + Sync, A: InvoiceApi + Sync>(
         Err(errors) => {
             let recs: Vec<OrderError> = errors
                 .iter()
-                .map(|e| OrderError { order_id: order_id.into(), at: at.clone(), source: "mapping".into(), code: e.code.into(), message: e.message.clone() })
+                .map(|e| OrderError {
+                    order_id: order_id.into(),
+                    at: at.clone(),
+                    source: "mapping".into(),
+                    code: e.code.into(),
+                    message: e.message.clone(),
+                })
                 .collect();
             repo.put_order_errors(&recs).await?;
             return Ok(SubmitOutcome::MappingFailed { codes: errors.iter().map(|e| e.code.to_string()).collect() });

@@ -8,7 +8,7 @@
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use crate::money::Money;
+use crate::core::money::Money;
 
 /// Text of the model: strings up to 24 bytes (units, codes, ids, extrinsic names, most values)
 /// are stored inline without a heap allocation, which matters for 10,000-line invoices.

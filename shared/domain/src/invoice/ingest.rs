@@ -12,15 +12,15 @@
 
 use std::future::Future;
 
+use crate::core::{sha256_hex, PortError};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
-use crate::accounting::{journal, reversal, Chart, EntryLine};
-use crate::cxml::model::{CxmlInvoice, Operation};
-use crate::cxml::parser::Limits;
-use crate::issue::{Code, Issue};
-use crate::report::InvoiceSummary;
-use crate::validate::{check, line_subtotal, parse_cxml_date, Checked, Totals};
+use crate::invoice::accounting::{journal, reversal, Chart, EntryLine};
+use crate::invoice::cxml::model::{CxmlInvoice, Operation};
+use crate::invoice::cxml::parser::Limits;
+use crate::invoice::issue::{Code, Issue};
+use crate::invoice::report::InvoiceSummary;
+use crate::invoice::validate::{check, line_subtotal, parse_cxml_date, Checked, Totals};
 
 /// Status of a stored invoice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -133,11 +133,6 @@ pub struct QuarantineReason {
     pub what_to_do: String,
 }
 
-/// Failure of a storage port; the message must not carry document contents or secrets.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct PortError(pub String);
-
 /// Result of claiming an invoice header.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Claim {
@@ -214,10 +209,20 @@ impl Default for IngestConfig {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    Stored { invoice_key: String, resumed: bool },
-    AlreadyStored { invoice_key: String },
-    Cancelled { invoice_key: String },
-    Quarantined { quarantine_key: String, codes: Vec<String> },
+    Stored {
+        invoice_key: String,
+        resumed: bool,
+    },
+    AlreadyStored {
+        invoice_key: String,
+    },
+    Cancelled {
+        invoice_key: String,
+    },
+    Quarantined {
+        quarantine_key: String,
+        codes: Vec<String>,
+    },
     /// The object no longer exists: it was processed by an earlier delivery (we delete an
     /// incoming object only once it is stored elsewhere) or removed by someone else.
     Gone,
@@ -233,17 +238,10 @@ pub enum IngestError {
     Race(String),
 }
 
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
-
 /// Keeps S3 key segments readable and safe: letters, digits, `.`, `-`, `_`; the rest `_`.
 pub fn key_segment(s: &str) -> String {
-    let mut out: String = s
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' })
-        .take(120)
-        .collect();
+    let mut out: String =
+        s.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' }).take(120).collect();
     if out.is_empty() || out.chars().all(|c| c == '.') {
         out = "_".into();
     }
@@ -268,13 +266,8 @@ pub fn invoice_record(
     let supplier_name = ["from", "invoiceFrom", "remitTo", "supplierCorporate"]
         .iter()
         .find_map(|r| inv.partner(r).and_then(|c| c.name.as_ref().map(|n| n.to_string())));
-    let invoice_date = inv
-        .header
-        .invoice_date
-        .as_deref()
-        .and_then(parse_cxml_date)
-        .map(|d| d.format("%Y-%m-%d").to_string())
-        .unwrap_or_default();
+    let invoice_date =
+        inv.header.invoice_date.as_deref().and_then(parse_cxml_date).map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default();
     InvoiceRecord {
         invoice_key: format!("{supplier}#{invoice_id}"),
         supplier,
@@ -315,8 +308,8 @@ pub fn line_records(inv: &CxmlInvoice, invoice_key: &str, currency: &str) -> Vec
                 invoice_key: invoice_key.to_string(),
                 line_number: item.invoice_line_number.unwrap_or(0),
                 kind: match item.kind {
-                    crate::cxml::model::ItemKind::Goods => "goods".into(),
-                    crate::cxml::model::ItemKind::Service => "service".into(),
+                    crate::invoice::cxml::model::ItemKind::Goods => "goods".into(),
+                    crate::invoice::cxml::model::ItemKind::Service => "service".into(),
                 },
                 po_number: order.info.po_number().map(str::to_string),
                 supplier_order_id: order.info.supplier_order_id.as_ref().map(|t| t.to_string()),
@@ -329,7 +322,7 @@ pub fn line_records(inv: &CxmlInvoice, invoice_key: &str, currency: &str) -> Vec
                 currency: currency.to_string(),
                 description: item.description.as_ref().map(|t| t.to_string()),
                 supplier_part_id: item.supplier_part_id.as_ref().map(|t| t.to_string()),
-                category: crate::accounting::category(item),
+                category: crate::invoice::accounting::category(item),
                 classification: item.classifications.first().map(|(d, c)| format!("{d}:{c}")),
                 sold_by: item.extrinsic("soldBy").map(str::to_string),
             });
@@ -407,13 +400,7 @@ impl<S: DocumentStore + Sync, R: InvoiceRepository + Sync> Ingestor<S, R> {
     ) -> Result<Outcome, IngestError> {
         let supplier = inv.supplier_key().unwrap_or_default();
         let invoice_id = inv.header.invoice_id.as_deref().unwrap_or_default().to_string();
-        let document_key = format!(
-            "{}{}/{}/{}.xml",
-            self.config.archive_prefix,
-            key_segment(&supplier),
-            key_segment(&invoice_id),
-            sha
-        );
+        let document_key = format!("{}{}/{}/{}.xml", self.config.archive_prefix, key_segment(&supplier), key_segment(&invoice_id), sha);
         let header = invoice_record(inv, totals, sha, &document_key, key, received_at);
         let resumed = match self.repo.claim(&header).await? {
             Claim::Claimed => false,
@@ -481,28 +468,13 @@ impl<S: DocumentStore + Sync, R: InvoiceRepository + Sync> Ingestor<S, R> {
             }
             InvoiceStatus::Valid => {}
         }
-        let cancel_key = format!(
-            "{}{}/{}/{}.cancel.xml",
-            self.config.archive_prefix,
-            key_segment(&supplier),
-            key_segment(&invoice_id),
-            sha
-        );
+        let cancel_key =
+            format!("{}{}/{}/{}.cancel.xml", self.config.archive_prefix, key_segment(&supplier), key_segment(&invoice_id), sha);
         self.store.copy(key, &cancel_key).await?;
-        let booked: Vec<EntryLine> = self
-            .repo
-            .get_entries(&invoice_key)
-            .await?
-            .into_iter()
-            .filter(|e| e.kind == "booking")
-            .map(|e| e.line)
-            .collect();
-        let rev = entry_records(
-            reversal(&booked, &format!("cancellation of {invoice_id}")),
-            &invoice_key,
-            "reversal",
-            &existing.invoice_date,
-        );
+        let booked: Vec<EntryLine> =
+            self.repo.get_entries(&invoice_key).await?.into_iter().filter(|e| e.kind == "booking").map(|e| e.line).collect();
+        let rev =
+            entry_records(reversal(&booked, &format!("cancellation of {invoice_id}")), &invoice_key, "reversal", &existing.invoice_date);
         match self.repo.cancel(&invoice_key, sha, received_at, &cancel_key, &rev).await? {
             CancelResult::Cancelled => Ok(Outcome::Cancelled { invoice_key }),
             CancelResult::NotValid => Err(IngestError::Race(invoice_key)),

@@ -18,8 +18,8 @@ use quick_xml::Reader;
 use rust_decimal::Decimal;
 
 use super::model::*;
-use crate::issue::{Code, Issue};
-use crate::money::{parse_amount, Currency, Money, MoneyError};
+use crate::core::money::{parse_amount, Currency, Money, MoneyError};
+use crate::invoice::issue::{Code, Issue};
 
 /// Resource limits of one parse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,10 +55,7 @@ impl Parsed {
 /// Parses raw bytes (any encoding the XML declaration or a BOM names).
 pub fn parse(bytes: &[u8], limits: &Limits) -> Parsed {
     if bytes.len() > limits.max_bytes {
-        return Parsed::fatal(
-            Code::TooLarge,
-            format!("document is {} bytes; the limit is {} bytes", bytes.len(), limits.max_bytes),
-        );
+        return Parsed::fatal(Code::TooLarge, format!("document is {} bytes; the limit is {} bytes", bytes.len(), limits.max_bytes));
     }
     let text = match decode(bytes) {
         Ok(t) => t,
@@ -75,9 +72,7 @@ fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, Box<Parsed>> {
             return enc
                 .decode_without_bom_handling_and_without_replacement(&bytes[bom_len..])
                 .map(|c| Cow::Owned(c.into_owned()))
-                .ok_or_else(|| {
-                    fail(Code::InvalidEncoding, format!("the document is not valid {}", enc.name()))
-                });
+                .ok_or_else(|| fail(Code::InvalidEncoding, format!("the document is not valid {}", enc.name())));
         }
     }
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
@@ -85,10 +80,7 @@ fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, Box<Parsed>> {
     match first {
         None => return Err(fail(Code::NotXml, "the document is empty")),
         Some(i) if body[i] != b'<' => {
-            return Err(fail(
-                Code::NotXml,
-                "the document does not start with '<': it is not XML (a PDF, a text or a binary file?)",
-            ))
+            return Err(fail(Code::NotXml, "the document does not start with '<': it is not XML (a PDF, a text or a binary file?)"))
         }
         _ => {}
     }
@@ -111,9 +103,7 @@ fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, Box<Parsed>> {
                 return enc
                     .decode_without_bom_handling_and_without_replacement(body)
                     .map(|c| Cow::Owned(c.into_owned()))
-                    .ok_or_else(|| {
-                        fail(Code::InvalidEncoding, format!("the document is not valid {label}"))
-                    });
+                    .ok_or_else(|| fail(Code::InvalidEncoding, format!("the document is not valid {label}")));
             }
         }
     }
@@ -388,10 +378,7 @@ struct State<'a> {
 /// Parses UTF-8 text.
 pub fn parse_str(src: &str, limits: &Limits) -> Parsed {
     if src.len() > limits.max_bytes {
-        return Parsed::fatal(
-            Code::TooLarge,
-            format!("document is {} bytes; the limit is {} bytes", src.len(), limits.max_bytes),
-        );
+        return Parsed::fatal(Code::TooLarge, format!("document is {} bytes; the limit is {} bytes", src.len(), limits.max_bytes));
     }
     let mut reader = Reader::from_str(src);
     {
@@ -443,11 +430,7 @@ pub fn parse_str(src: &str, limits: &Limits) -> Parsed {
                 if st.stack.len() >= limits.max_depth {
                     return Parsed::fatal(
                         Code::TooLarge,
-                        format!(
-                            "elements are nested more than {} deep (source line {})",
-                            limits.max_depth,
-                            line_of(src.as_bytes(), pos)
-                        ),
+                        format!("elements are nested more than {} deep (source line {})", limits.max_depth, line_of(src.as_bytes(), pos)),
                     );
                 }
                 let el = el_of(e.local_name().as_ref());
@@ -611,11 +594,7 @@ impl<'a> State<'a> {
         let bytes = self.src.as_bytes();
         let pos = pos.min(bytes.len());
         let (from, line) = self.line_cursor.get();
-        let line = if pos >= from {
-            line + memchr_count(b'\n', &bytes[from..pos])
-        } else {
-            line_of(bytes, pos)
-        };
+        let line = if pos >= from { line + memchr_count(b'\n', &bytes[from..pos]) } else { line_of(bytes, pos) };
         self.line_cursor.set((pos, line));
         line as u32
     }
@@ -629,12 +608,8 @@ impl<'a> State<'a> {
     /// reference: the value is then borrowed from the source.
     fn attr_str(&self, e: &BytesStart<'_>, name: &[u8], pos: usize) -> Result<Option<Cow<'a, str>>, Box<Parsed>> {
         for a in e.attributes().with_checks(false) {
-            let a: Attribute<'_> = a.map_err(|err| {
-                fail(
-                    Code::MalformedXml,
-                    format!("malformed attribute at source line {}: {err}", self.line(pos)),
-                )
-            })?;
+            let a: Attribute<'_> =
+                a.map_err(|err| fail(Code::MalformedXml, format!("malformed attribute at source line {}: {err}", self.line(pos))))?;
             if a.key.as_ref() == name {
                 if !a.value.contains(&b'&') {
                     if let Some(v) = in_src(self.src, &a.value) {
@@ -759,9 +734,7 @@ impl<'a> State<'a> {
                 self.extrinsic_name = self.attr(e, b"name", pos)?;
             }
             El::InvoiceDetailOrder => self.order = Some(InvoiceOrder::default()),
-            El::InvoiceDetailHeaderOrder => {
-                self.header_order = Some(HeaderOrder { source_line: self.line(pos), ..Default::default() })
-            }
+            El::InvoiceDetailHeaderOrder => self.header_order = Some(HeaderOrder { source_line: self.line(pos), ..Default::default() }),
             El::OrderInfo => self.order_info = Some(OrderInfo::default()),
             El::OrderReference if parent == El::OrderInfo => {
                 let id = self.attr(e, b"orderID", pos)?.filter(|s| !s.is_empty());
@@ -932,9 +905,7 @@ impl<'a> State<'a> {
             }
             _ => return None,
         };
-        if (scope == Scope::Item && self.item.is_none())
-            || (scope == Scope::HeaderOrder && self.header_order.is_none())
-        {
+        if (scope == Scope::Item && self.item.is_none()) || (scope == Scope::HeaderOrder && self.header_order.is_none()) {
             return None;
         }
         Some(MoneySlot { scope, field, currency: None, pos })
@@ -973,10 +944,7 @@ impl<'a> State<'a> {
         }
         let Some(cur) = slot.currency.as_deref().filter(|c| !c.is_empty()) else {
             let label = self.money_label(slot);
-            self.issues.push(Issue::new(
-                Code::InvalidCurrency,
-                format!("{label}: amount '{text}' has no currency attribute"),
-            ));
+            self.issues.push(Issue::new(Code::InvalidCurrency, format!("{label}: amount '{text}' has no currency attribute")));
             return None;
         };
         let currency = match Currency::parse(cur) {
@@ -1280,8 +1248,7 @@ mod tests {
 
     #[test]
     fn memchr_count_matches_a_plain_count() {
-        let text: Vec<u8> =
-            (0..1000u32).map(|i| if i % 7 == 0 || i % 13 == 0 { b'\n' } else { b'a' + (i % 26) as u8 }).collect();
+        let text: Vec<u8> = (0..1000u32).map(|i| if i % 7 == 0 || i % 13 == 0 { b'\n' } else { b'a' + (i % 26) as u8 }).collect();
         for len in [0, 1, 127, 128, 129, 255, 256, 257, 999, 1000] {
             let hay = &text[..len];
             assert_eq!(memchr_count(b'\n', hay), hay.iter().filter(|&&b| b == b'\n').count(), "length {len}");
@@ -1302,7 +1269,7 @@ mod tests {
 
     #[test]
     fn borrowed_text_and_attributes_read_like_decoded_ones() {
-        let doc = crate::testgen::large_invoice(3)
+        let doc = invoice_testgen::large_invoice(3)
             .replacen("<Money currency=\"USD\">", "<Money currency=\" US&#68; \">", 1)
             .replacen("percentageRate=\"6.5\"", "percentageRate=\"6&#46;5\"", 1)
             .replacen("Heavy Duty Stapler", "Heavy Duty St\u{e4}pler &lt;\u{20ac}&gt;", 1);
@@ -1319,7 +1286,7 @@ mod tests {
 
     #[test]
     fn money_messages_still_name_their_source_line() {
-        let doc = crate::testgen::large_invoice(3);
+        let doc = invoice_testgen::large_invoice(3);
         let tag = "<SubtotalAmount><Money currency=\"USD\">";
         let start = doc.find(tag).expect("a line subtotal") + tag.len();
         let end = start + doc[start..].find('<').expect("</Money>");

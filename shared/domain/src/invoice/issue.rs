@@ -68,12 +68,7 @@ impl Code {
     pub fn is_fatal(&self) -> bool {
         matches!(
             self,
-            Code::NotXml
-                | Code::MalformedXml
-                | Code::NotAnInvoice
-                | Code::ForbiddenEntity
-                | Code::TooLarge
-                | Code::InvalidEncoding
+            Code::NotXml | Code::MalformedXml | Code::NotAnInvoice | Code::ForbiddenEntity | Code::TooLarge | Code::InvalidEncoding
         )
     }
 }

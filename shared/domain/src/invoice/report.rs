@@ -3,8 +3,8 @@
 
 use serde::Serialize;
 
-use crate::issue::Issue;
-use crate::validate::Checked;
+use crate::invoice::issue::Issue;
+use crate::invoice::validate::Checked;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct InvoiceSummary {
@@ -36,14 +36,12 @@ impl InvoiceSummary {
     pub fn of(checked: &Checked) -> Option<InvoiceSummary> {
         let inv = checked.invoice.as_ref()?;
         let t = checked.totals.as_ref();
-        let s = |f: fn(&crate::validate::Totals) -> rust_decimal::Decimal| t.map(|t| f(t).to_string());
+        let s = |f: fn(&crate::invoice::validate::Totals) -> rust_decimal::Decimal| t.map(|t| f(t).to_string());
         Some(InvoiceSummary {
             invoice_id: inv.header.invoice_id.as_ref().map(|t| t.to_string()),
             purpose: inv.header.purpose_raw.as_deref().unwrap_or(inv.header.purpose.as_str()).to_string(),
             operation: inv.header.operation_raw.as_deref().unwrap_or(inv.header.operation.as_str()).to_string(),
-            currency: t.map(|t| t.currency.code().to_string()).or_else(|| {
-                inv.summary.subtotal.map(|m| m.currency.code().to_string())
-            }),
+            currency: t.map(|t| t.currency.code().to_string()).or_else(|| inv.summary.subtotal.map(|m| m.currency.code().to_string())),
             subtotal: s(|t| t.subtotal.amount),
             tax: s(|t| t.tax.amount),
             shipping: s(|t| t.shipping.amount),
@@ -59,11 +57,6 @@ impl InvoiceSummary {
 
 impl CheckReport {
     pub fn new(file: impl Into<String>, checked: &Checked) -> CheckReport {
-        CheckReport {
-            file: file.into(),
-            ok: checked.is_valid(),
-            errors: checked.issues.clone(),
-            invoice: InvoiceSummary::of(checked),
-        }
+        CheckReport { file: file.into(), ok: checked.is_valid(), errors: checked.issues.clone(), invoice: InvoiceSummary::of(checked) }
     }
 }

@@ -7,10 +7,10 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use crate::cxml::model::*;
-use crate::cxml::parser::{parse, Limits};
-use crate::issue::{Code, Issue};
-use crate::money::{Currency, Money};
+use crate::core::money::{Currency, Money};
+use crate::invoice::cxml::model::*;
+use crate::invoice::cxml::parser::{parse, Limits};
+use crate::invoice::issue::{Code, Issue};
 
 /// The invoice's effective totals after the tolerant reading: an absent Tax, shipping, special
 /// handling or discount is zero; an absent NetAmount is computed; an absent DueAmount equals
@@ -273,7 +273,10 @@ pub fn validate(inv: &CxmlInvoice) -> (Vec<Issue>, Option<Totals>) {
                 if let Some(first) = seen.insert(n, item.source_line) {
                     issues.push(Issue::new(
                         Code::DuplicateLineNumber,
-                        format!("{}: invoiceLineNumber {n} is already used by the item at source line {first}; each line needs its own number", label()),
+                        format!(
+                            "{}: invoiceLineNumber {n} is already used by the item at source line {first}; each line needs its own number",
+                            label()
+                        ),
                     ));
                 }
             }
@@ -284,7 +287,8 @@ pub fn validate(inv: &CxmlInvoice) -> (Vec<Issue>, Option<Totals>) {
         if item.quantity_raw.is_none() && !service {
             missing(&mut issues, &format!("{} @quantity", label()));
         }
-        if service && item.amounts.subtotal.is_none() && (item.unit_price.is_none() || item.quantity.is_none()) && !item.amounts.unreadable {
+        if service && item.amounts.subtotal.is_none() && (item.unit_price.is_none() || item.quantity.is_none()) && !item.amounts.unreadable
+        {
             missing(&mut issues, &format!("{} SubtotalAmount/Money (or UnitPrice and quantity)", label()));
         }
         if let Some(q) = item.quantity {
@@ -363,11 +367,7 @@ pub fn validate(inv: &CxmlInvoice) -> (Vec<Issue>, Option<Totals>) {
             if sum_tax.amount != stated.amount {
                 issues.push(Issue::new(
                     Code::TaxMismatch,
-                    format!(
-                        "the tax of the item lines adds up to {}, but InvoiceDetailSummary/Tax is {}",
-                        fmt_m(&sum_tax),
-                        fmt_m(&stated)
-                    ),
+                    format!("the tax of the item lines adds up to {}, but InvoiceDetailSummary/Tax is {}", fmt_m(&sum_tax), fmt_m(&stated)),
                 ));
             }
         }
@@ -410,10 +410,7 @@ pub fn validate(inv: &CxmlInvoice) -> (Vec<Issue>, Option<Totals>) {
     let shipping = same(s.shipping).unwrap_or(zero);
     let discount = same(s.discount).unwrap_or(zero);
     let deposit = same(s.deposit).unwrap_or(zero);
-    let computed_net = Money::new(
-        subtotal.amount + tax.amount + special_handling.amount + shipping.amount - discount.amount,
-        cur,
-    );
+    let computed_net = Money::new(subtotal.amount + tax.amount + special_handling.amount + shipping.amount - discount.amount, cur);
     let (net, net_computed) = match same(s.net) {
         Some(n) => {
             if n.amount != computed_net.amount && !s.unreadable {
@@ -453,19 +450,8 @@ pub fn validate(inv: &CxmlInvoice) -> (Vec<Issue>, Option<Totals>) {
         }
         None => (expected_due, true),
     };
-    let totals = Totals {
-        currency: cur,
-        subtotal,
-        tax,
-        special_handling,
-        shipping,
-        discount,
-        net,
-        deposit,
-        due,
-        net_computed,
-        due_computed,
-    };
+    let totals =
+        Totals { currency: cur, subtotal, tax, special_handling, shipping, discount, net, deposit, due, net_computed, due_computed };
     (issues, Some(totals))
 }
 
@@ -502,13 +488,7 @@ fn check_tax_details(issues: &mut Vec<Issue>, owner: impl FnOnce() -> String, ta
     if sum != total.amount {
         issues.push(Issue::new(
             Code::TaxMismatch,
-            format!(
-                "{}: the TaxDetail amounts add up to {} {}, but the Tax is {}",
-                owner(),
-                sum,
-                total.currency,
-                fmt_m(&total)
-            ),
+            format!("{}: the TaxDetail amounts add up to {} {}, but the Tax is {}", owner(), sum, total.currency, fmt_m(&total)),
         ));
     }
 }

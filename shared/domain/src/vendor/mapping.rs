@@ -1,228 +1,14 @@
-//! Vendor invoice submission (`../shared/specs/vendor-invoice-submission.txt`): which orders
-//! are eligible, and the exact SP-API `submitInvoices` body for one order. Pure: the clock is
-//! an argument, lookups (sellers, locations, delivery locations) are passed in.
+//! Vendor invoice submission (the vendor invoice submission spec shipped beside the project):
+//! which orders are eligible, and the exact SP-API `submitInvoices` body for one order. Pure:
+//! the clock is an argument, lookups (sellers, locations, delivery locations) are passed in.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use rust_decimal::Decimal;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::Serialize;
 
-use crate::money::Currency;
-
-// ---------------------------------------------------------------------------------------------
-// Records (snake_case, as stored and as `invoicectl vendor preview` reads them)
-
-/// An order's shipping address as stored on the order.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Shipping {
-    pub buyer_name: Option<String>,
-    pub street1: Option<String>,
-    pub street2: Option<String>,
-    pub city: Option<String>,
-    pub state_province: Option<String>,
-    pub postal_code: Option<String>,
-    pub country_code: Option<String>,
-    pub phone: Option<String>,
-}
-
-/// A Product in Order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OrderItem {
-    pub id: String,
-    pub channel_item_id: Option<String>,
-    pub item_transaction_id: Option<String>,
-    pub quantity: i64,
-    /// Unit price in the order currency (a decimal string; a JSON number is read by its text).
-    #[serde(deserialize_with = "de_decimal")]
-    pub item_price: Decimal,
-    pub accepted: bool,
-    /// `Eaches` (default) or `Cases`.
-    #[serde(default)]
-    pub unit_of_measure: Option<String>,
-    /// Items per case when `unit_of_measure` is `Cases`.
-    #[serde(default)]
-    pub unit_size: Option<i64>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Order {
-    pub id: String,
-    pub status: String,
-    pub currency: String,
-    pub marketplace_order_id: Option<String>,
-    pub purchase_order_selling_party: Option<String>,
-    pub shipping_address_id: Option<String>,
-    pub shipping: Option<Shipping>,
-    pub items: Vec<OrderItem>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AmazonAccount {
-    pub account_type: String,
-    #[serde(deserialize_with = "de_yes_no")]
-    pub upload_vendor_invoices: bool,
-    pub default_location_id: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Seller {
-    pub vendor_id: Option<String>,
-    pub name: Option<String>,
-    pub street1: Option<String>,
-    pub street2: Option<String>,
-    pub city: Option<String>,
-    pub country: Option<String>,
-    pub country_code: Option<String>,
-    pub postal_code: Option<String>,
-    pub phone: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Location {
-    pub id: String,
-    pub vendor_id: Option<String>,
-    pub name: Option<String>,
-    pub street1: Option<String>,
-    pub street2: Option<String>,
-    pub city: Option<String>,
-    pub state_province: Option<String>,
-    pub post_code: Option<String>,
-    pub country_code: Option<String>,
-    pub phone: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DeliveryLocation {
-    pub location_id: String,
-    pub name: Option<String>,
-    pub street1: Option<String>,
-    pub street2: Option<String>,
-    pub city: Option<String>,
-    pub county: Option<String>,
-    pub postal_code: Option<String>,
-    pub country_code: Option<String>,
-    pub phone: Option<String>,
-}
-
-/// Everything the mapping reads for one order (`invoicectl vendor preview BUNDLE.json`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Bundle {
-    pub order: Order,
-    pub account: AmazonAccount,
-    #[serde(default)]
-    pub sellers: Vec<Seller>,
-    #[serde(default)]
-    pub locations: Vec<Location>,
-    #[serde(default)]
-    pub delivery_locations: Vec<DeliveryLocation>,
-    #[serde(default)]
-    pub existing_invoice: bool,
-    pub now: DateTime<Utc>,
-}
-
-fn de_decimal<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
-    let v = serde_json::Value::deserialize(d)?;
-    let text = match &v {
-        serde_json::Value::String(s) => s.trim().to_string(),
-        // serde_json keeps a number's shortest round-trip text: "12.49" stays 12.49.
-        serde_json::Value::Number(n) => n.to_string(),
-        other => return Err(serde::de::Error::custom(format!("expected a decimal amount, found {other}"))),
-    };
-    crate::money::parse_amount(&text).map_err(serde::de::Error::custom)
-}
-
-fn de_yes_no<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
-    match serde_json::Value::deserialize(d)? {
-        serde_json::Value::Bool(b) => Ok(b),
-        serde_json::Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
-            "yes" | "true" | "y" => Ok(true),
-            "no" | "false" | "n" | "" => Ok(false),
-            other => Err(serde::de::Error::custom(format!("expected yes/no, found '{other}'"))),
-        },
-        other => Err(serde::de::Error::custom(format!("expected yes/no, found {other}"))),
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// The SP-API body (vendorInvoices.json: SubmitInvoicesRequest). Amounts are decimal strings.
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SubmitInvoicesRequest {
-    pub invoices: Vec<Invoice>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Invoice {
-    pub invoice_type: String,
-    pub id: String,
-    pub date: String,
-    pub remit_to_party: Party,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ship_to_party: Option<Party>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ship_from_party: Option<Party>,
-    pub invoice_total: SpMoney,
-    pub items: Vec<InvoiceItem>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Party {
-    pub party_id: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub address: Option<Address>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Address {
-    pub name: String,
-    pub address_line1: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub address_line2: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub city: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub state_or_region: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub postal_or_zip_code: Option<String>,
-    pub country_code: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub phone: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SpMoney {
-    pub currency_code: String,
-    pub amount: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ItemQuantity {
-    pub amount: i64,
-    pub unit_of_measure: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub unit_size: Option<i64>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct InvoiceItem {
-    pub item_sequence_number: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub amazon_product_identifier: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub vendor_product_identifier: Option<String>,
-    pub invoiced_quantity: ItemQuantity,
-    pub net_cost: SpMoney,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub purchase_order_number: Option<String>,
-}
-
-// ---------------------------------------------------------------------------------------------
-// Eligibility and mapping
+use super::body::*;
+use super::records::*;
+use crate::core::money::Currency;
 
 /// Why an order is not submitted (skipped, not an error).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -247,13 +33,19 @@ fn err(code: &'static str, message: impl Into<String>) -> MapError {
 pub fn eligibility(order: &Order, account: &AmazonAccount, existing_invoice: bool) -> Vec<Reason> {
     let mut r = Vec::new();
     if !order.status.trim().eq_ignore_ascii_case("shipped") {
-        r.push(Reason { code: "order-not-shipped", message: format!("order {} has status '{}'; invoices are submitted for Shipped orders", order.id, order.status) });
+        r.push(Reason {
+            code: "order-not-shipped",
+            message: format!("order {} has status '{}'; invoices are submitted for Shipped orders", order.id, order.status),
+        });
     }
     if !account.upload_vendor_invoices {
         r.push(Reason { code: "upload-disabled", message: "the Amazon account's \"Upload Vendor Invoices?\" is not yes".into() });
     }
     if !account.account_type.trim().eq_ignore_ascii_case("vendor") {
-        r.push(Reason { code: "not-a-vendor-account", message: format!("the Amazon account type is '{}', not Vendor", account.account_type) });
+        r.push(Reason {
+            code: "not-a-vendor-account",
+            message: format!("the Amazon account type is '{}', not Vendor", account.account_type),
+        });
     }
     if existing_invoice {
         r.push(Reason { code: "invoice-exists", message: format!("an invoice already exists for order {}", order.id) });
@@ -277,7 +69,10 @@ fn country_code(raw: &Option<String>, whose: &str, errors: &mut Vec<MapError>) -
     match nonempty(raw) {
         Some(c) if c.len() == 2 && c.chars().all(|ch| ch.is_ascii_alphabetic()) => c.to_ascii_uppercase(),
         Some(c) => {
-            errors.push(err("invalid-country-code", format!("{whose} country code is '{c}'; SP-API needs the 2-letter ISO 3166 code (e.g. US, not USA)")));
+            errors.push(err(
+                "invalid-country-code",
+                format!("{whose} country code is '{c}'; SP-API needs the 2-letter ISO 3166 code (e.g. US, not USA)"),
+            ));
             String::new()
         }
         None => {
@@ -294,7 +89,10 @@ pub fn sp_date(now: DateTime<Utc>) -> String {
 
 fn remit_to(order: &Order, sellers: &[Seller], errors: &mut Vec<MapError>) -> Option<Party> {
     let Some(party) = nonempty(&order.purchase_order_selling_party) else {
-        errors.push(err("missing-selling-party", format!("order {} has no Purchase Order Selling Party (the vendor code Amazon ordered from)", order.id)));
+        errors.push(err(
+            "missing-selling-party",
+            format!("order {} has no Purchase Order Selling Party (the vendor code Amazon ordered from)", order.id),
+        ));
         return None;
     };
     let Some(seller) = sellers.iter().find(|s| nonempty(&s.vendor_id).as_deref() == Some(party.as_str())) else {
@@ -336,11 +134,8 @@ fn ship_to(order: &Order, delivery: &[DeliveryLocation], errors: &mut Vec<MapErr
         errors.push(err("missing-shipping-address-id", format!("order {} has no Shipping Address ID (ship-to party id)", order.id)));
         return (None, None);
     };
-    let has_shipping = order
-        .shipping
-        .as_ref()
-        .map(|s| nonempty(&s.street1).is_some() || nonempty(&s.buyer_name).is_some())
-        .unwrap_or(false);
+    let has_shipping =
+        order.shipping.as_ref().map(|s| nonempty(&s.street1).is_some() || nonempty(&s.buyer_name).is_some()).unwrap_or(false);
     let (shipping, resolved) = if has_shipping {
         (order.shipping.clone().unwrap_or_default(), None)
     } else if let Some(dl) = delivery.iter().find(|d| d.location_id.trim() == party_id) {
@@ -440,7 +235,10 @@ pub fn map_invoice(b: &Bundle) -> Result<Mapped, Vec<MapError>> {
     };
     let po = nonempty(&order.marketplace_order_id);
     if po.is_none() {
-        errors.push(err("missing-marketplace-order-id", format!("order {} has no Marketplace Order Id (the Amazon PO number every invoice line must carry)", order.id)));
+        errors.push(err(
+            "missing-marketplace-order-id",
+            format!("order {} has no Marketplace Order Id (the Amazon PO number every invoice line must carry)", order.id),
+        ));
     }
     let remit = remit_to(order, &b.sellers, &mut errors);
     let (ship_to_party, resolved_shipping) = ship_to(order, &b.delivery_locations, &mut errors);
@@ -452,16 +250,25 @@ pub fn map_invoice(b: &Bundle) -> Result<Mapped, Vec<MapError>> {
     for it in order.items.iter().filter(|i| i.accepted) {
         let seq = items.len() as i64 + 1;
         if it.quantity <= 0 {
-            errors.push(err("invalid-quantity", format!("product {} has quantity {}; an invoiced quantity must be a positive whole number", it.id, it.quantity)));
+            errors.push(err(
+                "invalid-quantity",
+                format!("product {} has quantity {}; an invoiced quantity must be a positive whole number", it.id, it.quantity),
+            ));
         }
         if it.item_price <= Decimal::ZERO {
-            errors.push(err("invalid-item-price", format!("product {} has item price {}; the net cost must be greater than 0", it.id, it.item_price)));
+            errors.push(err(
+                "invalid-item-price",
+                format!("product {} has item price {}; the net cost must be greater than 0", it.id, it.item_price),
+            ));
         }
         let uom = match it.unit_of_measure.as_deref().map(str::trim) {
             None | Some("") | Some("Eaches") | Some("eaches") => "Eaches",
             Some("Cases") | Some("cases") => "Cases",
             Some(other) => {
-                errors.push(err("invalid-unit-of-measure", format!("product {} unit of measure '{other}'; SP-API accepts Eaches or Cases", it.id)));
+                errors.push(err(
+                    "invalid-unit-of-measure",
+                    format!("product {} unit of measure '{other}'; SP-API accepts Eaches or Cases", it.id),
+                ));
                 "Eaches"
             }
         };
@@ -519,10 +326,8 @@ pub struct Preview {
 
 /// Eligibility, then mapping (only for an eligible order).
 pub fn preview(b: &Bundle) -> Preview {
-    let reasons: Vec<String> = eligibility(&b.order, &b.account, b.existing_invoice)
-        .into_iter()
-        .map(|r| format!("{}: {}", r.code, r.message))
-        .collect();
+    let reasons: Vec<String> =
+        eligibility(&b.order, &b.account, b.existing_invoice).into_iter().map(|r| format!("{}: {}", r.code, r.message)).collect();
     if !reasons.is_empty() {
         return Preview { eligible: false, reasons, errors: vec![], payload: None };
     }

@@ -1,0 +1,1 @@
+//! Ids as people send them.

@@ -1,0 +1,12 @@
+//! Supplier invoices in: the cXML model and parser, validation, accounting, and the ingestion
+//! workflow behind its ports.
+
+pub mod accounting;
+pub mod cxml;
+pub mod ingest;
+pub mod issue;
+pub mod report;
+pub mod validate;
+
+pub use issue::{Code, Issue};
+pub use validate::{check, Checked, Totals};
