@@ -58,6 +58,11 @@ pub enum SubmitResult {
     },
     /// Try again later (429 after retries, 5xx, connection not established).
     Transient(String),
+    /// Login-with-Amazon refused the credentials (the selling partner's consent was revoked,
+    /// or the application's client id / secret are wrong). Nothing was sent. Never an Order
+    /// Error: the order is fine, the connection is not. The claim is released and the message
+    /// retried later; the client stops asking LWA for a cool-down so no retry loop runs hot.
+    NotAuthorized(String),
     /// Sent, no answer.
     Unknown(String),
 }

@@ -87,7 +87,7 @@ pub async fn reconcile_unknown<R: VendorRepository + UnknownRepository + Sync, A
                 repo.record_rejected(&done, &err).await?;
                 report.rejected += 1;
             }
-            SubmitResult::Transient(detail) | SubmitResult::Unknown(detail) => {
+            SubmitResult::Transient(detail) | SubmitResult::NotAuthorized(detail) | SubmitResult::Unknown(detail) => {
                 let mut back = claimed.clone();
                 back.status = InvoiceState::Unknown;
                 back.integration_error = Some(format!("outcome unknown; reconciliation attempt at {at} did not settle it: {detail}"));

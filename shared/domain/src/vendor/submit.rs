@@ -40,7 +40,12 @@ pub enum SubmitError {
     /// The message must be retried later (claim released).
     #[error("transient SP-API failure, retry later: {0}")]
     Transient(String),
+    /// The company's Amazon connection is not authorised (claim released; see
+    /// [`SubmitResult::NotAuthorized`]).
+    #[error("SP-API authorisation failed, retry after the connection is fixed: {0}")]
+    NotAuthorized(String),
 }
+
 /// Submits the invoice of one order. `now` is injected; `claim_id` identifies this delivery.
 pub async fn submit_order<R: VendorRepository + Sync, A: InvoiceApi + Sync>(
     repo: &R,
@@ -135,6 +140,10 @@ pub async fn submit_order<R: VendorRepository + Sync, A: InvoiceApi + Sync>(
         SubmitResult::Transient(detail) => {
             repo.release(order_id, claim_id).await?;
             Err(SubmitError::Transient(detail))
+        }
+        SubmitResult::NotAuthorized(detail) => {
+            repo.release(order_id, claim_id).await?;
+            Err(SubmitError::NotAuthorized(detail))
         }
         SubmitResult::Unknown(detail) => {
             invoice.status = InvoiceState::Unknown;
