@@ -76,7 +76,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    #[derive(Deserialize)]
+    #[derive(Debug, Deserialize)]
     struct T {
         #[serde(deserialize_with = "de_id")]
         id: String,
