@@ -232,6 +232,7 @@ export AWS_DEFAULT_REGION=us-east-1
 export AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:$ddb
 export AWS_ENDPOINT_URL_S3=http://127.0.0.1:$moto
 export AWS_ENDPOINT_URL_SQS=http://127.0.0.1:$moto
+export AWS_ENDPOINT_URL_SECRETS_MANAGER=http://127.0.0.1:$moto
 export S3_FORCE_PATH_STYLE=true
 export AWS_EC2_METADATA_DISABLED=true
 export SPAPI_ENDPOINT=http://127.0.0.1:$spapi

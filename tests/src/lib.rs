@@ -8,9 +8,13 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Once;
 
-use aws_lambda_events::event::s3::S3Event;
-use invoice_adapters::dynamo::{ensure_table, DynamoRepo};
-use invoice_adapters::s3::ensure_bucket;
+use aws_lambda_events::event::s3::{S3Event, S3EventRecord};
+use invoice_adapters::companies::{Created, DynamoCompanies};
+use invoice_adapters::dynamo::DynamoRepo;
+use invoice_adapters::s3::{ensure_bucket, event_key};
+use invoice_adapters::secrets::{AppCredentials, Secrets};
+use invoice_adapters::table::ensure_table;
+use invoice_domain::company::{Company, ConnectionStatus, VendorConnection};
 
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -52,6 +56,13 @@ fn load_env_file(path: &Path) {
     }
 }
 
+/// Every month a test's records can fall in (the status index is per company and month),
+/// newest first: from now back to January 2024.
+pub fn all_months() -> Vec<String> {
+    let now = invoice_domain::core::time::iso(chrono::Utc::now());
+    invoice_domain::invoice::records::months_newest_first(&now, "2024-01", 240)
+}
+
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 /// A unique lowercase name for a table or bucket.
@@ -68,7 +79,25 @@ pub struct Env {
     pub s3: aws_sdk_s3::Client,
     pub ddb: aws_sdk_dynamodb::Client,
     pub repo: DynamoRepo,
+    pub companies: DynamoCompanies,
+    /// Company secrets of this test only (a unique prefix in the shared Secrets Manager).
+    pub secrets: Secrets,
 }
+
+/// The company every test table has: it registered the `To` identities of all the bundled
+/// samples, so a sample dropped straight under `incoming/` is acme's.
+pub const ACME: &str = "acme";
+pub const ACME_IDENTITIES: [&str; 7] = [
+    "NetworkID:AN12345678901",
+    "NetworkID:AN99887766554",
+    "DUNS:Northwind",
+    "NetworkID:AN02004455667",
+    "NetworkID:NORTHWIND",
+    "BuyerNumber:NW-AP",
+    "NetworkID:AN01000000001",
+];
+/// A second company with no identity (documents reach it by its prefix).
+pub const GLOBEX: &str = "globex";
 
 impl Env {
     pub async fn new() -> Env {
@@ -81,7 +110,48 @@ impl Env {
         ensure_table(&ddb, &table).await.expect("create table");
         ensure_bucket(&s3, &bucket).await.expect("create bucket");
         let repo = DynamoRepo::new(ddb.clone(), table.clone());
-        Env { table, bucket, s3, ddb, repo }
+        let companies = DynamoCompanies::new(ddb.clone(), table.clone());
+        let secrets = Secrets::new(aws_sdk_secretsmanager::Client::new(&conf), format!("{}/", unique("test-companies")));
+        let env = Env { table, bucket, s3, ddb, repo, companies, secrets };
+        let ids: Vec<String> = ACME_IDENTITIES.iter().map(|s| s.to_string()).collect();
+        env.create_company(ACME, "Acme Corp", &ids).await;
+        env.create_company(GLOBEX, "Globex Ltd", &[]).await;
+        env
+    }
+
+    pub async fn create_company(&self, id: &str, name: &str, identities: &[String]) -> Company {
+        let c = Company::new(id, name, identities, "2025-01-01T00:00:00.000Z").expect("valid company");
+        let r = self.companies.create(&c).await.expect("create company");
+        assert!(matches!(r, Created::Created | Created::AlreadyExists), "{r:?}");
+        c
+    }
+
+    /// Connects a company's vendor account: its refresh token in (this test's) Secrets Manager.
+    pub async fn connect_vendor(&self, company: &str, refresh_token: &str) {
+        let secret_id = self.secrets.put_refresh_token(company, refresh_token).await.expect("store refresh token");
+        let conn = VendorConnection {
+            secret_id,
+            connected_at: "2025-01-01T00:00:00.000Z".into(),
+            status: ConnectionStatus::Connected,
+            status_reason: None,
+            status_at: None,
+        };
+        self.companies.set_vendor_connection(company, &conn).await.expect("set vendor connection");
+    }
+
+    /// The real tenancy (companies in DynamoDB Local, tokens in moto's Secrets Manager) with
+    /// SP-API clients configured by `spapi` and the emulator's application credentials.
+    pub fn tenancy(&self, spapi: invoice_spapi::Config) -> invoice_wiring::Tenancy {
+        let app = AppCredentials {
+            client_id: spapi_emulator::DEFAULT_CLIENT_ID.into(),
+            client_secret: spapi_emulator::DEFAULT_CLIENT_SECRET.into(),
+        };
+        invoice_wiring::Tenancy::new(self.ddb.clone(), self.table.clone(), self.secrets.clone(), app, spapi)
+    }
+
+    /// acme's vendor repository.
+    pub fn vendor_repo(&self, company: &str) -> invoice_adapters::vendor::DynamoVendorRepo {
+        invoice_adapters::vendor::DynamoVendorRepo::new(self.ddb.clone(), self.table.clone(), company)
     }
 
     pub async fn put(&self, key: &str, body: Vec<u8>) {
@@ -100,14 +170,17 @@ impl Env {
         out.contents().iter().filter_map(|o| o.key().map(str::to_string)).collect()
     }
 
-    /// Every item of an invoice's partition (header, lines, entries, references).
-    pub async fn partition_len(&self, invoice_key: &str) -> usize {
+    /// Every item of one of a company's invoice partitions (header, lines, entries, references).
+    pub async fn partition_len(&self, company: &str, invoice_key: &str) -> usize {
         let out = self
             .ddb
             .query()
             .table_name(&self.table)
             .key_condition_expression("PK = :pk")
-            .expression_attribute_values(":pk", aws_sdk_dynamodb::types::AttributeValue::S(format!("INV#{invoice_key}")))
+            .expression_attribute_values(
+                ":pk",
+                aws_sdk_dynamodb::types::AttributeValue::S(invoice_adapters::keys::invoice_pk(company, invoice_key)),
+            )
             .send()
             .await
             .unwrap();
@@ -120,7 +193,12 @@ impl Env {
         if let Some(m) = max_bytes {
             env.insert("MAX_DOCUMENT_BYTES".to_string(), m.to_string());
         }
-        ingest_cxml::Deps { s3: self.s3.clone(), repo: self.repo.clone(), config: ingest_cxml::Config::from_env_map(&env).unwrap() }
+        ingest_cxml::Deps {
+            s3: self.s3.clone(),
+            repo: self.repo.clone(),
+            companies: self.companies.clone(),
+            config: ingest_cxml::Config::from_env_map(&env).unwrap(),
+        }
     }
 
     /// An S3 ObjectCreated event as S3 sends it (keys URL-encoded, '+' for spaces).
@@ -129,40 +207,27 @@ impl Env {
     }
 }
 
-pub fn encode_key(key: &str) -> String {
-    let mut out = String::new();
-    for b in key.bytes() {
-        match b {
-            b' ' => out.push('+'),
-            b'/' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
-            b if b.is_ascii_alphanumeric() => out.push(b as char),
-            b => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
-
+/// An S3 ObjectCreated event as S3 sends it (keys URL-encoded, '+' for spaces), built from the
+/// aws_lambda_events types (non-exhaustive: from their defaults).
 pub fn s3_event(bucket: &str, keys: &[&str]) -> S3Event {
-    let records: Vec<serde_json::Value> = keys
-        .iter()
-        .enumerate()
-        .map(|(i, k)| {
-            serde_json::json!({
-                "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
-                "eventTime": format!("2025-11-20T10:00:{:02}.000Z", i % 60),
-                "eventName": "ObjectCreated:Put",
-                "userIdentity": {"principalId": "AWS:TEST"},
-                "requestParameters": {"sourceIPAddress": "127.0.0.1"},
-                "responseElements": {"x-amz-request-id": "TEST", "x-amz-id-2": "TEST"},
-                "s3": {
-                    "s3SchemaVersion": "1.0", "configurationId": "incoming",
-                    "bucket": {"name": bucket, "ownerIdentity": {"principalId": "TEST"}, "arn": format!("arn:aws:s3:::{bucket}")},
-                    "object": {"key": encode_key(k), "size": 1, "eTag": "00", "sequencer": format!("{i:016X}")}
-                }
-            })
-        })
-        .collect();
-    serde_json::from_value(serde_json::json!({ "Records": records })).expect("valid S3 event")
+    let mut ev = S3Event::default();
+    for (i, k) in keys.iter().enumerate() {
+        let mut r = S3EventRecord::default();
+        r.event_version = Some("2.1".into());
+        r.event_source = Some("aws:s3".into());
+        r.aws_region = Some("us-east-1".into());
+        r.event_time = chrono::DateTime::parse_from_rfc3339(&format!("2025-11-20T10:00:{:02}.000Z", i % 60)).unwrap().to_utc();
+        r.event_name = Some("ObjectCreated:Put".into());
+        r.s3.schema_version = Some("1.0".into());
+        r.s3.configuration_id = Some("incoming".into());
+        r.s3.bucket.name = Some(bucket.to_string());
+        r.s3.bucket.arn = Some(format!("arn:aws:s3:::{bucket}"));
+        r.s3.object.key = Some(event_key(k));
+        r.s3.object.size = Some(1);
+        r.s3.object.sequencer = Some(format!("{i:016X}"));
+        ev.records.push(r);
+    }
+    ev
 }
 
 // ---------------------------------------------------------------------------------------------

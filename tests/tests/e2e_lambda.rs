@@ -5,8 +5,8 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use integration_tests::{fixture, repo_root, Env};
-use invoice_domain::invoice::ingest::InvoiceStatus;
+use integration_tests::{all_months, fixture, repo_root, Env, ACME};
+use invoice_domain::invoice::records::InvoiceStatus;
 
 struct Watch {
     child: Child,
@@ -83,9 +83,9 @@ fn invoke(port: u16, event: &serde_json::Value) -> Result<serde_json::Value, Str
 #[tokio::test(flavor = "multi_thread")]
 async fn s3_events_through_the_built_binary() {
     let env = Env::new().await;
-    env.put("incoming/Amazon Business/s01.xml", fixture("cxml/samples/s01-amazon-business-two-sellers.xml")).await;
+    env.put("incoming/acme/Amazon Business/s01.xml", fixture("cxml/samples/s01-amazon-business-two-sellers.xml")).await;
     env.put("incoming/s05.xml", fixture("cxml/samples/s05-two-orders-net-zero.xml")).await;
-    let event = serde_json::to_value(env.event(&["incoming/Amazon Business/s01.xml", "incoming/s05.xml"])).unwrap();
+    let event = serde_json::to_value(env.event(&["incoming/acme/Amazon Business/s01.xml", "incoming/s05.xml"])).unwrap();
     let watch = start_watch(&env.table);
 
     let port = watch.port;
@@ -95,16 +95,16 @@ async fn s3_events_through_the_built_binary() {
     assert_eq!(outcomes, vec!["stored", "quarantined"], "{resp}");
     assert_eq!(resp["records"][1]["codes"], serde_json::json!(["net-mismatch"]));
 
-    let h = env.repo.invoice("NetworkID:AN01011737571#1QX7ZK4MPL2T").await.unwrap().unwrap();
+    let h = env.repo.invoice(ACME, "NetworkID:AN01011737571#1QX7ZK4MPL2T").await.unwrap().unwrap();
     assert_eq!(h.status, InvoiceStatus::Valid);
-    assert_eq!(h.source_key, "incoming/Amazon Business/s01.xml");
-    assert_eq!(env.repo.rejections(10).await.unwrap().len(), 1);
+    assert_eq!(h.source_key, "incoming/acme/Amazon Business/s01.xml");
+    assert_eq!(env.repo.rejections(ACME, &all_months(), 10).await.unwrap().len(), 1);
 
     // The same event delivered again: nothing new is written.
     let again = tokio::task::spawn_blocking(move || invoke(port, &event)).await.unwrap().unwrap();
     assert_eq!(again["records"][0]["outcome"], "gone");
-    assert_eq!(env.repo.invoices_by_status("Valid", 10).await.unwrap().len(), 1);
-    assert_eq!(env.repo.rejections(10).await.unwrap().len(), 1);
+    assert_eq!(env.repo.invoices_by_status(ACME, "Valid", &all_months(), 10).await.unwrap().len(), 1);
+    assert_eq!(env.repo.rejections(ACME, &all_months(), 10).await.unwrap().len(), 1);
     drop(watch);
 }
 

@@ -3,17 +3,19 @@
 
 use std::time::{Duration, Instant};
 
-use integration_tests::{emulator_config, emulator_credentials, seed_bundle, start_emulator, vendor_bundle, Env};
-use invoice_adapters::slots::DynamoSlots;
+use std::sync::Arc;
+
+use integration_tests::{emulator_config, seed_bundle, start_emulator, vendor_bundle, Env, ACME};
 use invoice_adapters::vendor::DynamoVendorRepo;
 use invoice_domain::vendor::poll::PollLimits;
 use invoice_domain::vendor::records::{InvoiceState, SentByIntegration};
 use invoice_domain::vendor::submit::{submit_order, SubmitOutcome};
+use invoice_wiring::{SpApiClient, Tenants};
 
 struct Rig {
     _env: Env,
     repo: DynamoVendorRepo,
-    api: invoice_spapi::Client<DynamoSlots>,
+    api: Arc<SpApiClient>,
     emu: String,
     http: reqwest::Client,
 }
@@ -25,15 +27,16 @@ async fn rig(processing_polls: u32) -> Rig {
     c.backoff_base = Duration::from_millis(10);
     c.max_throttled_attempts = 2;
     c.max_server_attempts = 2;
-    let api = invoice_spapi::Client::new(c, emulator_credentials(), DynamoSlots::new(env.ddb.clone(), env.table.clone())).unwrap();
-    let repo = DynamoVendorRepo::new(env.ddb.clone(), env.table.clone());
+    // acme's own connection: its refresh token in Secrets Manager, its own client.
+    env.connect_vendor(ACME, spapi_emulator::DEFAULT_REFRESH_TOKEN).await;
+    let (repo, api) = env.tenancy(c).vendor(ACME).await.expect("acme is connected");
     Rig { _env: env, repo, api, emu, http: reqwest::Client::new() }
 }
 
 impl Rig {
     async fn submit(&self, order_id: &str) -> String {
         seed_bundle(&self.repo, &vendor_bundle("v01-shipped-order.json"), order_id, "ACC").await;
-        match submit_order(&self.repo, &self.api, order_id, "m", chrono::Utc::now()).await.unwrap() {
+        match submit_order(&self.repo, &*self.api, order_id, "m", chrono::Utc::now()).await.unwrap() {
             SubmitOutcome::Submitted { transaction_id } => transaction_id,
             other => panic!("{other:?}"),
         }
@@ -44,7 +47,7 @@ impl Rig {
     async fn pass(&self) -> invoice_domain::vendor::poll::PollReport {
         poll_transaction_status::run_pass(
             &self.repo,
-            &self.api,
+            &*self.api,
             chrono::Utc::now(),
             PollLimits::default(),
             Instant::now() + Duration::from_secs(60),
@@ -136,7 +139,7 @@ async fn throttled_or_failing_sp_api_changes_nothing() {
 async fn unknown_submission(r: &Rig, order_id: &str, fault: serde_json::Value) {
     seed_bundle(&r.repo, &vendor_bundle("v01-shipped-order.json"), order_id, "ACC").await;
     r.faults(fault).await;
-    let out = submit_order(&r.repo, &r.api, order_id, "m", chrono::Utc::now()).await.unwrap();
+    let out = submit_order(&r.repo, &*r.api, order_id, "m", chrono::Utc::now()).await.unwrap();
     assert_eq!(out, SubmitOutcome::Unknown);
     assert_eq!(r.repo.invoice(order_id).await.unwrap().unwrap().status, InvoiceState::Unknown);
 }
@@ -145,7 +148,7 @@ impl Rig {
     async fn reconcile_at(&self, now: chrono::DateTime<chrono::Utc>) -> invoice_domain::vendor::reconcile::ReconcileReport {
         poll_transaction_status::run_reconcile(
             &self.repo,
-            &self.api,
+            &*self.api,
             now,
             chrono::Duration::minutes(15),
             Instant::now() + Duration::from_secs(60),

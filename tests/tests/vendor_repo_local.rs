@@ -23,7 +23,7 @@ fn bundle(name: &str) -> Bundle {
 
 async fn seeded(name: &str) -> (Env, DynamoVendorRepo, Bundle) {
     let env = Env::new().await;
-    let repo = DynamoVendorRepo::new(env.ddb.clone(), env.table.clone());
+    let repo = env.vendor_repo(integration_tests::ACME);
     let b = bundle(name);
     integration_tests::seed_bundle(&repo, &b, &b.order.id, ACCOUNT).await;
     (env, repo, b)
@@ -237,7 +237,7 @@ async fn submit_order_end_to_end_once() {
         .ddb
         .get_item()
         .table_name(&env.table)
-        .key("PK", aws_sdk_dynamodb::types::AttributeValue::S("ORDER#100045".into()))
+        .key("PK", aws_sdk_dynamodb::types::AttributeValue::S("C#acme#ORDER#100045".into()))
         .key("SK", aws_sdk_dynamodb::types::AttributeValue::S("#INVOICE".into()))
         .send()
         .await

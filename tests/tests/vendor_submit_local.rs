@@ -5,16 +5,16 @@
 use std::time::Duration;
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
-use integration_tests::{emulator_config, emulator_credentials, seed_bundle, start_emulator, unique, vendor_bundle, Env};
-use invoice_adapters::slots::DynamoSlots;
+use integration_tests::{emulator_config, seed_bundle, start_emulator, unique, vendor_bundle, Env, ACME};
 use invoice_adapters::vendor::DynamoVendorRepo;
 use invoice_domain::vendor::records::Bundle;
 use invoice_domain::vendor::records::{InvoiceState, SentByIntegration};
+use invoice_wiring::Tenancy;
 
 struct Rig {
     _env: Env,
     repo: DynamoVendorRepo,
-    api: invoice_spapi::Client<DynamoSlots>,
+    tenancy: Tenancy,
     emu: String,
     http: reqwest::Client,
     sqs: aws_sdk_sqs::Client,
@@ -27,12 +27,14 @@ async fn rig() -> Rig {
     let mut cfg = emulator_config(&emu);
     cfg.backoff_base = Duration::from_millis(20);
     cfg.request_timeout = Duration::from_secs(3);
-    let api = invoice_spapi::Client::new(cfg, emulator_credentials(), DynamoSlots::new(env.ddb.clone(), env.table.clone())).unwrap();
-    let repo = DynamoVendorRepo::new(env.ddb.clone(), env.table.clone());
+    // The real tenancy: acme's refresh token in Secrets Manager, its own SP-API client.
+    env.connect_vendor(ACME, spapi_emulator::DEFAULT_REFRESH_TOKEN).await;
+    let tenancy = env.tenancy(cfg);
+    let repo = env.vendor_repo(ACME);
     let conf = invoice_adapters::sdk_config().await;
     let sqs = aws_sdk_sqs::Client::new(&conf);
     let queue = sqs.create_queue().queue_name(unique("vendor")).send().await.unwrap().queue_url.unwrap();
-    Rig { _env: env, repo, api, emu, http: reqwest::Client::new(), sqs, queue }
+    Rig { _env: env, repo, tenancy, emu, http: reqwest::Client::new(), sqs, queue }
 }
 
 fn bundle(name: &str) -> Bundle {
@@ -45,7 +47,7 @@ impl Rig {
     }
 
     async fn enqueue(&self, order_id: &str) {
-        let body = serde_json::json!({"order_id": order_id}).to_string();
+        let body = serde_json::json!({"company": ACME, "order_id": order_id}).to_string();
         self.sqs.send_message().queue_url(&self.queue).message_body(body).send().await.unwrap();
     }
 
@@ -70,7 +72,7 @@ impl Rig {
             e.body = m.body.clone();
             ev.records.push(e);
         }
-        let resp = submit_vendor_invoice::handle(&self.repo, &self.api, ev, chrono::Utc::now()).await;
+        let resp = submit_vendor_invoice::handle(&self.tenancy, ev, chrono::Utc::now()).await;
         let failed: Vec<String> = resp.batch_item_failures.iter().map(|f| f.item_identifier.clone()).collect();
         if delete_successes {
             for m in &msgs {

@@ -5,11 +5,12 @@
 use std::collections::HashMap;
 
 use aws_lambda_events::event::s3::{S3Event, S3EventRecord};
+use invoice_adapters::companies::DynamoCompanies;
 use invoice_adapters::dynamo::DynamoRepo;
-use invoice_adapters::s3::S3Store;
+use invoice_adapters::s3::{decode_event_key, S3Store};
+use invoice_domain::core::time::iso;
 use invoice_domain::invoice::cxml::Limits;
 use invoice_domain::invoice::ingest::{IngestConfig, IngestError, Ingestor, Outcome};
-use percent_encoding::percent_decode_str;
 use serde::Serialize;
 
 /// Configuration from environment variables.
@@ -71,15 +72,18 @@ impl Config {
 pub struct Deps {
     pub s3: aws_sdk_s3::Client,
     pub repo: DynamoRepo,
+    pub companies: DynamoCompanies,
     pub config: Config,
 }
 
 impl Deps {
     pub async fn from_env(config: Config) -> Deps {
         let conf = invoice_adapters::sdk_config().await;
+        let ddb = invoice_adapters::dynamodb_client(&conf);
         Deps {
             s3: invoice_adapters::s3_client(&conf),
-            repo: DynamoRepo::new(invoice_adapters::dynamodb_client(&conf), config.table.clone()),
+            repo: DynamoRepo::new(ddb.clone(), config.table.clone()),
+            companies: DynamoCompanies::new(ddb, config.table.clone()),
             config,
         }
     }
@@ -90,6 +94,9 @@ impl Deps {
 pub struct RecordResult {
     pub bucket: String,
     pub key: String,
+    /// The company the document was booked or quarantined for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub company: Option<String>,
     pub outcome: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub invoice_key: Option<String>,
@@ -112,15 +119,9 @@ pub struct HandlerError {
     pub first: String,
 }
 
-/// S3 event keys are URL-encoded with '+' for spaces.
-pub fn decode_key(raw: &str) -> String {
-    let spaced = raw.replace('+', " ");
-    percent_decode_str(&spaced).decode_utf8_lossy().into_owned()
-}
-
 fn record_target(r: &S3EventRecord) -> Option<(String, String)> {
     let bucket = r.s3.bucket.name.clone()?;
-    let key = r.s3.object.key.as_deref().map(decode_key)?;
+    let key = r.s3.object.key.as_deref().map(decode_event_key)?;
     Some((bucket, key))
 }
 
@@ -136,24 +137,25 @@ pub async fn handle(deps: &Deps, event: S3Event) -> Result<Response, HandlerErro
         };
         if key.ends_with('/') {
             tracing::info!(%bucket, %key, "folder marker ignored");
-            results.push(RecordResult { bucket, key, outcome: "ignored".into(), invoice_key: None, codes: vec![], error: None });
+            results.push(RecordResult::ignored(bucket, key));
             continue;
         }
         if !key.starts_with(&deps.config.incoming_prefix) {
             tracing::warn!(%bucket, %key, prefix = %deps.config.incoming_prefix, "object outside the incoming prefix ignored");
-            results.push(RecordResult { bucket, key, outcome: "ignored".into(), invoice_key: None, codes: vec![], error: None });
+            results.push(RecordResult::ignored(bucket, key));
             continue;
         }
-        let received_at = record.event_time.to_rfc3339_opts(chrono_secs(), true);
+        let received_at = iso(record.event_time);
         let store = S3Store::new(deps.s3.clone(), bucket.clone(), deps.config.limits.max_bytes);
         let ingestor = Ingestor::new(
             store,
             deps.repo.clone(),
+            deps.companies.clone(),
             IngestConfig {
                 limits: deps.config.limits,
+                incoming_prefix: deps.config.incoming_prefix.clone(),
                 archive_prefix: deps.config.archive_prefix.clone(),
                 quarantine_prefix: deps.config.quarantine_prefix.clone(),
-                ..IngestConfig::default()
             },
         );
         let res = ingestor.ingest(&key, &received_at).await;
@@ -170,36 +172,36 @@ pub async fn handle(deps: &Deps, event: S3Event) -> Result<Response, HandlerErro
     }
 }
 
-fn chrono_secs() -> chrono::SecondsFormat {
-    chrono::SecondsFormat::Millis
+impl RecordResult {
+    fn ignored(bucket: String, key: String) -> RecordResult {
+        RecordResult { bucket, key, company: None, outcome: "ignored".into(), invoice_key: None, codes: vec![], error: None }
+    }
 }
 
 fn result_of(bucket: String, key: String, res: Result<Outcome, IngestError>) -> RecordResult {
-    let mut rr = RecordResult { bucket, key, outcome: String::new(), invoice_key: None, codes: vec![], error: None };
+    let mut rr = RecordResult::ignored(bucket, key);
     match res {
-        Ok(Outcome::Stored { invoice_key, resumed }) => {
-            tracing::info!(key = %rr.key, %invoice_key, resumed, "invoice stored");
-            rr.outcome = "stored".into();
-            rr.invoice_key = Some(invoice_key);
-        }
-        Ok(Outcome::AlreadyStored { invoice_key }) => {
-            tracing::info!(key = %rr.key, %invoice_key, "same document already stored; nothing written");
-            rr.outcome = "already-stored".into();
-            rr.invoice_key = Some(invoice_key);
-        }
-        Ok(Outcome::Cancelled { invoice_key }) => {
-            tracing::info!(key = %rr.key, %invoice_key, "invoice cancelled");
-            rr.outcome = "cancelled".into();
-            rr.invoice_key = Some(invoice_key);
-        }
-        Ok(Outcome::Quarantined { quarantine_key, codes }) => {
-            tracing::warn!(key = %rr.key, %quarantine_key, codes = %codes.join(","), "document quarantined");
-            rr.outcome = "quarantined".into();
-            rr.codes = codes;
-        }
-        Ok(Outcome::Gone) => {
-            tracing::info!(key = %rr.key, "object no longer exists (already processed by an earlier delivery)");
-            rr.outcome = "gone".into();
+        Ok(outcome) => {
+            rr.outcome = outcome.name().into();
+            match outcome {
+                Outcome::Stored { company, invoice_key, resumed } => {
+                    tracing::info!(key = %rr.key, %company, %invoice_key, resumed, "invoice stored");
+                    (rr.company, rr.invoice_key) = (Some(company), Some(invoice_key));
+                }
+                Outcome::AlreadyStored { company, invoice_key } => {
+                    tracing::info!(key = %rr.key, %company, %invoice_key, "same document already stored; nothing written");
+                    (rr.company, rr.invoice_key) = (Some(company), Some(invoice_key));
+                }
+                Outcome::Cancelled { company, invoice_key } => {
+                    tracing::info!(key = %rr.key, %company, %invoice_key, "invoice cancelled");
+                    (rr.company, rr.invoice_key) = (Some(company), Some(invoice_key));
+                }
+                Outcome::Quarantined { company, quarantine_key, codes } => {
+                    tracing::warn!(key = %rr.key, %company, %quarantine_key, codes = %codes.join(","), "document quarantined");
+                    (rr.company, rr.codes) = (Some(company), codes);
+                }
+                Outcome::Gone => tracing::info!(key = %rr.key, "object no longer exists (already processed by an earlier delivery)"),
+            }
         }
         Err(e) => {
             tracing::error!(key = %rr.key, error = %e, "ingestion failed; will be retried");
@@ -216,8 +218,8 @@ mod tests {
 
     #[test]
     fn keys_are_url_decoded() {
-        assert_eq!(decode_key("incoming/Invoice+2025%2F11+%C3%BC.xml"), "incoming/Invoice 2025/11 ü.xml");
-        assert_eq!(decode_key("incoming/a%2Bb.xml"), "incoming/a+b.xml");
+        assert_eq!(decode_event_key("incoming/Invoice+2025%2F11+%C3%BC.xml"), "incoming/Invoice 2025/11 ü.xml");
+        assert_eq!(decode_event_key("incoming/a%2Bb.xml"), "incoming/a+b.xml");
     }
 
     #[test]

@@ -6,7 +6,7 @@ use tracing::Instrument;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    invoice_adapters::init_lambda_tracing();
+    invoice_wiring::init_lambda_tracing();
     let config = Config::from_env().map_err(|e| {
         tracing::error!(error = %e, "invalid configuration");
         e

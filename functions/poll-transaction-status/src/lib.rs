@@ -1,5 +1,6 @@
 //! poll-transaction-status: one bounded polling pass per scheduled run (see
-//! `invoice_domain::vendor_poll`). Stale transactions (still Processing after `STALE_AFTER_HOURS`,
+//! `invoice_domain::vendor::poll`), company by company — each with its own SP-API client (its
+//! own refresh token and rate limit) — then the reconciliation of unknown outcomes. Stale transactions (still Processing after `STALE_AFTER_HOURS`,
 //! default 48) are logged as an alert and emitted as the CloudWatch metric
 //! `InvoiceBridge/StaleTransactions` (Embedded Metric Format), which the template alarms on.
 
@@ -8,9 +9,11 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use invoice_domain::core::PortError;
 use invoice_domain::vendor::poll::{poll_pass, PollLimits, PollReport};
-use invoice_domain::vendor::ports::{FeedRepository, TransactionApi, UnknownRepository};
-use invoice_domain::vendor::ports::{InvoiceApi, VendorRepository};
+use invoice_domain::vendor::ports::{FeedRepository, InvoiceApi, TransactionApi, UnknownRepository, VendorRepository};
 use invoice_domain::vendor::reconcile::{reconcile_unknown, ReconcileReport};
+use invoice_wiring::Tenants;
+use serde::Serialize;
+use tracing::Instrument;
 
 /// Grace before an Unknown submission is reconciled: `RECONCILE_AFTER_MINUTES` (default 15).
 pub fn reconcile_grace_from_env() -> chrono::Duration {
@@ -99,6 +102,81 @@ pub async fn run_pass<R: FeedRepository + Sync, A: TransactionApi + Sync>(
     Ok(report)
 }
 
+/// What one scheduled run did, per company and in total.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RunReport {
+    pub total: PollReport,
+    pub companies: Vec<CompanyRun>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CompanyRun {
+    pub company: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub poll: Option<PollReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reconciliation: Option<ReconcileReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+fn add(total: &mut PollReport, r: &PollReport) {
+    total.checked += r.checked;
+    total.succeeded += r.succeeded;
+    total.failed += r.failed;
+    total.still_processing += r.still_processing;
+    total.unavailable += r.unavailable;
+    total.already_resolved += r.already_resolved;
+    total.stale.extend(r.stale.iter().cloned());
+    total.stopped_early |= r.stopped_early;
+}
+
+/// One scheduled run: every company with a vendor connection, each polled then reconciled,
+/// until `margin` before `deadline` (the next run carries on). A company whose connection
+/// fails is reported and the others go on; a storage failure fails the run.
+pub async fn run_scheduled<T: Tenants>(
+    tenants: &T,
+    now: DateTime<Utc>,
+    limits: PollLimits,
+    grace: chrono::Duration,
+    deadline: Instant,
+    margin: Duration,
+) -> Result<RunReport, PortError> {
+    let mut report = RunReport::default();
+    for company in tenants.vendor_companies().await? {
+        if Instant::now() + margin >= deadline {
+            report.total.stopped_early = true;
+            break;
+        }
+        let span = tracing::info_span!("company", company = %company);
+        let run = async {
+            let (repo, api) = match tenants.vendor(&company).await {
+                Ok(v) => v,
+                Err(e) => {
+                    tracing::warn!(error = %e, "company skipped this run");
+                    return Ok::<_, PortError>(CompanyRun {
+                        company: company.clone(),
+                        poll: None,
+                        reconciliation: None,
+                        error: Some(e.to_string()),
+                    });
+                }
+            };
+            let poll = run_pass(&repo, &*api, now, limits, deadline, margin).await?;
+            let reconciliation = run_reconcile(&repo, &*api, now, grace, deadline, margin).await?;
+            Ok(CompanyRun { company: company.clone(), poll: Some(poll), reconciliation: Some(reconciliation), error: None })
+        }
+        .instrument(span)
+        .await?;
+        if let Some(p) = &run.poll {
+            add(&mut report.total, p);
+        }
+        report.companies.push(run);
+    }
+    Ok(report)
+}
+
+/// The CloudWatch Embedded Metric Format line of a run (0 keeps the stale alarm OK).
 pub fn emf(report: &PollReport, now: DateTime<Utc>) -> serde_json::Value {
     serde_json::json!({
         "_aws": {
@@ -117,6 +195,12 @@ pub fn emf(report: &PollReport, now: DateTime<Utc>) -> serde_json::Value {
         "TransactionsChecked": report.checked,
         "TransactionsFailed": report.failed
     })
+}
+
+/// Prints the run's metrics as one Embedded Metric Format line on stdout (CloudWatch turns
+/// it into the metrics the template alarms on).
+pub fn print_metrics(report: &RunReport, now: DateTime<Utc>) {
+    println!("{}", emf(&report.total, now));
 }
 
 #[cfg(test)]

@@ -3,9 +3,13 @@
 //! AWS configuration, e.g. `AWS_ENDPOINT_URL_DYNAMODB` / `AWS_ENDPOINT_URL_S3` for the local
 //! stack, so the same code runs against AWS).
 
+pub mod companies;
 pub mod dynamo;
+pub mod keys;
 pub mod s3;
+pub mod secrets;
 pub mod slots;
+pub mod table;
 pub mod vendor;
 
 /// Shared SDK configuration from the environment (region, credentials, endpoint overrides).
@@ -27,16 +31,4 @@ pub fn dynamodb_client(conf: &aws_config::SdkConfig) -> aws_sdk_dynamodb::Client
 /// Formats an SDK error with its full chain of causes (no request bodies are included).
 pub(crate) fn sdk_err<E: std::error::Error>(what: &str, e: E) -> invoice_domain::core::PortError {
     invoice_domain::core::PortError(format!("{what}: {}", aws_sdk_dynamodb::error::DisplayErrorContext(&e)))
-}
-
-/// Structured JSON logs for a Lambda binary (level from `RUST_LOG`, default info), with the
-/// invocation span's fields (request id) on every line.
-pub fn init_lambda_tracing() {
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .with_current_span(true)
-        .with_target(false)
-        .without_time()
-        .init();
 }

@@ -2,7 +2,8 @@
 
 use aws_sdk_s3::primitives::ByteStream;
 use invoice_domain::core::PortError;
-use invoice_domain::invoice::ingest::DocumentStore;
+use invoice_domain::invoice::ports::DocumentStore;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use crate::sdk_err;
 
@@ -104,15 +105,37 @@ impl DocumentStore for S3Store {
     }
 }
 
+/// Everything but unreserved characters and '/' is percent-encoded (RFC 3986 unreserved:
+/// letters, digits, `-`, `_`, `.`, `~`).
+const KEY_SET: &AsciiSet = &NON_ALPHANUMERIC.remove(b'/').remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+
 /// CopySource must be URL-encoded; '/' stays as the path separator.
 fn percent_encode_key(key: &str) -> String {
-    let mut out = String::with_capacity(key.len());
-    for b in key.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
+    utf8_percent_encode(key, KEY_SET).to_string()
+}
+
+/// A key as S3 writes it into event notifications: URL-encoded with '+' for spaces.
+pub fn event_key(key: &str) -> String {
+    key.split(' ').map(|part| utf8_percent_encode(part, KEY_SET).to_string()).collect::<Vec<_>>().join("+")
+}
+
+/// The object key of an S3 event notification (URL-encoded with '+' for spaces).
+pub fn decode_event_key(raw: &str) -> String {
+    let spaced = raw.replace('+', " ");
+    percent_encoding::percent_decode_str(&spaced).decode_utf8_lossy().into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_keys_round_trip() {
+        for k in ["incoming/acme/Invoice 2025/11 \u{fc}.xml", "incoming/a+b.xml", "incoming/x%y.xml", "plain/key.xml"] {
+            assert_eq!(decode_event_key(&event_key(k)), k);
         }
+        assert_eq!(event_key("incoming/a b+c.xml"), "incoming/a+b%2Bc.xml");
+        assert_eq!(decode_event_key("incoming/Invoice+2025%2F11+%C3%BC.xml"), "incoming/Invoice 2025/11 \u{fc}.xml");
+        assert_eq!(percent_encode_key("a b/c"), "a%20b/c");
     }
-    out
 }

@@ -25,16 +25,11 @@ use invoice_domain::core::PortError;
 use invoice_spapi::rate::{reserve, Plan, Reservation};
 use invoice_spapi::SlotStore;
 
+use crate::keys::{rate_pk, GCRA_SK};
 use crate::sdk_err;
-
-pub const GCRA_SK: &str = "#GCRA";
 
 /// Compare-and-set attempts before giving up (the caller treats it as a transient failure).
 pub const MAX_ATTEMPTS: u32 = 50;
-
-pub fn rate_pk(key: &str) -> String {
-    format!("RATE#{key}")
-}
 
 /// What this instance knows of one key: `None` = never seen (assume absent).
 type Known = Arc<tokio::sync::Mutex<Option<i64>>>;

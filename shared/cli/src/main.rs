@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 use invoice_domain::invoice::cxml::Limits;
 
 mod check;
+mod company;
 mod store;
 mod vendor;
 
@@ -36,6 +37,11 @@ enum Cmd {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Companies (tenants): create, show, list, connect their Amazon vendor account.
+    Company {
+        #[command(subcommand)]
+        cmd: CompanyCmd,
+    },
     /// Rejected documents and why.
     Quarantine {
         #[command(subcommand)]
@@ -58,36 +64,81 @@ enum Cmd {
     },
 }
 
+/// The company a listing is about (`_unassigned` for documents of no company).
+#[derive(clap::Args)]
+struct CompanyArg {
+    #[arg(long, env = "INVOICE_BRIDGE_COMPANY")]
+    company: String,
+}
+
 #[derive(Subcommand)]
-enum QuarantineCmd {
-    /// List rejected documents, newest first.
+enum CompanyCmd {
+    /// Create a company with the cXML identities it receives invoices as (To credentials).
+    Create {
+        id: String,
+        #[arg(long)]
+        name: String,
+        /// DOMAIN:IDENTITY, e.g. NetworkID:AN01000000001 (repeatable; one company per identity).
+        #[arg(long = "cxml-identity")]
+        cxml_identities: Vec<String>,
+    },
+    Show {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
     List {
         #[arg(long)]
         json: bool,
+    },
+    /// Store the company's SP-API refresh token (read from stdin) in Secrets Manager.
+    ConnectVendor {
+        id: String,
+        /// Read the refresh token from standard input (the only way: never on the command line).
+        #[arg(long, required = true)]
+        refresh_token_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum QuarantineCmd {
+    /// List a company's rejected documents, newest first.
+    List {
+        #[command(flatten)]
+        company: CompanyArg,
+        #[arg(long)]
+        json: bool,
         #[arg(long, default_value_t = 100)]
-        limit: i32,
+        limit: usize,
     },
 }
 
 #[derive(Subcommand)]
 enum InvoicesCmd {
-    /// List invoices by status (Valid, Cancelled), newest first.
+    /// List a company's invoices by status (Valid, Cancelled), newest first.
     List {
+        #[command(flatten)]
+        company: CompanyArg,
         #[arg(long, default_value = "Valid")]
         status: String,
+        /// One JSON object per invoice per line.
         #[arg(long)]
         json: bool,
         #[arg(long, default_value_t = 100)]
-        limit: i32,
+        limit: usize,
     },
-    /// Invoices referring to a PO number.
+    /// A company's invoices referring to a PO number.
     ByPo {
+        #[command(flatten)]
+        company: CompanyArg,
         po: String,
         #[arg(long)]
         json: bool,
     },
-    /// One invoice with its lines and entries.
+    /// One of a company's invoices with its lines and entries.
     Show {
+        #[command(flatten)]
+        company: CompanyArg,
         /// `<supplier>#<invoiceID>`, e.g. `NetworkID:AN01011737571#1QX7ZK4MPL2T`.
         invoice_key: String,
     },
@@ -98,8 +149,10 @@ enum VendorCmd {
     /// Offline: eligibility and the exact submitInvoices body for one order bundle (JSON).
     /// Exit 0 eligible and mapped, 1 ineligible or mapping error, 2 usage / unreadable.
     Preview { bundle: PathBuf },
-    /// Queue orders for submission (one SQS message per order: {"order_id": ...}).
+    /// Queue a company's orders for submission (one SQS message per order: {"company", "order_id"}).
     Enqueue {
+        #[command(flatten)]
+        company: CompanyArg,
         #[arg(required = true)]
         order_ids: Vec<String>,
         #[arg(long, env = "VENDOR_QUEUE_URL")]
@@ -110,6 +163,8 @@ enum VendorCmd {
     /// Local development: store an order bundle (order, account, sellers, locations,
     /// delivery locations) in the table.
     Seed {
+        #[command(flatten)]
+        company: CompanyArg,
         bundle: PathBuf,
         #[arg(long, default_value = "ACC-1")]
         account_id: String,
@@ -122,10 +177,17 @@ enum VendorCmd {
     },
     /// Invoice, Marketplace Feed and Order Errors of orders (JSON, one line per order);
     /// without ORDER_IDs, of every order whose feed is still Processing (oldest first).
-    Status { order_ids: Vec<String> },
+    Status {
+        #[command(flatten)]
+        company: CompanyArg,
+        order_ids: Vec<String>,
+    },
     /// Run one polling pass (getTransaction for every Processing feed) against the configured
     /// SP-API endpoint and print its report.
     Poll {
+        /// Only this company (default: every company with a vendor connection).
+        #[arg(long)]
+        company: Option<String>,
         /// Stop after this many seconds (the next pass carries on).
         #[arg(long, default_value_t = 600)]
         max_seconds: u64,
@@ -146,12 +208,19 @@ enum VendorCmd {
 #[derive(Subcommand)]
 enum LocalCmd {
     /// Upload documents under a prefix (as a supplier's drop would) and print the S3
-    /// ObjectCreated event for them, ready for `cargo lambda invoke ingest-cxml --data-file`.
+    /// ObjectCreated event for them, ready for `cargo lambda invoke ingest-cxml --data-file`;
+    /// with --ingest, run the real ingestion handler on that event and print each outcome.
     Drop {
         #[arg(long, env = "BUCKET")]
         bucket: String,
         #[arg(long, default_value = "incoming/")]
         prefix: String,
+        /// Drop under `<prefix><company>/` (else the To identity decides).
+        #[arg(long)]
+        company: Option<String>,
+        /// Ingest in process (TABLE_NAME and the ingestion settings from the environment).
+        #[arg(long)]
+        ingest: bool,
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
@@ -188,27 +257,39 @@ fn main() -> ExitCode {
             check::run(&files, json, &limits, &mut std::io::stdout().lock(), &mut std::io::stderr().lock())
         }
         Cmd::Vendor { cmd: VendorCmd::Preview { bundle } } => vendor_preview(&bundle),
-        Cmd::Vendor { cmd: VendorCmd::Enqueue { order_ids, queue_url, reason } } => {
-            vendor::run(vendor::Op::Enqueue { order_ids, queue_url, reason })
+        Cmd::Vendor { cmd: VendorCmd::Enqueue { company, order_ids, queue_url, reason } } => {
+            vendor::run(vendor::Op::Enqueue { company: company.company, order_ids, queue_url, reason })
         }
-        Cmd::Vendor { cmd: VendorCmd::Seed { bundle, account_id, copies, order_id } } => {
-            vendor::run(vendor::Op::Seed { bundle, account_id, copies, order_id })
+        Cmd::Vendor { cmd: VendorCmd::Seed { company, bundle, account_id, copies, order_id } } => {
+            vendor::run(vendor::Op::Seed { company: company.company, bundle, account_id, copies, order_id })
         }
-        Cmd::Vendor { cmd: VendorCmd::Status { order_ids } } => vendor::run(vendor::Op::Status { order_ids }),
-        Cmd::Vendor { cmd: VendorCmd::Poll { max_seconds } } => vendor::run(vendor::Op::Poll { max_seconds }),
+        Cmd::Vendor { cmd: VendorCmd::Status { company, order_ids } } => {
+            vendor::run(vendor::Op::Status { company: company.company, order_ids })
+        }
+        Cmd::Vendor { cmd: VendorCmd::Poll { company, max_seconds } } => vendor::run(vendor::Op::Poll { company, max_seconds }),
         Cmd::Vendor { cmd: VendorCmd::Work { queue_url, until_empty, max_seconds } } => {
             vendor::run(vendor::Op::Work { queue_url, until_empty, max_seconds })
         }
-        Cmd::Quarantine { cmd: QuarantineCmd::List { json, limit } } => store::run(store::Op::QuarantineList { json, limit }),
+        Cmd::Company { cmd } => company::run(match cmd {
+            CompanyCmd::Create { id, name, cxml_identities } => company::Op::Create { id, name, identities: cxml_identities },
+            CompanyCmd::Show { id, json } => company::Op::Show { id, json },
+            CompanyCmd::List { json } => company::Op::List { json },
+            CompanyCmd::ConnectVendor { id, refresh_token_stdin: _ } => company::Op::ConnectVendor { id },
+        }),
+        Cmd::Quarantine { cmd: QuarantineCmd::List { company, json, limit } } => {
+            store::run(store::Op::QuarantineList { company: company.company, json, limit })
+        }
         Cmd::Invoices { cmd } => store::run(match cmd {
-            InvoicesCmd::List { status, json, limit } => store::Op::InvoicesList { status, json, limit },
-            InvoicesCmd::ByPo { po, json } => store::Op::ByPo { po, json },
-            InvoicesCmd::Show { invoice_key } => store::Op::Show { invoice_key },
+            InvoicesCmd::List { company, status, json, limit } => store::Op::InvoicesList { company: company.company, status, json, limit },
+            InvoicesCmd::ByPo { company, po, json } => store::Op::ByPo { company: company.company, po, json },
+            InvoicesCmd::Show { company, invoice_key } => store::Op::Show { company: company.company, invoice_key },
         }),
         Cmd::Local { cmd: LocalCmd::Init { table, bucket, vendor_queue } } => {
             store::run(store::Op::LocalInit { table, bucket, vendor_queue })
         }
-        Cmd::Local { cmd: LocalCmd::Drop { bucket, prefix, files } } => store::run(store::Op::LocalDrop { bucket, prefix, files }),
+        Cmd::Local { cmd: LocalCmd::Drop { bucket, prefix, company, ingest, files } } => {
+            store::run(store::Op::LocalDrop { bucket, prefix, company, ingest, files })
+        }
     };
     ExitCode::from(code as u8)
 }

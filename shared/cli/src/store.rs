@@ -1,15 +1,19 @@
 //! invoicectl commands that read the configured DynamoDB table / S3 bucket.
 
-use invoice_adapters::dynamo::{ensure_table, DynamoRepo};
-use invoice_adapters::s3::ensure_bucket;
+use aws_lambda_events::event::s3::{S3Event, S3EventRecord};
+use invoice_adapters::dynamo::DynamoRepo;
+use invoice_adapters::s3::{ensure_bucket, event_key};
+use invoice_adapters::table::ensure_table;
+use invoice_domain::core::time::iso;
+use invoice_domain::invoice::records::{months_newest_first, InvoiceRecord};
 
 pub enum Op {
-    QuarantineList { json: bool, limit: i32 },
-    InvoicesList { status: String, json: bool, limit: i32 },
-    ByPo { po: String, json: bool },
-    Show { invoice_key: String },
+    QuarantineList { company: String, json: bool, limit: usize },
+    InvoicesList { company: String, status: String, json: bool, limit: usize },
+    ByPo { company: String, po: String, json: bool },
+    Show { company: String, invoice_key: String },
     LocalInit { table: String, bucket: String, vendor_queue: Option<String> },
-    LocalDrop { bucket: String, prefix: String, files: Vec<std::path::PathBuf> },
+    LocalDrop { bucket: String, prefix: String, company: Option<String>, ingest: bool, files: Vec<std::path::PathBuf> },
 }
 
 pub fn run(op: Op) -> i32 {
@@ -22,6 +26,34 @@ pub(crate) fn table() -> Result<String, String> {
 
 fn print_json<T: serde::Serialize>(v: &T) {
     println!("{}", serde_json::to_string(v).unwrap_or_default());
+}
+
+/// The months a listing of a company walks, newest first: from now back to the month the
+/// company was created (36 months for the documents of no company).
+fn months(company: &invoice_domain::company::Company) -> Vec<String> {
+    let now = iso(chrono::Utc::now());
+    let floor =
+        if company.created_at.is_empty() { iso(chrono::Utc::now() - chrono::Duration::days(36 * 31)) } else { company.created_at.clone() };
+    months_newest_first(&now, &floor, 240)
+}
+
+/// One invoice as `invoices list --json` prints it.
+fn invoice_line(r: &InvoiceRecord) -> serde_json::Value {
+    serde_json::json!({
+        "company": r.company,
+        "supplier": r.supplier,
+        "supplier_name": r.supplier_name,
+        "invoice_id": r.invoice_id,
+        "invoice_key": r.invoice_key,
+        "invoice_date": r.invoice_date,
+        "status": r.status.as_str(),
+        "currency": r.currency,
+        "net": r.net,
+        "due": r.due,
+        "lines": r.line_count,
+        "order_ids": r.order_ids,
+        "received_at": r.received_at,
+    })
 }
 
 async fn exec(op: Op) -> Result<(), String> {
@@ -37,14 +69,23 @@ async fn exec(op: Op) -> Result<(), String> {
                 println!("VENDOR_QUEUE_URL={url}");
             }
         }
-        Op::LocalDrop { bucket, prefix, files } => {
+        Op::LocalDrop { bucket, prefix, company, ingest, files } => {
+            if let Some(c) = &company {
+                if let Some(p) = invoice_domain::company::id_problem(c) {
+                    return Err(p);
+                }
+            }
+            let prefix = match &company {
+                Some(c) => format!("{prefix}{c}/"),
+                None => prefix,
+            };
             let s3 = invoice_adapters::s3_client(&conf);
-            let mut records = Vec::new();
+            let mut event = S3Event::default();
             for (i, f) in files.iter().enumerate() {
                 let name = f.file_name().and_then(|n| n.to_str()).ok_or_else(|| format!("bad file name {}", f.display()))?;
                 let body = std::fs::read(f).map_err(|e| format!("{}: {e}", f.display()))?;
                 let key = format!("{prefix}{name}");
-                let size = body.len();
+                let size = body.len() as i64;
                 s3.put_object()
                     .bucket(&bucket)
                     .key(&key)
@@ -52,26 +93,29 @@ async fn exec(op: Op) -> Result<(), String> {
                     .send()
                     .await
                     .map_err(|e| format!("put {key}: {}", aws_sdk_s3::error::DisplayErrorContext(&e)))?;
-                records.push(serde_json::json!({
-                    "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
-                    "eventTime": now_rfc3339(),
-                    "eventName": "ObjectCreated:Put",
-                    "userIdentity": {"principalId": "local"},
-                    "requestParameters": {"sourceIPAddress": "127.0.0.1"},
-                    "responseElements": {"x-amz-request-id": format!("local-{i}"), "x-amz-id-2": "local"},
-                    "s3": {
-                        "s3SchemaVersion": "1.0", "configurationId": "incoming",
-                        "bucket": {"name": bucket, "ownerIdentity": {"principalId": "local"}, "arn": format!("arn:aws:s3:::{bucket}")},
-                        "object": {"key": url_encode_key(&key), "size": size, "eTag": "local", "sequencer": format!("{i:016X}")}
-                    }
-                }));
+                event.records.push(s3_record(&bucket, &key, size, i));
             }
-            println!("{}", serde_json::json!({ "Records": records }));
+            if !ingest {
+                print_json(&event);
+                return Ok(());
+            }
+            // The real ingestion handler, in process, on the event S3 would send.
+            let config = ingest_cxml::Config::from_env().map_err(|e| e.to_string())?;
+            let deps = ingest_cxml::Deps::from_env(config).await;
+            match ingest_cxml::handle(&deps, event).await {
+                Ok(resp) => {
+                    for r in resp.records {
+                        print_json(&r);
+                    }
+                }
+                Err(e) => return Err(e.to_string()),
+            }
         }
-        Op::QuarantineList { json, limit } => {
-            let recs = repo()?.rejections(limit).await.map_err(|e| e.to_string())?;
+        Op::QuarantineList { company, json, limit } => {
+            let c = crate::company::require(&conf, &company).await?;
+            let recs = repo()?.rejections(&c.id, &months(&c), limit).await.map_err(|e| e.to_string())?;
             if recs.is_empty() && !json {
-                println!("quarantine is empty");
+                println!("quarantine of {company} is empty");
             }
             for r in recs {
                 if json {
@@ -91,14 +135,15 @@ async fn exec(op: Op) -> Result<(), String> {
                 }
             }
         }
-        Op::InvoicesList { status, json, limit } => {
-            let recs = repo()?.invoices_by_status(&status, limit).await.map_err(|e| e.to_string())?;
+        Op::InvoicesList { company, status, json, limit } => {
+            let c = crate::company::require(&conf, &company).await?;
+            let recs = repo()?.invoices_by_status(&c.id, &status, &months(&c), limit).await.map_err(|e| e.to_string())?;
             if recs.is_empty() && !json {
-                println!("no {status} invoices");
+                println!("no {status} invoices for {company}");
             }
             for r in recs {
                 if json {
-                    print_json(&r);
+                    print_json(&invoice_line(&r));
                 } else {
                     println!(
                         "{}  {:<28} {:<16} {} {:>12} {:>3} line(s)  PO {}  {}",
@@ -114,49 +159,51 @@ async fn exec(op: Op) -> Result<(), String> {
                 }
             }
         }
-        Op::ByPo { po, json } => {
+        Op::ByPo { company, po, json } => {
+            let c = crate::company::require(&conf, &company).await?;
             let repo = repo()?;
-            let keys = repo.invoice_keys_by_reference(&format!("PO#{po}")).await.map_err(|e| e.to_string())?;
+            let keys = repo.invoice_keys_by_reference(&c.id, "PO", &po).await.map_err(|e| e.to_string())?;
             for k in keys {
-                if let Some(r) = repo.invoice(&k).await.map_err(|e| e.to_string())? {
+                if let Some(r) = repo.invoice(&c.id, &k).await.map_err(|e| e.to_string())? {
                     if json {
-                        print_json(&r);
+                        print_json(&invoice_line(&r));
                     } else {
                         println!("{}  {}  {} {}  {}", r.invoice_date, r.invoice_key, r.currency, r.net, r.status.as_str());
                     }
                 }
             }
         }
-        Op::Show { invoice_key } => {
+        Op::Show { company, invoice_key } => {
+            let c = crate::company::require(&conf, &company).await?;
             let repo = repo()?;
-            let Some(h) = repo.invoice(&invoice_key).await.map_err(|e| e.to_string())? else {
-                return Err(format!("no invoice {invoice_key}"));
+            let Some(h) = repo.invoice(&c.id, &invoice_key).await.map_err(|e| e.to_string())? else {
+                return Err(format!("company {company} has no invoice {invoice_key}"));
             };
-            let lines = repo.lines(&invoice_key).await.map_err(|e| e.to_string())?;
-            let entries = repo.entries(&invoice_key).await.map_err(|e| e.to_string())?;
+            let lines = repo.lines(&c.id, &invoice_key).await.map_err(|e| e.to_string())?;
+            let entries = repo.entries(&c.id, &invoice_key).await.map_err(|e| e.to_string())?;
             print_json(&serde_json::json!({"invoice": h, "lines": lines, "entries": entries}));
         }
     }
     Ok(())
 }
 
-/// S3 event keys are URL-encoded with '+' for spaces.
-fn url_encode_key(key: &str) -> String {
-    let mut out = String::new();
-    for b in key.bytes() {
-        match b {
-            b' ' => out.push('+'),
-            b if b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'_' | b'.' | b'~') => out.push(b as char),
-            b => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
-
-/// The current time for a locally simulated event (the CLI is an edge, so it may read the clock).
-fn now_rfc3339() -> String {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
-    chrono::DateTime::from_timestamp(secs, 0).map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)).unwrap_or_default()
+/// An S3 `ObjectCreated:Put` record, as S3 would send it for the key (built from the
+/// aws_lambda_events types; they are non-exhaustive, so from their defaults).
+fn s3_record(bucket: &str, key: &str, size: i64, seq: usize) -> S3EventRecord {
+    let mut r = S3EventRecord::default();
+    r.event_version = Some("2.1".into());
+    r.event_source = Some("aws:s3".into());
+    r.aws_region = Some("us-east-1".into());
+    r.event_time = chrono::Utc::now();
+    r.event_name = Some("ObjectCreated:Put".into());
+    r.s3.schema_version = Some("1.0".into());
+    r.s3.configuration_id = Some("incoming".into());
+    r.s3.bucket.name = Some(bucket.to_string());
+    r.s3.bucket.arn = Some(format!("arn:aws:s3:::{bucket}"));
+    r.s3.object.key = Some(event_key(key));
+    r.s3.object.size = Some(size);
+    r.s3.object.sequencer = Some(format!("{seq:016X}"));
+    r
 }
 
 /// Creates `<name>-dlq` and `<name>` with a redrive policy (maxReceiveCount 5); returns the

@@ -3,15 +3,15 @@
 use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
-use invoice_adapters::slots::DynamoSlots;
 use invoice_adapters::vendor::DynamoVendorRepo;
 use invoice_domain::vendor::records::Bundle;
+use invoice_wiring::{Tenancy, Tenants};
 
 pub enum Op {
-    Enqueue { order_ids: Vec<String>, queue_url: String, reason: Option<String> },
-    Seed { bundle: std::path::PathBuf, account_id: String, copies: Option<u32>, order_id: Option<String> },
-    Status { order_ids: Vec<String> },
-    Poll { max_seconds: u64 },
+    Enqueue { company: String, order_ids: Vec<String>, queue_url: String, reason: Option<String> },
+    Seed { company: String, bundle: std::path::PathBuf, account_id: String, copies: Option<u32>, order_id: Option<String> },
+    Status { company: String, order_ids: Vec<String> },
+    Poll { company: Option<String>, max_seconds: u64 },
     Work { queue_url: String, until_empty: bool, max_seconds: u64 },
 }
 
@@ -23,10 +23,11 @@ async fn exec(op: Op) -> Result<(), String> {
     let conf = invoice_adapters::sdk_config().await;
     let sqs = aws_sdk_sqs::Client::new(&conf);
     match op {
-        Op::Enqueue { order_ids, queue_url, reason } => {
+        Op::Enqueue { company, order_ids, queue_url, reason } => {
+            crate::company::require(&conf, &company).await?;
             for id in order_ids {
-                let body = serde_json::to_string(&submit_vendor_invoice::SubmitMessage { order_id: id.clone(), reason: reason.clone() })
-                    .map_err(|e| e.to_string())?;
+                let msg = submit_vendor_invoice::SubmitMessage { company: company.clone(), order_id: id.clone(), reason: reason.clone() };
+                let body = serde_json::to_string(&msg).map_err(|e| e.to_string())?;
                 let out = sqs
                     .send_message()
                     .queue_url(&queue_url)
@@ -37,13 +38,14 @@ async fn exec(op: Op) -> Result<(), String> {
                 println!("{id}\t{}", out.message_id().unwrap_or(""));
             }
         }
-        Op::Seed { bundle, account_id, copies, order_id } => {
+        Op::Seed { company, bundle, account_id, copies, order_id } => {
+            crate::company::require(&conf, &company).await?;
             let mut b: Bundle = serde_json::from_slice(&std::fs::read(&bundle).map_err(|e| format!("{}: {e}", bundle.display()))?)
                 .map_err(|e| format!("{} is not a valid order bundle: {e}", bundle.display()))?;
             if let Some(id) = order_id {
                 b.order.id = id;
             }
-            let repo = DynamoVendorRepo::new(invoice_adapters::dynamodb_client(&conf), crate::store::table()?);
+            let repo = DynamoVendorRepo::new(invoice_adapters::dynamodb_client(&conf), crate::store::table()?, company);
             let e = |x: invoice_domain::core::PortError| x.to_string();
             repo.put_account(&account_id, &b.account).await.map_err(e)?;
             for s in &b.sellers {
@@ -70,33 +72,25 @@ async fn exec(op: Op) -> Result<(), String> {
                 }
             }
         }
-        Op::Poll { max_seconds } => {
-            let table = crate::store::table()?;
-            let ddb = invoice_adapters::dynamodb_client(&conf);
-            let creds = submit_vendor_invoice::credentials(&conf).await?;
-            let cfg = invoice_spapi::Config::from_env().map_err(|e| e.to_string())?;
-            let api = invoice_spapi::Client::new(cfg, creds, DynamoSlots::new(ddb.clone(), table.clone())).map_err(|e| e.to_string())?;
-            let repo = DynamoVendorRepo::new(ddb, table);
+        Op::Poll { company, max_seconds } => {
+            let tenancy = Tenancy::from_env(&conf).await?;
             let deadline = Instant::now() + Duration::from_secs(max_seconds);
             let now = chrono::Utc::now();
-            let report =
-                poll_transaction_status::run_pass(&repo, &api, now, poll_transaction_status::limits_from_env(), deadline, Duration::ZERO)
-                    .await
-                    .map_err(|e| e.to_string())?;
-            let reconciled = poll_transaction_status::run_reconcile(
-                &repo,
-                &api,
-                now,
-                poll_transaction_status::reconcile_grace_from_env(),
-                deadline,
-                Duration::ZERO,
-            )
-            .await
+            let limits = poll_transaction_status::limits_from_env();
+            let grace = poll_transaction_status::reconcile_grace_from_env();
+            let report = match company {
+                None => poll_transaction_status::run_scheduled(&tenancy, now, limits, grace, deadline, Duration::ZERO).await,
+                Some(c) => {
+                    let only = Only(&tenancy, c);
+                    poll_transaction_status::run_scheduled(&only, now, limits, grace, deadline, Duration::ZERO).await
+                }
+            }
             .map_err(|e| e.to_string())?;
-            println!("{}", serde_json::json!({"poll": report, "reconciliation": reconciled}));
+            println!("{}", serde_json::to_string(&report).unwrap_or_default());
         }
-        Op::Status { order_ids } => {
-            let repo = DynamoVendorRepo::new(invoice_adapters::dynamodb_client(&conf), crate::store::table()?);
+        Op::Status { company, order_ids } => {
+            crate::company::require(&conf, &company).await?;
+            let repo = DynamoVendorRepo::new(invoice_adapters::dynamodb_client(&conf), crate::store::table()?, company.clone());
             let order_ids = if order_ids.is_empty() {
                 repo.processing_feeds(1000).await.map_err(|e| e.to_string())?.into_iter().map(|f| f.order_id).collect()
             } else {
@@ -113,7 +107,10 @@ async fn exec(op: Op) -> Result<(), String> {
                     None => None,
                 };
                 let errors = repo.order_errors(&id).await.map_err(e)?;
-                println!("{}", serde_json::json!({"order_id": id, "invoice": invoice, "feed": feed, "order_errors": errors}));
+                println!(
+                    "{}",
+                    serde_json::json!({"company": company, "order_id": id, "invoice": invoice, "feed": feed, "order_errors": errors})
+                );
             }
         }
         Op::Work { queue_url, until_empty, max_seconds } => work(&conf, &sqs, &queue_url, until_empty, max_seconds).await?,
@@ -131,12 +128,7 @@ async fn work(
     until_empty: bool,
     max_seconds: u64,
 ) -> Result<(), String> {
-    let table = crate::store::table()?;
-    let ddb = invoice_adapters::dynamodb_client(conf);
-    let creds = submit_vendor_invoice::credentials(conf).await?;
-    let cfg = invoice_spapi::Config::from_env().map_err(|e| e.to_string())?;
-    let api = invoice_spapi::Client::new(cfg, creds, DynamoSlots::new(ddb.clone(), table.clone())).map_err(|e| e.to_string())?;
-    let repo = DynamoVendorRepo::new(ddb, table);
+    let tenancy = Tenancy::from_env(conf).await?;
     let started = Instant::now();
     let mut empty_polls = 0;
     let (mut handled, mut failed) = (0usize, 0usize);
@@ -174,7 +166,7 @@ async fn work(
             handles.insert(m.message_id.clone().unwrap_or_default(), m.receipt_handle.clone().unwrap_or_default());
             event.records.push(e);
         }
-        let resp = submit_vendor_invoice::handle(&repo, &api, event, chrono::Utc::now()).await;
+        let resp = submit_vendor_invoice::handle(&tenancy, event, chrono::Utc::now()).await;
         let failed_ids: std::collections::HashSet<String> = resp.batch_item_failures.iter().map(|f| f.item_identifier.clone()).collect();
         for (id, handle) in handles {
             if failed_ids.contains(&id) {
@@ -192,4 +184,23 @@ async fn work(
     }
     eprintln!("worker: {handled} message(s) done, {failed} returned to the queue, {:.1} s", started.elapsed().as_secs_f64());
     Ok(())
+}
+
+/// The tenancy narrowed to one company (`vendor poll --company ID`).
+struct Only<'a>(&'a Tenancy, String);
+
+impl Tenants for Only<'_> {
+    type Api = <Tenancy as Tenants>::Api;
+
+    async fn vendor(&self, company: &str) -> Result<(DynamoVendorRepo, std::sync::Arc<Self::Api>), invoice_wiring::TenantError> {
+        self.0.vendor(company).await
+    }
+
+    async fn vendor_companies(&self) -> Result<Vec<String>, invoice_domain::core::PortError> {
+        Ok(self.0.vendor_companies().await?.into_iter().filter(|c| *c == self.1).collect())
+    }
+
+    async fn not_authorized(&self, company: &str, reason: &str) {
+        self.0.not_authorized(company, reason).await
+    }
 }

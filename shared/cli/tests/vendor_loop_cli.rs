@@ -8,8 +8,28 @@ use integration_tests::{repo_root, unique, Env};
 
 fn ctl(env: &Env, queue: &str) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_invoicectl"));
-    c.env("TABLE_NAME", &env.table).env("BUCKET", &env.bucket).env("VENDOR_QUEUE_URL", queue).env("RECONCILE_AFTER_MINUTES", "15");
+    c.env("TABLE_NAME", &env.table)
+        .env("BUCKET", &env.bucket)
+        .env("VENDOR_QUEUE_URL", queue)
+        .env("RECONCILE_AFTER_MINUTES", "15")
+        .env("COMPANY_SECRETS_PREFIX", &env.secrets.company_prefix)
+        .env("INVOICE_BRIDGE_COMPANY", "acme");
     c
+}
+
+fn connect(env: &Env, queue: &str, company: &str, token: &str) {
+    use std::io::Write;
+    let mut child = ctl(env, queue)
+        .args(["company", "connect-vendor", company, "--refresh-token-stdin"])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(format!("{token}\n").as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(!err.contains(token), "the token is never echoed: {err}");
 }
 
 fn ok(c: &mut Command) -> String {
@@ -24,6 +44,11 @@ async fn seed_enqueue_work_poll_status() {
     let init = ok(ctl(&env, "").args(["local", "init", "--vendor-queue", &unique("vq")]));
     let queue = init.trim().strip_prefix("VENDOR_QUEUE_URL=").expect("queue url printed").to_string();
     let order = unique("ORD").replace('-', "");
+    connect(&env, &queue, "acme", "Atzr|local-refresh-token");
+    // The token is in Secrets Manager, never in the company record.
+    let shown = ok(ctl(&env, &queue).args(["company", "show", "acme", "--json"]));
+    assert!(!shown.contains("Atzr|"), "{shown}");
+    assert!(shown.contains("\"status\":\"Connected\""), "{shown}");
     let bundle = repo_root().join("tests/fixtures/vendor/v01-shipped-order.json");
     ok(ctl(&env, &queue).args(["vendor", "seed"]).arg(&bundle).args(["--account-id", "ACC-CLI", "--order-id", &order]));
     ok(ctl(&env, &queue).args(["vendor", "enqueue", &order, "--reason", "test"]));
@@ -39,11 +64,12 @@ async fn seed_enqueue_work_poll_status() {
     let mut last = serde_json::Value::Null;
     for _ in 0..3 {
         last = serde_json::from_str(ok(ctl(&env, &queue).args(["vendor", "poll", "--max-seconds", "60"])).trim()).unwrap();
-        if last["poll"]["succeeded"] == 1 {
+        if last["total"]["succeeded"] == 1 {
             break;
         }
     }
-    assert_eq!(last["poll"]["succeeded"], 1, "{last}");
+    assert_eq!(last["total"]["succeeded"], 1, "{last}");
+    assert_eq!(last["companies"][0]["company"], "acme");
     let status: serde_json::Value = serde_json::from_str(ok(ctl(&env, &queue).args(["vendor", "status", &order])).trim()).unwrap();
     assert_eq!(status["invoice"]["status"], "Sent");
     assert_eq!(status["invoice"]["sent_by_integration"], "Uploaded");

@@ -233,8 +233,8 @@ enum Op {
 impl Op {
     fn key(&self) -> &'static str {
         match self {
-            Op::Submit => "spapi:submitInvoices",
-            Op::GetTransaction => "spapi:getTransaction",
+            Op::Submit => "submitInvoices",
+            Op::GetTransaction => "getTransaction",
         }
     }
 }
@@ -243,6 +243,7 @@ pub struct Client<S: SlotStore> {
     http: reqwest::Client,
     config: Config,
     credentials: Credentials,
+    partner: String,
     slots: S,
     token: tokio::sync::Mutex<Option<Token>>,
 }
@@ -302,14 +303,14 @@ enum Exchange {
 }
 
 impl<S: SlotStore> Client<S> {
-    pub fn new(config: Config, credentials: Credentials, slots: S) -> Result<Self, SpApiError> {
+    pub fn new(config: Config, credentials: Credentials, partner: impl Into<String>, slots: S) -> Result<Self, SpApiError> {
         let http = reqwest::Client::builder()
             .timeout(config.request_timeout)
             .connect_timeout(config.connect_timeout)
             .user_agent(concat!("InvoiceBridge/", env!("CARGO_PKG_VERSION"), " (Language=Rust)"))
             .build()
             .map_err(|e| SpApiError::NotSent(e.to_string()))?;
-        Ok(Client { http, config, credentials, slots, token: tokio::sync::Mutex::new(None) })
+        Ok(Client { http, config, credentials, partner: partner.into(), slots, token: tokio::sync::Mutex::new(None) })
     }
 
     pub fn config(&self) -> &Config {
@@ -378,7 +379,8 @@ impl<S: SlotStore> Client<S> {
             Op::GetTransaction => self.config.transaction_plan,
         };
         let now = now_us();
-        let r = self.slots.reserve(op.key(), &plan, now).await.map_err(|e| SpApiError::Pacer(e.0))?;
+        let r =
+            self.slots.reserve(&format!("spapi:{}:{}", self.partner, op.key()), &plan, now).await.map_err(|e| SpApiError::Pacer(e.0))?;
         let wait = r.send_at_us - now_us();
         if wait > 0 {
             tokio::time::sleep(Duration::from_micros(wait as u64)).await;

@@ -29,7 +29,7 @@ impl Emu {
         c.lwa_endpoint = format!("{}/auth/o2/token", self.base);
         c.backoff_base = Duration::from_millis(20);
         c.request_timeout = Duration::from_secs(2);
-        Client::new(c, creds(), LocalSlots::default()).unwrap()
+        Client::new(c, creds(), "default", LocalSlots::default()).unwrap()
     }
     async fn faults(&self, v: serde_json::Value) {
         let r = self.http.post(format!("{}/_emulator/faults", self.base)).json(&v).send().await.unwrap();
@@ -196,7 +196,7 @@ async fn bad_credentials_are_an_auth_error_without_the_secret() {
     cfg.lwa_endpoint = format!("{}/auth/o2/token", emu.base);
     let mut bad = creds();
     bad.client_secret = "wrong-secret-value".into();
-    let c = Client::new(cfg, bad, LocalSlots::default()).unwrap();
+    let c = Client::new(cfg, bad, "default", LocalSlots::default()).unwrap();
     let e = c.submit_invoices(&request("O-8")).await.unwrap_err();
     let text = e.to_string();
     assert!(matches!(e, SpApiError::Auth(_)) && text.contains("invalid_client"), "{text}");

@@ -5,6 +5,8 @@
 //! comes out with the sides swapped, i.e. it reverses; a cancellation reverses the entries of
 //! the cancelled invoice.
 
+use std::collections::BTreeMap;
+
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -42,13 +44,23 @@ pub struct EntryLine {
     pub segments: Vec<String>,
 }
 
-/// The chart of accounts the entries are booked to.
+/// A company's chart of accounts: where the journal of its invoices is booked. The defaults
+/// (6000 expense, 1410 input tax, 6100 freight, 6110 other charges, 6900 discounts, 2000
+/// payable) are what a company gets until it sets its own.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Chart {
-    pub expense_prefix: String,
+    /// Expense account per item category (the `category` extrinsic or `UNSPSC-<code>`), e.g.
+    /// `OFFICE_PRODUCTS` → `6010-office-supplies`.
+    #[serde(default)]
+    pub expense_by_category: BTreeMap<String, String>,
+    /// Expense account for a category not listed above. `{category}` in it is replaced by the
+    /// category, so the default `6000-expense:{category}` keeps categories apart; a plain
+    /// account (`6000`) books them all to one.
+    pub default_expense: String,
     pub input_tax: String,
     pub freight: String,
-    pub special_handling: String,
+    /// Special handling and other charges.
+    pub other_charges: String,
     pub discount: String,
     pub payable: String,
 }
@@ -56,13 +68,48 @@ pub struct Chart {
 impl Default for Chart {
     fn default() -> Self {
         Chart {
-            expense_prefix: "6000-expense".into(),
+            expense_by_category: BTreeMap::new(),
+            default_expense: "6000-expense:{category}".into(),
             input_tax: "1410-input-tax".into(),
             freight: "6100-freight-in".into(),
-            special_handling: "6110-other-charges".into(),
+            other_charges: "6110-other-charges".into(),
             discount: "6900-discounts-received".into(),
             payable: "2000-accounts-payable".into(),
         }
+    }
+}
+
+impl Chart {
+    /// The expense account of a category.
+    pub fn expense_account(&self, category: &str) -> String {
+        match self.expense_by_category.get(category) {
+            Some(a) => a.clone(),
+            None => self.default_expense.replace("{category}", category),
+        }
+    }
+
+    /// Every account must be named: the problems of a chart a person typed.
+    pub fn problems(&self) -> Vec<String> {
+        let mut p = Vec::new();
+        let named = [
+            ("default_expense", &self.default_expense),
+            ("input_tax", &self.input_tax),
+            ("freight", &self.freight),
+            ("other_charges", &self.other_charges),
+            ("discount", &self.discount),
+            ("payable", &self.payable),
+        ];
+        for (field, account) in named {
+            if account.trim().is_empty() {
+                p.push(format!("the chart's {field} account is empty"));
+            }
+        }
+        for (category, account) in &self.expense_by_category {
+            if category.trim().is_empty() || account.trim().is_empty() {
+                p.push(format!("expense_by_category has an empty category or account ('{category}' → '{account}')"));
+            }
+        }
+        p
     }
 }
 
@@ -103,7 +150,7 @@ pub fn journal(inv: &CxmlInvoice, totals: &Totals, chart: &Chart) -> Vec<EntryLi
         let po = order.info.po_number().unwrap_or("no PO");
         for item in &order.items {
             let Some(amount) = line_subtotal(item).filter(|m| m.currency == cur) else { continue };
-            let account = format!("{}:{}", chart.expense_prefix, category(item));
+            let account = chart.expense_account(&category(item));
             let what = item.description.as_deref().or(item.supplier_part_id.as_deref()).unwrap_or("item");
             let memo = format!("{invoice_id} line {} ({po}): {}", item.invoice_line_number.unwrap_or(0), truncate(what, 80));
             let splits: Vec<(Money, Vec<String>)> = item
@@ -129,13 +176,13 @@ pub fn journal(inv: &CxmlInvoice, totals: &Totals, chart: &Chart) -> Vec<EntryLi
     for ho in &inv.header_orders {
         if let Some(amount) = ho.amounts.subtotal.filter(|m| m.currency == cur) {
             let po = ho.info.po_number().unwrap_or("no PO");
-            let account = format!("{}:uncategorized", chart.expense_prefix);
+            let account = chart.expense_account("uncategorized");
             b.add(&account, Side::Debit, amount, format!("{invoice_id} header-level ({po})"), None, Vec::new());
         }
     }
     b.add(&chart.input_tax, Side::Debit, totals.tax, format!("{invoice_id} tax"), None, Vec::new());
     b.add(&chart.freight, Side::Debit, totals.shipping, format!("{invoice_id} shipping"), None, Vec::new());
-    b.add(&chart.special_handling, Side::Debit, totals.special_handling, format!("{invoice_id} special handling"), None, Vec::new());
+    b.add(&chart.other_charges, Side::Debit, totals.special_handling, format!("{invoice_id} special handling"), None, Vec::new());
     b.add(&chart.discount, Side::Credit, totals.discount, format!("{invoice_id} discount"), None, Vec::new());
     let supplier = inv.supplier_key().unwrap_or_default();
     b.add(&chart.payable, Side::Credit, totals.net, format!("{invoice_id} payable to {supplier}"), None, Vec::new());

@@ -33,6 +33,12 @@ pub enum Code {
     UnknownInvoice,
     /// `operation="delete"` for an invoice that was already cancelled by another document.
     AlreadyCancelled,
+    /// No company could be found for the document (no company prefix, and its `To`
+    /// credential is registered to no company): kept under the unassigned quarantine.
+    UnknownCompany,
+    /// Dropped under one company's prefix but addressed (`To`) to an identity another company
+    /// has registered.
+    CompanyMismatch,
 }
 
 impl Code {
@@ -61,6 +67,8 @@ impl Code {
             Code::DuplicateInvoice => "duplicate-invoice",
             Code::UnknownInvoice => "unknown-invoice",
             Code::AlreadyCancelled => "already-cancelled",
+            Code::UnknownCompany => "unknown-company",
+            Code::CompanyMismatch => "company-mismatch",
         }
     }
 
@@ -122,6 +130,8 @@ mod tests {
             Code::DuplicateInvoice,
             Code::UnknownInvoice,
             Code::AlreadyCancelled,
+            Code::UnknownCompany,
+            Code::CompanyMismatch,
         ] {
             assert_eq!(serde_json::to_value(c).unwrap(), serde_json::json!(c.as_str()));
         }

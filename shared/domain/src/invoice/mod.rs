@@ -1,10 +1,12 @@
-//! Supplier invoices in: the cXML model and parser, validation, accounting, and the ingestion
-//! workflow behind its ports.
+//! Supplier invoices in: the cXML model and parser, validation, accounting, the stored
+//! records and their keys, and the ingestion workflow behind its ports.
 
 pub mod accounting;
 pub mod cxml;
 pub mod ingest;
 pub mod issue;
+pub mod ports;
+pub mod records;
 pub mod report;
 pub mod validate;
 

@@ -134,8 +134,7 @@ fn ship_to(order: &Order, delivery: &[DeliveryLocation], errors: &mut Vec<MapErr
         errors.push(err("missing-shipping-address-id", format!("order {} has no Shipping Address ID (ship-to party id)", order.id)));
         return (None, None);
     };
-    let has_shipping =
-        order.shipping.as_ref().map(|s| nonempty(&s.street1).is_some() || nonempty(&s.buyer_name).is_some()).unwrap_or(false);
+    let has_shipping = order.shipping.as_ref().is_some_and(Shipping::is_usable);
     let (shipping, resolved) = if has_shipping {
         (order.shipping.clone().unwrap_or_default(), None)
     } else if let Some(dl) = delivery.iter().find(|d| d.location_id.trim() == party_id) {

@@ -16,3 +16,4 @@ pub mod ports;
 pub mod reconcile;
 pub mod records;
 pub mod submit;
+pub mod transitions;

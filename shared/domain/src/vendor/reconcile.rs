@@ -68,8 +68,8 @@ pub async fn reconcile_unknown<R: VendorRepository + UnknownRepository + Sync, A
                 done.integration_error = None;
                 let feed = MarketplaceFeed {
                     external_id: transaction_id,
-                    feed_type: "Order Invoice".into(),
-                    status: "Processing".into(),
+                    feed_type: super::transitions::FEED_TYPE.into(),
+                    status: super::transitions::feed_status::PROCESSING.into(),
                     submitted_date: at.clone(),
                     sent_objects_count: body.invoices.len() as u32,
                     order_id: inv.order_id.clone(),

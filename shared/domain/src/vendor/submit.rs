@@ -118,8 +118,8 @@ pub async fn submit_order<R: VendorRepository + Sync, A: InvoiceApi + Sync>(
             invoice.transaction_id = Some(transaction_id.clone());
             let feed = MarketplaceFeed {
                 external_id: transaction_id.clone(),
-                feed_type: "Order Invoice".into(),
-                status: "Processing".into(),
+                feed_type: super::transitions::FEED_TYPE.into(),
+                status: super::transitions::feed_status::PROCESSING.into(),
                 submitted_date: at.clone(),
                 sent_objects_count: mapped.request.invoices.len() as u32,
                 order_id: order_id.into(),

@@ -1,0 +1,180 @@
+//! Companies (tenants) on the single table: the company record, and one item per registered
+//! cXML identity naming the company that holds it (so an identity belongs to one company at
+//! most, enforced by a conditional write, and ingestion resolves a `To` credential with one
+//! GetItem). Listing companies uses GSI1 `COMPANIES` — no Scan.
+
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use aws_sdk_dynamodb::Client;
+use invoice_domain::company::{Company, CompanyDirectory, ConnectionStatus, VendorConnection};
+use invoice_domain::core::PortError;
+
+use crate::keys::{company_pk, identity_pk, COMPANIES_GSI1PK, COMPANY_SK, IDENTITY_SK};
+use crate::sdk_err;
+use crate::table::{condition_failed, from_item, get, keyed, query_all, s, to_item, Item};
+
+#[derive(Clone)]
+pub struct DynamoCompanies {
+    pub client: Client,
+    pub table: String,
+}
+
+/// What creating a company came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Created {
+    Created,
+    /// The very same company exists already (a repeated command): nothing changed.
+    AlreadyExists,
+    /// Another company (or another version of this one) has the id.
+    IdTaken(Box<Company>),
+    /// The identity is registered to another company.
+    IdentityTaken {
+        identity: String,
+        holder: String,
+    },
+}
+
+impl DynamoCompanies {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        DynamoCompanies { client, table: table.into() }
+    }
+
+    fn company_item(c: &Company) -> Result<Item, PortError> {
+        let mut item = keyed(c, &c.id, company_pk(&c.id), COMPANY_SK, "company")?;
+        item.insert("GSI1PK".into(), s(COMPANIES_GSI1PK));
+        item.insert("GSI1SK".into(), s(&c.id));
+        Ok(item)
+    }
+
+    fn put(&self, item: Item, condition: &str, values: &[(&str, &str)]) -> Result<TransactWriteItem, PortError> {
+        let mut p = Put::builder().table_name(&self.table).set_item(Some(item)).condition_expression(condition);
+        for (k, v) in values {
+            p = p.expression_attribute_values(*k, s(*v));
+        }
+        Ok(TransactWriteItem::builder().put(p.build().map_err(|e| PortError(format!("build put: {e}")))?).build())
+    }
+
+    /// Creates the company and registers its identities, atomically. Refused (nothing written)
+    /// when the id is taken by a different company or an identity is held by another company.
+    pub async fn create(&self, c: &Company) -> Result<Created, PortError> {
+        if c.cxml_identities.len() > 90 {
+            return Err(PortError(format!("at most 90 cXML identities at once, got {}", c.cxml_identities.len())));
+        }
+        let mut tx =
+            self.client.transact_write_items().transact_items(self.put(Self::company_item(c)?, "attribute_not_exists(PK)", &[])?);
+        for identity in &c.cxml_identities {
+            let mut item = Item::new();
+            item.insert("PK".into(), s(identity_pk(identity)));
+            item.insert("SK".into(), s(IDENTITY_SK));
+            item.insert("type".into(), s("cxml_identity"));
+            item.insert("company".into(), s(&c.id));
+            item.insert("identity".into(), s(identity));
+            tx = tx.transact_items(self.put(item, "attribute_not_exists(PK) OR company = :me", &[(":me", &c.id)])?);
+        }
+        let Err(e) = tx.send().await else { return Ok(Created::Created) };
+        let reasons: Vec<String> = match e.as_service_error() {
+            Some(TransactWriteItemsError::TransactionCanceledException(x)) => {
+                x.cancellation_reasons().iter().map(|r| r.code().unwrap_or("None").to_string()).collect()
+            }
+            _ => return Err(sdk_err("dynamodb create company", e)),
+        };
+        let failed = |i: usize| reasons.get(i).map(String::as_str) == Some("ConditionalCheckFailed");
+        for (i, identity) in c.cxml_identities.iter().enumerate() {
+            if failed(i + 1) {
+                let holder = self.company_of_identity(identity).await?.unwrap_or_else(|| "?".into());
+                if holder != c.id {
+                    return Ok(Created::IdentityTaken { identity: identity.clone(), holder });
+                }
+            }
+        }
+        if failed(0) {
+            return Ok(match self.get(&c.id).await? {
+                Some(existing) if existing.name == c.name && existing.cxml_identities == c.cxml_identities => Created::AlreadyExists,
+                Some(existing) => Created::IdTaken(Box::new(existing)),
+                None => return Err(PortError(format!("create company {}: refused, but no such company exists; retry", c.id))),
+            });
+        }
+        Err(PortError(format!("create company {}: transaction cancelled [{}]", c.id, reasons.join(", "))))
+    }
+
+    pub async fn get(&self, id: &str) -> Result<Option<Company>, PortError> {
+        get(&self.client, &self.table, &company_pk(id), COMPANY_SK, "company").await?.map(from_item).transpose()
+    }
+
+    /// Every company, by id.
+    pub async fn list(&self) -> Result<Vec<Company>, PortError> {
+        query_all(&self.client, &self.table, Some("GSI1"), "GSI1PK", COMPANIES_GSI1PK, None, true, None)
+            .await?
+            .into_iter()
+            .map(from_item)
+            .collect()
+    }
+
+    /// Companies with a vendor (SP-API) connection.
+    pub async fn with_vendor_connection(&self) -> Result<Vec<Company>, PortError> {
+        Ok(self.list().await?.into_iter().filter(|c| c.vendor.is_some()).collect())
+    }
+
+    /// Sets (replaces) the company's vendor connection; the company must exist.
+    pub async fn set_vendor_connection(&self, id: &str, conn: &VendorConnection) -> Result<(), PortError> {
+        let value = AttributeValue::M(to_item(conn)?);
+        let res = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", s(company_pk(id)))
+            .key("SK", s(COMPANY_SK))
+            .update_expression("SET vendor = :v")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_values(":v", value)
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(()),
+            Err(e) if condition_failed(&e) => Err(PortError(format!("no company has the id '{id}'"))),
+            Err(e) => Err(sdk_err("dynamodb set vendor connection", e)),
+        }
+    }
+
+    /// Records the state of the company's vendor connection (e.g. NotAuthorized with LWA's
+    /// reason); a no-op when the company has no connection.
+    pub async fn set_vendor_status(&self, id: &str, status: ConnectionStatus, reason: Option<&str>, at: &str) -> Result<(), PortError> {
+        let status = serde_json::to_value(status).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+        let res = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", s(company_pk(id)))
+            .key("SK", s(COMPANY_SK))
+            .update_expression("SET vendor.#st = :st, vendor.status_reason = :r, vendor.status_at = :at")
+            .condition_expression("attribute_exists(vendor)")
+            .expression_attribute_names("#st", "status")
+            .expression_attribute_values(":st", s(status))
+            .expression_attribute_values(":r", reason.map(s).unwrap_or(AttributeValue::Null(true)))
+            .expression_attribute_values(":at", s(at))
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(()),
+            Err(e) if condition_failed(&e) => Ok(()),
+            Err(e) => Err(sdk_err("dynamodb set vendor status", e)),
+        }
+    }
+}
+
+impl CompanyDirectory for DynamoCompanies {
+    async fn company(&self, id: &str) -> Result<Option<Company>, PortError> {
+        if invoice_domain::company::id_problem(id).is_some() {
+            return Ok(None);
+        }
+        self.get(id).await
+    }
+
+    async fn company_of_identity(&self, identity: &str) -> Result<Option<String>, PortError> {
+        let item = get(&self.client, &self.table, &identity_pk(identity), IDENTITY_SK, "cxml identity").await?;
+        Ok(item.and_then(|mut i| match i.remove("company") {
+            Some(AttributeValue::S(c)) => Some(c),
+            _ => None,
+        }))
+    }
+}

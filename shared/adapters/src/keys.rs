@@ -1,0 +1,147 @@
+//! Every key of the single table, in one place. Every item that belongs to a company has a
+//! partition key that starts with `C#<company>#`, and so do the index partitions that list a
+//! company's items: a query built from a company's id can only ever read that company's items.
+//!
+//! | item | PK | SK | index |
+//! |---|---|---|---|
+//! | company | `COMPANY#<id>` | `#COMPANY` | GSI1 `COMPANIES` / `<id>` |
+//! | cXML identity → company | `CXMLID#<domain:identity>` | `#CXMLID` | |
+//! | invoice header | `C#<co>#INV#<supplier>#<invoiceID>` | `#HEADER` | GSI2 `C#<co>#STATUS#<status>#<YYYY-MM>` / `<received>#<key>`; GSI3 `C#<co>#SUPPLIER#<supplier>` / `<date>#<id>` |
+//! | invoice line | same | `LINE#<0000000001>` | |
+//! | journal line | same | `ENTRY#<kind>#<00001>` | |
+//! | PO / Amazon order reference | same | `PO#<po>` / `SORDER#<id>` | GSI1 `C#<co>#PO#<po>` / `<date>#<key>` |
+//! | rejection | `C#<co>#REJ#<sha256>` | `#REJECTED` | GSI2 `C#<co>#STATUS#Rejected#<YYYY-MM>` / `<received>#<sha>` |
+//! | order, vendor invoice, order errors | `C#<co>#ORDER#<order id>` | `#ORDER`, `#INVOICE`, `ERROR#…` | GSI2 `C#<co>#INVSTATUS#Unknown` / `<updated>#<id>` (Unknown invoices) |
+//! | amazon account / seller / location / delivery location | `C#<co>#ACCOUNT#<id>` / `C#<co>#SELLER#<vendor id>` / `C#<co>#LOCATION#<id>` / `C#<co>#DELIVERYLOC#<id>` | `#ACCOUNT` … | |
+//! | marketplace feed | `C#<co>#FEED#<transactionId>` | `#FEED` | GSI2 `C#<co>#FEEDSTATUS#<type>#<status>` / `<submitted>#<txId>` |
+//! | rate state (per selling partner and operation) | `RATE#<key>` | `#GCRA` | |
+
+/// `C#<company>#` + the rest: the partition of one company's item.
+pub fn co(company: &str, rest: &str) -> String {
+    format!("C#{company}#{rest}")
+}
+
+pub const COMPANY_SK: &str = "#COMPANY";
+pub const COMPANIES_GSI1PK: &str = "COMPANIES";
+pub const IDENTITY_SK: &str = "#CXMLID";
+
+pub fn company_pk(id: &str) -> String {
+    format!("COMPANY#{id}")
+}
+
+pub fn identity_pk(identity: &str) -> String {
+    format!("CXMLID#{identity}")
+}
+
+pub const HEADER_SK: &str = "#HEADER";
+pub const REJECTED_SK: &str = "#REJECTED";
+
+pub fn invoice_pk(company: &str, invoice_key: &str) -> String {
+    co(company, &format!("INV#{invoice_key}"))
+}
+
+pub fn rejection_pk(company: &str, sha: &str) -> String {
+    co(company, &format!("REJ#{sha}"))
+}
+
+/// The status index partition of a company's invoices (or rejections) of one month.
+pub fn status_pk(company: &str, status: &str, month: &str) -> String {
+    co(company, &format!("STATUS#{status}#{month}"))
+}
+
+pub fn supplier_pk(company: &str, supplier: &str) -> String {
+    co(company, &format!("SUPPLIER#{supplier}"))
+}
+
+/// `kind` is `PO` or `SORDER`.
+pub fn reference_pk(company: &str, kind: &str, reference: &str) -> String {
+    co(company, &format!("{kind}#{reference}"))
+}
+
+// ---- vendor side (one company's orders, accounts, sellers, locations, invoices, feeds) ----
+
+pub const ORDER_SK: &str = "#ORDER";
+pub const INVOICE_SK: &str = "#INVOICE";
+pub const ERROR_SK_PREFIX: &str = "ERROR#";
+pub const ACCOUNT_SK: &str = "#ACCOUNT";
+pub const SELLER_SK: &str = "#SELLER";
+pub const LOCATION_SK: &str = "#LOCATION";
+pub const DELIVERYLOC_SK: &str = "#DELIVERYLOC";
+pub const FEED_SK: &str = "#FEED";
+
+pub fn order_pk(company: &str, order_id: &str) -> String {
+    co(company, &format!("ORDER#{order_id}"))
+}
+
+pub fn account_pk(company: &str, account_id: &str) -> String {
+    co(company, &format!("ACCOUNT#{account_id}"))
+}
+
+pub fn seller_pk(company: &str, vendor_id: &str) -> String {
+    co(company, &format!("SELLER#{vendor_id}"))
+}
+
+pub fn location_pk(company: &str, id: &str) -> String {
+    co(company, &format!("LOCATION#{id}"))
+}
+
+pub fn delivery_location_pk(company: &str, location_id: &str) -> String {
+    co(company, &format!("DELIVERYLOC#{location_id}"))
+}
+
+pub fn feed_pk(company: &str, transaction_id: &str) -> String {
+    co(company, &format!("FEED#{transaction_id}"))
+}
+
+/// GSI2 partition of a company's feeds of a type in a status, e.g.
+/// `C#acme#FEEDSTATUS#Order Invoice#Processing`.
+pub fn feed_status_pk(company: &str, feed_type: &str, status: &str) -> String {
+    co(company, &format!("FEEDSTATUS#{feed_type}#{status}"))
+}
+
+/// GSI2 partition of a company's vendor invoices whose submission outcome is unknown.
+pub fn unknown_invoices_pk(company: &str) -> String {
+    co(company, "INVSTATUS#Unknown")
+}
+
+/// The deterministic sort key of an Order Error (`sha16` = first 16 hex chars of the SHA-256
+/// of the message): a repeated delivery overwrites the same record instead of adding one.
+pub fn order_error_sk(e: &invoice_domain::vendor::records::OrderError) -> String {
+    let digest = invoice_domain::core::sha256_hex(e.message.as_bytes());
+    format!("{ERROR_SK_PREFIX}{}#{}#{}", e.source, e.code, &digest[..16])
+}
+
+/// Rate-limit state of one key (`spapi:<selling partner>:<operation>`).
+pub fn rate_pk(key: &str) -> String {
+    format!("RATE#{key}")
+}
+pub const GCRA_SK: &str = "#GCRA";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_company_key_starts_with_its_company() {
+        let c = "acme";
+        for k in [
+            invoice_pk(c, "s#1"),
+            rejection_pk(c, "abc"),
+            status_pk(c, "Valid", "2026-12"),
+            supplier_pk(c, "s"),
+            reference_pk(c, "PO", "1"),
+            order_pk(c, "1"),
+            account_pk(c, "1"),
+            seller_pk(c, "1"),
+            location_pk(c, "1"),
+            delivery_location_pk(c, "1"),
+            feed_pk(c, "1"),
+            feed_status_pk(c, "Order Invoice", "Processing"),
+            unknown_invoices_pk(c),
+        ] {
+            assert!(k.starts_with("C#acme#"), "{k}");
+        }
+        // A company id is a slug (no '#'), so one company's prefix is never another's.
+        assert!(!invoice_pk("acme-2", "x").starts_with("C#acme#"));
+    }
+}

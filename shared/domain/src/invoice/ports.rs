@@ -1,0 +1,65 @@
+//! The ingestion workflow's ports: where documents are kept (S3) and where invoices are
+//! recorded (DynamoDB); in-memory implementations serve the unit tests.
+
+use std::future::Future;
+
+use crate::core::PortError;
+use crate::invoice::records::{EntryRecord, InvoiceRecord, LineRecord, RejectionRecord};
+
+/// Result of claiming an invoice header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    Claimed,
+    /// The header exists for this very document (same SHA-256).
+    Same(InvoiceRecord),
+    /// The header exists for another document.
+    Conflict(InvoiceRecord),
+}
+
+/// Result of cancelling.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CancelResult {
+    Cancelled,
+    /// The header changed concurrently (not Valid any more); re-read and decide again.
+    NotValid,
+}
+
+pub trait DocumentStore {
+    /// `Ok(None)` when the object does not exist.
+    fn get(&self, key: &str) -> impl Future<Output = Result<Option<Vec<u8>>, PortError>> + Send;
+    fn put(&self, key: &str, body: Vec<u8>, content_type: &str) -> impl Future<Output = Result<(), PortError>> + Send;
+    /// Copies an object exactly as stored (server-side), so a document is kept byte for byte
+    /// even when only its beginning was read.
+    fn copy(&self, from: &str, to: &str) -> impl Future<Output = Result<(), PortError>> + Send;
+    fn delete(&self, key: &str) -> impl Future<Output = Result<(), PortError>> + Send;
+}
+
+/// Every key the repository builds starts with the record's company: one company's calls
+/// can never read or write another's items.
+pub trait InvoiceRepository {
+    /// Conditionally creates the header (status Ingesting) unless one exists for the key.
+    fn claim(&self, header: &InvoiceRecord) -> impl Future<Output = Result<Claim, PortError>> + Send;
+    /// Writes lines and entries (idempotent puts; the PO index follows the header's order ids).
+    fn put_details(
+        &self,
+        header: &InvoiceRecord,
+        lines: &[LineRecord],
+        entries: &[EntryRecord],
+    ) -> impl Future<Output = Result<(), PortError>> + Send;
+    /// Ingesting → Valid, only for the document that claimed it.
+    fn mark_valid(&self, header: &InvoiceRecord) -> impl Future<Output = Result<(), PortError>> + Send;
+    /// The header of one of `company`'s invoices (never another company's).
+    fn get_invoice(&self, company: &str, invoice_key: &str) -> impl Future<Output = Result<Option<InvoiceRecord>, PortError>> + Send;
+    fn get_entries(&self, company: &str, invoice_key: &str) -> impl Future<Output = Result<Vec<EntryRecord>, PortError>> + Send;
+    /// Valid → Cancelled with the reversal entries, conditional on the status still Valid.
+    fn cancel(
+        &self,
+        invoice: &InvoiceRecord,
+        by_sha256: &str,
+        at: &str,
+        cancel_document_key: &str,
+        reversal: &[EntryRecord],
+    ) -> impl Future<Output = Result<CancelResult, PortError>> + Send;
+    /// Records a rejection; `Ok(false)` when it was already recorded.
+    fn put_rejection(&self, rec: &RejectionRecord) -> impl Future<Output = Result<bool, PortError>> + Send;
+}

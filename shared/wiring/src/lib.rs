@@ -1,0 +1,162 @@
+//! What every Lambda binary (and `invoicectl`) wires the same way: structured JSON logs, the
+//! application's LWA credentials, and one SP-API client per company — each with the
+//! company's own refresh token (from Secrets Manager) and its own rate-limit keys, so one
+//! company's backlog never slows another's.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+
+use invoice_adapters::companies::DynamoCompanies;
+use invoice_adapters::secrets::{AppCredentials, Secrets};
+use invoice_adapters::slots::DynamoSlots;
+use invoice_adapters::vendor::DynamoVendorRepo;
+use invoice_domain::company::{Company, ConnectionStatus};
+use invoice_domain::core::time::iso;
+use invoice_domain::core::PortError;
+use invoice_domain::vendor::ports::{InvoiceApi, TransactionApi};
+
+/// Structured JSON logs for a Lambda binary (level from `RUST_LOG`, default info), with the
+/// invocation span's fields (request id) on every line.
+pub fn init_lambda_tracing() {
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_current_span(true)
+        .with_target(false)
+        .without_time()
+        .init();
+}
+
+/// `TABLE_NAME`, required by every function.
+pub fn table_from_env() -> Result<String, String> {
+    std::env::var("TABLE_NAME").ok().filter(|t| !t.is_empty()).ok_or_else(|| "environment variable TABLE_NAME is required".to_string())
+}
+
+/// The application's LWA client: from the Secrets Manager secret `LWA_SECRET_ID` when set,
+/// else from `LWA_CLIENT_ID` / `LWA_CLIENT_SECRET` (local runs).
+pub async fn app_credentials(secrets: &Secrets) -> Result<AppCredentials, String> {
+    match std::env::var("LWA_SECRET_ID") {
+        Ok(id) if !id.is_empty() => secrets.app_credentials(&id).await.map_err(|e| e.to_string()),
+        _ => {
+            let get =
+                |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty()).ok_or_else(|| format!("{k} (or LWA_SECRET_ID) is required"));
+            Ok(AppCredentials { client_id: get("LWA_CLIENT_ID")?, client_secret: get("LWA_CLIENT_SECRET")? })
+        }
+    }
+}
+
+/// Why a company's vendor work cannot run now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TenantError {
+    /// No such company, or it has no vendor connection: a person must set it up.
+    NotConnected(String),
+    /// Reading the company or its secret failed (retry later).
+    Unavailable(String),
+}
+
+impl std::fmt::Display for TenantError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TenantError::NotConnected(m) => write!(f, "not connected: {m}"),
+            TenantError::Unavailable(m) => write!(f, "unavailable: {m}"),
+        }
+    }
+}
+
+/// The vendor side of one company: its repository and its SP-API client.
+pub trait Tenants: Sync {
+    type Api: InvoiceApi + TransactionApi + Send + Sync;
+    fn vendor(&self, company: &str) -> impl Future<Output = Result<(DynamoVendorRepo, Arc<Self::Api>), TenantError>> + Send;
+    /// Companies with a vendor connection, by id.
+    fn vendor_companies(&self) -> impl Future<Output = Result<Vec<String>, PortError>> + Send;
+    /// Records that LWA refused the company's token (its connection shows it to a person).
+    fn not_authorized(&self, company: &str, reason: &str) -> impl Future<Output = ()> + Send;
+}
+
+pub type SpApiClient = invoice_spapi::Client<DynamoSlots>;
+
+/// The real tenancy: companies and their vendor records in DynamoDB, refresh tokens in
+/// Secrets Manager, one cached SP-API client per company.
+pub struct Tenancy {
+    pub ddb: aws_sdk_dynamodb::Client,
+    pub table: String,
+    pub companies: DynamoCompanies,
+    pub secrets: Secrets,
+    pub app: AppCredentials,
+    pub spapi: invoice_spapi::Config,
+    clients: tokio::sync::Mutex<HashMap<String, Arc<SpApiClient>>>,
+}
+
+impl Tenancy {
+    pub fn new(
+        ddb: aws_sdk_dynamodb::Client,
+        table: String,
+        secrets: Secrets,
+        app: AppCredentials,
+        spapi: invoice_spapi::Config,
+    ) -> Tenancy {
+        let companies = DynamoCompanies::new(ddb.clone(), table.clone());
+        Tenancy { ddb, table, companies, secrets, app, spapi, clients: tokio::sync::Mutex::new(HashMap::new()) }
+    }
+
+    /// From the environment (`TABLE_NAME`, `LWA_SECRET_ID` or `LWA_CLIENT_*`, `SPAPI_*`).
+    pub async fn from_env(conf: &aws_config::SdkConfig) -> Result<Tenancy, String> {
+        let table = table_from_env()?;
+        let secrets = Secrets::from_conf(conf);
+        let app = app_credentials(&secrets).await?;
+        let spapi = invoice_spapi::Config::from_env().map_err(|e| e.to_string())?;
+        Ok(Tenancy::new(invoice_adapters::dynamodb_client(conf), table, secrets, app, spapi))
+    }
+
+    async fn client_for(&self, company: &Company) -> Result<Arc<SpApiClient>, TenantError> {
+        let mut cache = self.clients.lock().await;
+        if let Some(c) = cache.get(&company.id) {
+            return Ok(c.clone());
+        }
+        let Some(conn) = &company.vendor else {
+            return Err(TenantError::NotConnected(format!(
+                "company {} has no vendor connection (invoicectl company connect-vendor)",
+                company.id
+            )));
+        };
+        let refresh_token = self.secrets.refresh_token(&conn.secret_id).await.map_err(|e| TenantError::Unavailable(e.0))?;
+        let credentials = invoice_spapi::Credentials {
+            client_id: self.app.client_id.clone(),
+            client_secret: self.app.client_secret.clone(),
+            refresh_token,
+        };
+        let slots = DynamoSlots::new(self.ddb.clone(), self.table.clone());
+        let client = invoice_spapi::Client::new(self.spapi.clone(), credentials, company.id.clone(), slots)
+            .map_err(|e| TenantError::Unavailable(e.to_string()))?;
+        let client = Arc::new(client);
+        cache.insert(company.id.clone(), client.clone());
+        Ok(client)
+    }
+}
+
+impl Tenants for Tenancy {
+    type Api = SpApiClient;
+
+    async fn vendor(&self, company: &str) -> Result<(DynamoVendorRepo, Arc<SpApiClient>), TenantError> {
+        let c = self
+            .companies
+            .get(company)
+            .await
+            .map_err(|e| TenantError::Unavailable(e.0))?
+            .ok_or_else(|| TenantError::NotConnected(format!("no company has the id '{company}'")))?;
+        let client = self.client_for(&c).await?;
+        Ok((DynamoVendorRepo::new(self.ddb.clone(), self.table.clone(), c.id), client))
+    }
+
+    async fn vendor_companies(&self) -> Result<Vec<String>, PortError> {
+        Ok(self.companies.with_vendor_connection().await?.into_iter().map(|c| c.id).collect())
+    }
+
+    async fn not_authorized(&self, company: &str, reason: &str) {
+        let at = iso(chrono::Utc::now());
+        if let Err(e) = self.companies.set_vendor_status(company, ConnectionStatus::NotAuthorized, Some(reason), &at).await {
+            tracing::warn!(company, error = %e, "could not record the connection's NotAuthorized status");
+        }
+    }
+}
