@@ -5,6 +5,8 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize};
 
+use super::codes::OrderErrorSource;
+
 /// An order's shipping address as stored on the order.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Shipping {
@@ -199,8 +201,10 @@ pub struct MarketplaceFeed {
 pub struct OrderError {
     pub order_id: String,
     pub at: String,
-    /// `mapping`, `submitInvoices`, `getTransaction`.
-    pub source: String,
+    /// `mapping`, `submitInvoices`, `getTransaction` (stored and keyed by that spelling).
+    pub source: OrderErrorSource,
+    /// A [`MappingCode`](super::codes::MappingCode)'s spelling for `mapping` errors, else
+    /// Amazon's own code (`INVALID_SHIP_TO`, `InvalidInput`…).
     pub code: String,
     pub message: String,
 }
