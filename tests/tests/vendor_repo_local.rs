@@ -8,6 +8,7 @@ use invoice_adapters::slots::DynamoSlots;
 use invoice_adapters::vendor::DynamoVendorRepo;
 use invoice_domain::core::time::iso;
 use invoice_domain::vendor::body::SubmitInvoicesRequest;
+use invoice_domain::vendor::codes::OrderErrorSource;
 use invoice_domain::vendor::ports::{ClaimResult, InvoiceApi, SubmitResult, VendorRepository};
 use invoice_domain::vendor::records::{Bundle, Shipping};
 use invoice_domain::vendor::records::{InvoiceState, MarketplaceFeed, OrderError, SentByIntegration, VendorInvoice};
@@ -157,7 +158,7 @@ async fn claim_submit_release_reject() {
     let err = OrderError {
         order_id: "300001".into(),
         at: "2025-11-20T09:30:16.000Z".into(),
-        source: "submitInvoices".into(),
+        source: OrderErrorSource::SubmitInvoices,
         code: "InvalidInput".into(),
         message: "bad".into(),
     };
@@ -180,7 +181,7 @@ async fn order_errors_are_not_duplicated_by_redelivery() {
     let e = |code: &str, msg: &str, at: &str| OrderError {
         order_id: b.order.id.clone(),
         at: at.into(),
-        source: "mapping".into(),
+        source: OrderErrorSource::Mapping,
         code: code.into(),
         message: msg.into(),
     };

@@ -1,5 +1,5 @@
-//! Every bundled sample (copies of ../shared/refs/cxml/samples and the spec's Appendix 2)
-//! reads as EXPECTED.tsv says.
+//! Every bundled sample (copies of the cXML samples in the reference material shipped beside
+//! the project, and the spec's Appendix 2) reads as EXPECTED.tsv says.
 
 use std::path::PathBuf;
 
@@ -41,22 +41,91 @@ fn bundled_samples_match_expected_results() {
     assert_eq!(rows, 8);
 }
 
+/// The text of every `<SharedSecret>` element in a document's raw bytes.
+fn shared_secrets(bytes: &[u8]) -> Vec<String> {
+    let text = String::from_utf8_lossy(bytes);
+    let mut out = Vec::new();
+    let mut rest = text.as_ref();
+    while let Some(start) = rest.find("<SharedSecret>") {
+        rest = &rest[start + "<SharedSecret>".len()..];
+        let end = rest.find("</SharedSecret>").expect("closed SharedSecret");
+        out.push(rest[..end].trim().to_string());
+        rest = &rest[end..];
+    }
+    out
+}
+
+/// Whether `secret` occurs in `text` as a value of its own: not merely as part of a longer word
+/// (s00's secret `test1` is the start of its legitimate Sender identity `test123identity`).
+fn leaks(text: &str, secret: &str) -> bool {
+    let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '-');
+    text.match_indices(secret).any(|(at, _)| !word(text[..at].chars().next_back()) && !word(text[at + secret.len()..].chars().next()))
+}
+
+/// Everything a parsed document is turned into: the model (Debug and serialised), the whole
+/// check result, and the report (Debug and serialised, as `invoicectl check --json` prints it).
+fn outputs(file: &str, bytes: &[u8]) -> Vec<(&'static str, String)> {
+    let checked = invoice_domain::invoice::check(bytes, &Limits::default());
+    let inv = checked.invoice.as_ref().unwrap_or_else(|| panic!("{file}: not read"));
+    let report = CheckReport::new(file, &checked);
+    vec![
+        ("model Debug", format!("{inv:?}")),
+        ("model JSON", serde_json::to_string(inv).unwrap()),
+        ("check result Debug", format!("{checked:?}")),
+        ("report Debug", format!("{report:?}")),
+        ("report JSON", serde_json::to_string(&report).unwrap()),
+    ]
+}
+
+#[test]
+fn leak_check_finds_a_secret_value_but_not_a_longer_word() {
+    assert!(leaks(r#"identity: "test1", domain"#, "test1"));
+    assert!(leaks(r#"{"identity":"test1"}"#, "test1"));
+    assert!(leaks("sender test1 x", "test1"));
+    assert!(!leaks(r#"identity: "test123identity""#, "test1"));
+    assert!(!leaks("mytest1", "test1"));
+}
+
 #[test]
 fn shared_secret_is_never_read() {
+    let mut with_secret = Vec::new();
     for entry in std::fs::read_dir(fixtures()).unwrap() {
         let p = entry.unwrap().path();
         if p.extension().and_then(|e| e.to_str()) != Some("xml") {
             continue;
         }
+        let file = p.file_name().unwrap().to_string_lossy().to_string();
         let bytes = std::fs::read(&p).unwrap();
-        let checked = invoice_domain::invoice::check(&bytes, &Limits::default());
-        let inv = checked.invoice.unwrap();
-        let dump = format!("{inv:?}");
-        for secret in ["s3cr3t-do-not-store", "InvoiceLIVE", "hush", "xxxxxxxx", "654321secret", "pr-2025", "geheim", "test1<"] {
-            assert!(!dump.contains(secret), "{}: secret {secret} leaked into the model", p.display());
+        let secrets = shared_secrets(&bytes);
+        let out = outputs(&file, &bytes);
+        for secret in &secrets {
+            assert!(!secret.is_empty(), "{file}: empty SharedSecret");
+            for (what, text) in &out {
+                assert!(!leaks(text, secret), "{file}: SharedSecret {secret:?} leaked into the {what}");
+            }
         }
-        assert!(!inv.sender.is_empty(), "{}: sender identity read", p.display());
+        // Whatever the secret is, nothing read changes with it: the same document with another
+        // secret of the same length gives exactly the same model and report.
+        if !secrets.is_empty() {
+            let mut other = String::from_utf8(bytes.clone()).unwrap();
+            for secret in &secrets {
+                let with = format!("<SharedSecret>{secret}</SharedSecret>");
+                assert!(other.contains(&with), "{file}");
+                other = other.replace(&with, &format!("<SharedSecret>{}</SharedSecret>", "Q".repeat(secret.len())));
+            }
+            for ((what, changed), (_, text)) in outputs(&file, other.as_bytes()).iter().zip(&out) {
+                assert!(changed == text, "{file}: the SharedSecret's value changed the {what}");
+            }
+            with_secret.push(file.clone());
+        }
+        let inv = invoice_domain::invoice::check(&bytes, &Limits::default()).invoice.unwrap();
+        assert!(!inv.sender.is_empty(), "{file}: sender identity read");
     }
+    // The check ran on real secrets: s00 (the spec's Appendix 2) carries `test1`.
+    let s00 = std::fs::read(fixtures().join("s00-spec-amazon-business-appendix2.xml")).unwrap();
+    assert_eq!(shared_secrets(&s00), vec!["test1"]);
+    assert!(with_secret.iter().any(|f| f.starts_with("s00-")), "{with_secret:?}");
+    assert_eq!(with_secret.len(), 8, "every sample has a Sender SharedSecret: {with_secret:?}");
 }
 
 #[test]

@@ -11,7 +11,7 @@ fn bundle(name: &str) -> Bundle {
 }
 
 fn codes(e: &[MapError]) -> Vec<&str> {
-    e.iter().map(|e| e.code).collect()
+    e.iter().map(|e| e.code.as_str()).collect()
 }
 
 #[test]
@@ -199,15 +199,15 @@ fn prices_written_as_json_numbers_keep_their_digits() {
 #[test]
 fn eligibility_rules() {
     let b = bundle("v04-not-eligible.json");
-    let r: Vec<&str> = eligibility(&b.order, &b.account, false).iter().map(|r| r.code).collect();
+    let r: Vec<&str> = eligibility(&b.order, &b.account, false).iter().map(|r| r.code.as_str()).collect();
     assert_eq!(r, vec!["order-not-shipped", "upload-disabled"]);
     let b = bundle("v01-shipped-order.json");
     assert!(eligibility(&b.order, &b.account, false).is_empty());
-    let r: Vec<&str> = eligibility(&b.order, &b.account, true).iter().map(|r| r.code).collect();
+    let r: Vec<&str> = eligibility(&b.order, &b.account, true).iter().map(|r| r.code.as_str()).collect();
     assert_eq!(r, vec!["invoice-exists"]);
     let mut acct = b.account.clone();
     acct.account_type = "Seller".into();
-    assert_eq!(eligibility(&b.order, &acct, false)[0].code, "not-a-vendor-account");
+    assert_eq!(eligibility(&b.order, &acct, false)[0].code.as_str(), "not-a-vendor-account");
 }
 
 #[test]

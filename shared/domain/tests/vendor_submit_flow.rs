@@ -7,6 +7,7 @@ use std::sync::Mutex;
 use chrono::{DateTime, Utc};
 use invoice_domain::core::PortError;
 use invoice_domain::vendor::body::SubmitInvoicesRequest;
+use invoice_domain::vendor::codes::{MappingCode, OrderErrorSource};
 use invoice_domain::vendor::ports::*;
 use invoice_domain::vendor::records::*;
 use invoice_domain::vendor::records::{Bundle, Shipping};
@@ -195,7 +196,10 @@ async fn mapping_errors_become_order_errors_and_nothing_is_sent() {
     assert_eq!(out, SubmitOutcome::MappingFailed { codes: vec!["no-seller-for-vendor-id".into()] });
     assert!(api.sent.lock().unwrap().is_empty());
     assert!(repo.invoices.lock().unwrap().is_empty());
-    assert_eq!(repo.errors.lock().unwrap()[0].source, "mapping");
+    let e = repo.errors.lock().unwrap()[0].clone();
+    assert_eq!((e.source, e.source.as_str()), (OrderErrorSource::Mapping, "mapping"));
+    assert_eq!(e.code, MappingCode::NoSellerForVendorId.as_str(), "the Order Error's code is the mapping code's spelling");
+    assert_eq!(e.code, "no-seller-for-vendor-id");
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// Stable error codes. The kebab-case spelling (`as_str`) is the public contract: it is stored
 /// in DynamoDB, written in quarantine reasons and printed by `invoicectl check --json`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord, strum::EnumIter)]
 #[serde(rename_all = "kebab-case")]
 pub enum Code {
     NotXml,
@@ -102,38 +102,50 @@ impl Issue {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
+    use strum::IntoEnumIterator;
+
     use super::*;
 
-    #[test]
-    fn serde_spelling_matches_as_str() {
-        for c in [
-            Code::NotXml,
-            Code::MalformedXml,
-            Code::NotAnInvoice,
-            Code::ForbiddenEntity,
-            Code::TooLarge,
-            Code::InvalidEncoding,
-            Code::MissingField,
-            Code::InvalidAmount,
-            Code::InvalidCurrency,
-            Code::CurrencyMismatch,
-            Code::InvalidDate,
-            Code::InvalidLineNumber,
-            Code::InvalidPurpose,
-            Code::DuplicateLineNumber,
-            Code::NegativeQuantity,
-            Code::LineAmountMismatch,
-            Code::SubtotalMismatch,
-            Code::TaxMismatch,
-            Code::NetMismatch,
-            Code::DueMismatch,
-            Code::DuplicateInvoice,
-            Code::UnknownInvoice,
-            Code::AlreadyCancelled,
-            Code::UnknownCompany,
-            Code::CompanyMismatch,
-        ] {
-            assert_eq!(serde_json::to_value(c).unwrap(), serde_json::json!(c.as_str()));
+    /// `MalformedXml` → `malformed-xml`: the spelling the variant's name promises.
+    fn kebab(name: &str) -> String {
+        let mut out = String::new();
+        for (i, ch) in name.chars().enumerate() {
+            if ch.is_ascii_uppercase() && i > 0 {
+                out.push('-');
+            }
+            out.push(ch.to_ascii_lowercase());
         }
+        out
+    }
+
+    #[test]
+    fn every_code_has_one_unique_kebab_case_spelling() {
+        let mut seen = BTreeSet::new();
+        for c in Code::iter() {
+            let s = c.as_str();
+            assert_eq!(s, kebab(&format!("{c:?}")), "{c:?}");
+            assert!(!s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'), "{c:?}: {s}");
+            assert!(!s.starts_with('-') && !s.ends_with('-') && !s.contains("--"), "{c:?}: {s}");
+            assert!(seen.insert(s), "{s} spelled twice");
+        }
+        assert_eq!(seen.len(), Code::iter().count());
+        assert!(seen.len() >= 23, "the walk covers every code");
+    }
+
+    #[test]
+    fn every_code_round_trips_through_display_and_serde() {
+        for c in Code::iter() {
+            assert_eq!(c.to_string(), c.as_str());
+            let v = serde_json::to_value(c).unwrap();
+            assert_eq!(v, serde_json::json!(c.as_str()), "{c:?}");
+            assert_eq!(serde_json::from_value::<Code>(v).unwrap(), c);
+            let issue = Issue::new(c, "m");
+            let back: Issue = serde_json::from_str(&serde_json::to_string(&issue).unwrap()).unwrap();
+            assert_eq!(back, issue);
+        }
+        assert!(serde_json::from_value::<Code>(serde_json::json!("NotXml")).is_err(), "one spelling only");
+        assert!(serde_json::from_value::<Code>(serde_json::json!("not_xml")).is_err(), "one spelling only");
     }
 }

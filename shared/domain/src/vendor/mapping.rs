@@ -7,13 +7,14 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::body::*;
+use super::codes::{EligibilityCode, MappingCode};
 use super::records::*;
 use crate::core::money::Currency;
 
 /// Why an order is not submitted (skipped, not an error).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Reason {
-    pub code: &'static str,
+    pub code: EligibilityCode,
     pub message: String,
 }
 
@@ -21,11 +22,11 @@ pub struct Reason {
 /// an Order Error and nothing is sent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MapError {
-    pub code: &'static str,
+    pub code: MappingCode,
     pub message: String,
 }
 
-fn err(code: &'static str, message: impl Into<String>) -> MapError {
+fn err(code: MappingCode, message: impl Into<String>) -> MapError {
     MapError { code, message: message.into() }
 }
 
@@ -34,21 +35,24 @@ pub fn eligibility(order: &Order, account: &AmazonAccount, existing_invoice: boo
     let mut r = Vec::new();
     if !order.status.trim().eq_ignore_ascii_case("shipped") {
         r.push(Reason {
-            code: "order-not-shipped",
+            code: EligibilityCode::OrderNotShipped,
             message: format!("order {} has status '{}'; invoices are submitted for Shipped orders", order.id, order.status),
         });
     }
     if !account.upload_vendor_invoices {
-        r.push(Reason { code: "upload-disabled", message: "the Amazon account's \"Upload Vendor Invoices?\" is not yes".into() });
+        r.push(Reason {
+            code: EligibilityCode::UploadDisabled,
+            message: "the Amazon account's \"Upload Vendor Invoices?\" is not yes".into(),
+        });
     }
     if !account.account_type.trim().eq_ignore_ascii_case("vendor") {
         r.push(Reason {
-            code: "not-a-vendor-account",
+            code: EligibilityCode::NotAVendorAccount,
             message: format!("the Amazon account type is '{}', not Vendor", account.account_type),
         });
     }
     if existing_invoice {
-        r.push(Reason { code: "invoice-exists", message: format!("an invoice already exists for order {}", order.id) });
+        r.push(Reason { code: EligibilityCode::InvoiceExists, message: format!("an invoice already exists for order {}", order.id) });
     }
     r
 }
@@ -70,13 +74,13 @@ fn country_code(raw: &Option<String>, whose: &str, errors: &mut Vec<MapError>) -
         Some(c) if c.len() == 2 && c.chars().all(|ch| ch.is_ascii_alphabetic()) => c.to_ascii_uppercase(),
         Some(c) => {
             errors.push(err(
-                "invalid-country-code",
+                MappingCode::InvalidCountryCode,
                 format!("{whose} country code is '{c}'; SP-API needs the 2-letter ISO 3166 code (e.g. US, not USA)"),
             ));
             String::new()
         }
         None => {
-            errors.push(err("missing-country-code", format!("{whose} has no country code (2-letter ISO 3166)")));
+            errors.push(err(MappingCode::MissingCountryCode, format!("{whose} has no country code (2-letter ISO 3166)")));
             String::new()
         }
     }
@@ -90,13 +94,13 @@ pub fn sp_date(now: DateTime<Utc>) -> String {
 fn remit_to(order: &Order, sellers: &[Seller], errors: &mut Vec<MapError>) -> Option<Party> {
     let Some(party) = nonempty(&order.purchase_order_selling_party) else {
         errors.push(err(
-            "missing-selling-party",
+            MappingCode::MissingSellingParty,
             format!("order {} has no Purchase Order Selling Party (the vendor code Amazon ordered from)", order.id),
         ));
         return None;
     };
     let Some(seller) = sellers.iter().find(|s| nonempty(&s.vendor_id).as_deref() == Some(party.as_str())) else {
-        errors.push(err("no-seller-for-vendor-id", format!("no Seller has Vendor ID '{party}' (the order's Purchase Order Selling Party); set it on the Seller so the remit-to address can be sent")));
+        errors.push(err(MappingCode::NoSellerForVendorId, format!("no Seller has Vendor ID '{party}' (the order's Purchase Order Selling Party); set it on the Seller so the remit-to address can be sent")));
         return None;
     };
     let whose = format!("Seller with Vendor ID '{party}'");
@@ -106,11 +110,11 @@ fn remit_to(order: &Order, sellers: &[Seller], errors: &mut Vec<MapError>) -> Op
         (None, None) => (None, None),
     };
     if line1.is_none() {
-        errors.push(err("seller-address-missing", format!("{whose} has neither Street1 nor Street2")));
+        errors.push(err(MappingCode::SellerAddressMissing, format!("{whose} has neither Street1 nor Street2")));
     }
     let name = nonempty(&seller.name);
     if name.is_none() {
-        errors.push(err("seller-name-missing", format!("{whose} has no name")));
+        errors.push(err(MappingCode::SellerNameMissing, format!("{whose} has no name")));
     }
     let cc = country_code(&seller.country_code, &whose, errors);
     Some(Party {
@@ -131,7 +135,8 @@ fn remit_to(order: &Order, sellers: &[Seller], errors: &mut Vec<MapError>) -> Op
 
 fn ship_to(order: &Order, delivery: &[DeliveryLocation], errors: &mut Vec<MapError>) -> (Option<Party>, Option<Shipping>) {
     let Some(party_id) = nonempty(&order.shipping_address_id) else {
-        errors.push(err("missing-shipping-address-id", format!("order {} has no Shipping Address ID (ship-to party id)", order.id)));
+        errors
+            .push(err(MappingCode::MissingShippingAddressId, format!("order {} has no Shipping Address ID (ship-to party id)", order.id)));
         return (None, None);
     };
     let has_shipping = order.shipping.as_ref().is_some_and(Shipping::is_usable);
@@ -152,7 +157,7 @@ fn ship_to(order: &Order, delivery: &[DeliveryLocation], errors: &mut Vec<MapErr
         (s.clone(), Some(s))
     } else {
         errors.push(err(
-            "ship-to-address-not-found",
+            MappingCode::ShipToAddressNotFound,
             format!("order {} has no shipping address and no Amazon Delivery Location has Location Id '{party_id}'", order.id),
         ));
         return (None, None);
@@ -161,10 +166,10 @@ fn ship_to(order: &Order, delivery: &[DeliveryLocation], errors: &mut Vec<MapErr
     let name = nonempty(&shipping.buyer_name);
     let line1 = nonempty(&shipping.street1);
     if name.is_none() {
-        errors.push(err("ship-to-address-incomplete", format!("{whose} has no name")));
+        errors.push(err(MappingCode::ShipToAddressIncomplete, format!("{whose} has no name")));
     }
     if line1.is_none() {
-        errors.push(err("ship-to-address-incomplete", format!("{whose} has no street (Street 1)")));
+        errors.push(err(MappingCode::ShipToAddressIncomplete, format!("{whose} has no street (Street 1)")));
     }
     let cc = country_code(&shipping.country_code, &whose, errors);
     let party = Party {
@@ -186,21 +191,21 @@ fn ship_to(order: &Order, delivery: &[DeliveryLocation], errors: &mut Vec<MapErr
 fn ship_from(account: &AmazonAccount, locations: &[Location], errors: &mut Vec<MapError>) -> Option<Party> {
     let id = nonempty(&account.default_location_id)?;
     let Some(loc) = locations.iter().find(|l| l.id.trim() == id) else {
-        errors.push(err("default-location-not-found", format!("the account's default Location '{id}' does not exist")));
+        errors.push(err(MappingCode::DefaultLocationNotFound, format!("the account's default Location '{id}' does not exist")));
         return None;
     };
     let whose = format!("Location '{id}'");
     let Some(party_id) = nonempty(&loc.vendor_id) else {
-        errors.push(err("location-vendor-id-missing", format!("{whose} has no Vendor ID (the ship-from party id)")));
+        errors.push(err(MappingCode::LocationVendorIdMissing, format!("{whose} has no Vendor ID (the ship-from party id)")));
         return None;
     };
     let name = nonempty(&loc.name);
     let line1 = nonempty(&loc.street1);
     if name.is_none() {
-        errors.push(err("location-address-incomplete", format!("{whose} has no name")));
+        errors.push(err(MappingCode::LocationAddressIncomplete, format!("{whose} has no name")));
     }
     if line1.is_none() {
-        errors.push(err("location-address-incomplete", format!("{whose} has no Street1")));
+        errors.push(err(MappingCode::LocationAddressIncomplete, format!("{whose} has no Street1")));
     }
     let cc = country_code(&loc.country_code, &whose, errors);
     Some(Party {
@@ -223,19 +228,22 @@ pub fn map_invoice(b: &Bundle) -> Result<Mapped, Vec<MapError>> {
     let order = &b.order;
     let mut errors = Vec::new();
     if order.id.trim().is_empty() {
-        errors.push(err("missing-order-id", "the order has no Id"));
+        errors.push(err(MappingCode::MissingOrderId, "the order has no Id"));
     }
     let currency = match Currency::parse(&order.currency) {
         Ok(c) => Some(c),
         Err(_) => {
-            errors.push(err("invalid-currency", format!("order {} currency '{}' is not an ISO 4217 code", order.id, order.currency)));
+            errors.push(err(
+                MappingCode::InvalidCurrency,
+                format!("order {} currency '{}' is not an ISO 4217 code", order.id, order.currency),
+            ));
             None
         }
     };
     let po = nonempty(&order.marketplace_order_id);
     if po.is_none() {
         errors.push(err(
-            "missing-marketplace-order-id",
+            MappingCode::MissingMarketplaceOrderId,
             format!("order {} has no Marketplace Order Id (the Amazon PO number every invoice line must carry)", order.id),
         ));
     }
@@ -250,13 +258,13 @@ pub fn map_invoice(b: &Bundle) -> Result<Mapped, Vec<MapError>> {
         let seq = items.len() as i64 + 1;
         if it.quantity <= 0 {
             errors.push(err(
-                "invalid-quantity",
+                MappingCode::InvalidQuantity,
                 format!("product {} has quantity {}; an invoiced quantity must be a positive whole number", it.id, it.quantity),
             ));
         }
         if it.item_price <= Decimal::ZERO {
             errors.push(err(
-                "invalid-item-price",
+                MappingCode::InvalidItemPrice,
                 format!("product {} has item price {}; the net cost must be greater than 0", it.id, it.item_price),
             ));
         }
@@ -265,7 +273,7 @@ pub fn map_invoice(b: &Bundle) -> Result<Mapped, Vec<MapError>> {
             Some("Cases") | Some("cases") => "Cases",
             Some(other) => {
                 errors.push(err(
-                    "invalid-unit-of-measure",
+                    MappingCode::InvalidUnitOfMeasure,
                     format!("product {} unit of measure '{other}'; SP-API accepts Eaches or Cases", it.id),
                 ));
                 "Eaches"
@@ -273,7 +281,7 @@ pub fn map_invoice(b: &Bundle) -> Result<Mapped, Vec<MapError>> {
         };
         match it.item_price.checked_mul(Decimal::from(it.quantity)).and_then(|line| total.checked_add(line)) {
             Some(t) => total = t,
-            None => errors.push(err("amount-overflow", format!("product {} amount overflows", it.id))),
+            None => errors.push(err(MappingCode::AmountOverflow, format!("product {} amount overflows", it.id))),
         }
         items.push(InvoiceItem {
             item_sequence_number: seq,
@@ -289,13 +297,13 @@ pub fn map_invoice(b: &Bundle) -> Result<Mapped, Vec<MapError>> {
         });
     }
     if items.is_empty() {
-        errors.push(err("no-accepted-items", format!("order {} has no accepted Product In Order lines to invoice", order.id)));
+        errors.push(err(MappingCode::NoAcceptedItems, format!("order {} has no accepted Product In Order lines to invoice", order.id)));
     }
     if !errors.is_empty() {
         return Err(errors);
     }
     let Some(remit_to_party) = remit else {
-        return Err(vec![err("no-seller-for-vendor-id", "remit-to party unresolved")]);
+        return Err(vec![err(MappingCode::NoSellerForVendorId, "remit-to party unresolved")]);
     };
     Ok(Mapped {
         request: SubmitInvoicesRequest {

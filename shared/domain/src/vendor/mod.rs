@@ -10,6 +10,7 @@
 //! - [`submit`], [`poll`], [`reconcile`]: the workflows.
 
 pub mod body;
+pub mod codes;
 pub mod mapping;
 pub mod poll;
 pub mod ports;

@@ -14,6 +14,7 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
+use super::codes::OrderErrorSource;
 use super::ports::{Applied, FeedRepository, Resolution, TransactionApi, TxStatus};
 use super::records::{MarketplaceFeed, OrderError};
 use crate::core::time::iso;
@@ -76,7 +77,7 @@ pub fn resolution_for(feed: &MarketplaceFeed, status: &TxStatus, at: &str) -> Op
                 .map(|(code, message)| OrderError {
                     order_id: feed.order_id.clone(),
                     at: at.to_string(),
-                    source: "getTransaction".into(),
+                    source: OrderErrorSource::GetTransaction,
                     code: code.clone(),
                     message: message.clone(),
                 })

@@ -13,6 +13,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
 use super::body::SubmitInvoicesRequest;
+use super::codes::OrderErrorSource;
 use super::ports::{InvoiceApi, SubmitResult, UnknownRepository, VendorRepository};
 use super::records::{InvoiceState, MarketplaceFeed, OrderError, SentByIntegration};
 use crate::core::time::iso;
@@ -83,7 +84,8 @@ pub async fn reconcile_unknown<R: VendorRepository + UnknownRepository + Sync, A
                 done.status = InvoiceState::Error;
                 done.sent_by_integration = Some(SentByIntegration::Error);
                 done.integration_error = Some(format!("HTTP {status} {code}: {message}"));
-                let err = OrderError { order_id: inv.order_id.clone(), at: at.clone(), source: "submitInvoices".into(), code, message };
+                let err =
+                    OrderError { order_id: inv.order_id.clone(), at: at.clone(), source: OrderErrorSource::SubmitInvoices, code, message };
                 repo.record_rejected(&done, &err).await?;
                 report.rejected += 1;
             }

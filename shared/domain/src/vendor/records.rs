@@ -1,9 +1,17 @@
 //! The vendor side's records as stored and as `invoicectl vendor preview` reads them
 //! (snake_case): orders, Amazon accounts, sellers, locations, delivery locations.
+//!
+//! Every identifier read here (order, product, ASIN / vendor SKU, PO number, vendor codes,
+//! location and address ids) is read as people send it: a JSON string or a whole non-negative
+//! JSON number (`"id": 501` is `"501"`); a decimal, a negative number or another type is a clear
+//! error (see [`crate::core::ids`]). Quantities must be whole numbers.
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize};
+
+use super::codes::OrderErrorSource;
+use crate::core::ids::{de_id, de_opt_id};
 
 /// An order's shipping address as stored on the order.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,9 +29,16 @@ pub struct Shipping {
 /// A Product in Order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderItem {
+    #[serde(deserialize_with = "de_id")]
     pub id: String,
+    /// The ASIN (amazonProductIdentifier).
+    #[serde(default, deserialize_with = "de_opt_id")]
     pub channel_item_id: Option<String>,
+    /// The vendor's SKU (vendorProductIdentifier).
+    #[serde(default, deserialize_with = "de_opt_id")]
     pub item_transaction_id: Option<String>,
+    /// A whole number (`12`); `12.5` is refused when read.
+    #[serde(deserialize_with = "de_quantity")]
     pub quantity: i64,
     /// Unit price in the order currency (a decimal string; a JSON number is read by its text).
     #[serde(deserialize_with = "de_decimal")]
@@ -32,18 +47,25 @@ pub struct OrderItem {
     /// `Eaches` (default) or `Cases`.
     #[serde(default)]
     pub unit_of_measure: Option<String>,
-    /// Items per case when `unit_of_measure` is `Cases`.
-    #[serde(default)]
+    /// Items per case when `unit_of_measure` is `Cases` (a whole number).
+    #[serde(default, deserialize_with = "de_opt_unit_size")]
     pub unit_size: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Order {
+    #[serde(deserialize_with = "de_id")]
     pub id: String,
     pub status: String,
     pub currency: String,
+    /// The Amazon PO number.
+    #[serde(default, deserialize_with = "de_opt_id")]
     pub marketplace_order_id: Option<String>,
+    /// The vendor code Amazon ordered from (a Seller's Vendor ID).
+    #[serde(default, deserialize_with = "de_opt_id")]
     pub purchase_order_selling_party: Option<String>,
+    /// The ship-to party id (an Amazon Delivery Location's Location Id).
+    #[serde(default, deserialize_with = "de_opt_id")]
     pub shipping_address_id: Option<String>,
     pub shipping: Option<Shipping>,
     pub items: Vec<OrderItem>,
@@ -54,11 +76,13 @@ pub struct AmazonAccount {
     pub account_type: String,
     #[serde(deserialize_with = "de_yes_no")]
     pub upload_vendor_invoices: bool,
+    #[serde(default, deserialize_with = "de_opt_id")]
     pub default_location_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Seller {
+    #[serde(default, deserialize_with = "de_opt_id")]
     pub vendor_id: Option<String>,
     pub name: Option<String>,
     pub street1: Option<String>,
@@ -72,7 +96,9 @@ pub struct Seller {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Location {
+    #[serde(deserialize_with = "de_id")]
     pub id: String,
+    #[serde(default, deserialize_with = "de_opt_id")]
     pub vendor_id: Option<String>,
     pub name: Option<String>,
     pub street1: Option<String>,
@@ -86,6 +112,7 @@ pub struct Location {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeliveryLocation {
+    #[serde(deserialize_with = "de_id")]
     pub location_id: String,
     pub name: Option<String>,
     pub street1: Option<String>,
@@ -122,6 +149,35 @@ fn de_decimal<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
         other => return Err(serde::de::Error::custom(format!("expected a decimal amount, found {other}"))),
     };
     crate::core::money::parse_amount(&text).map_err(serde::de::Error::custom)
+}
+
+/// A whole number of units. serde's own message for `12.5` ("invalid type: floating point,
+/// expected i64") does not say what was wrong with the order; this one does.
+fn whole_number(v: &serde_json::Value, what: &str) -> Result<i64, String> {
+    use serde_json::Value;
+    match v {
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => Ok(i),
+            None if n.is_u64() => Err(format!("{what} {n} is too large")),
+            None => Err(format!("{what} must be a whole number, found the decimal number {n}")),
+        },
+        Value::String(s) => Err(format!("{what} must be a whole number, found the text \"{s}\"")),
+        Value::Null => Err(format!("{what} must be a whole number, found null")),
+        Value::Bool(_) => Err(format!("{what} must be a whole number, found a boolean")),
+        Value::Array(_) => Err(format!("{what} must be a whole number, found a list")),
+        Value::Object(_) => Err(format!("{what} must be a whole number, found an object")),
+    }
+}
+
+fn de_quantity<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    whole_number(&serde_json::Value::deserialize(d)?, "a quantity").map_err(serde::de::Error::custom)
+}
+
+fn de_opt_unit_size<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    match Option::<serde_json::Value>::deserialize(d)? {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(v) => whole_number(&v, "a unit size").map(Some).map_err(serde::de::Error::custom),
+    }
 }
 
 fn de_yes_no<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
@@ -199,8 +255,10 @@ pub struct MarketplaceFeed {
 pub struct OrderError {
     pub order_id: String,
     pub at: String,
-    /// `mapping`, `submitInvoices`, `getTransaction`.
-    pub source: String,
+    /// `mapping`, `submitInvoices`, `getTransaction` (stored and keyed by that spelling).
+    pub source: OrderErrorSource,
+    /// A [`MappingCode`](super::codes::MappingCode)'s spelling for `mapping` errors, else
+    /// Amazon's own code (`INVALID_SHIP_TO`, `InvalidInput`…).
     pub code: String,
     pub message: String,
 }

@@ -16,6 +16,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::codes::OrderErrorSource;
 use super::mapping::{eligibility, map_invoice};
 use super::ports::{ClaimResult, InvoiceApi, SubmitResult, VendorRepository};
 use super::records::{Bundle, InvoiceState, MarketplaceFeed, OrderError, SentByIntegration, VendorInvoice};
@@ -82,8 +83,8 @@ pub async fn submit_order<R: VendorRepository + Sync, A: InvoiceApi + Sync>(
                 .map(|e| OrderError {
                     order_id: order_id.into(),
                     at: at.clone(),
-                    source: "mapping".into(),
-                    code: e.code.into(),
+                    source: OrderErrorSource::Mapping,
+                    code: e.code.as_str().into(),
                     message: e.message.clone(),
                 })
                 .collect();
@@ -133,7 +134,7 @@ pub async fn submit_order<R: VendorRepository + Sync, A: InvoiceApi + Sync>(
             invoice.status = InvoiceState::Error;
             invoice.sent_by_integration = Some(SentByIntegration::Error);
             invoice.integration_error = Some(text.clone());
-            let err = OrderError { order_id: order_id.into(), at, source: "submitInvoices".into(), code, message };
+            let err = OrderError { order_id: order_id.into(), at, source: OrderErrorSource::SubmitInvoices, code, message };
             repo.record_rejected(&invoice, &err).await?;
             Ok(SubmitOutcome::Rejected { message: text })
         }

@@ -6,7 +6,8 @@
 //! Only the five predefined entities and character references are resolved. Size and nesting
 //! depth are capped (`too-large`).
 //!
-//! Tolerance (see `../shared/refs/cxml/NOTES.md`): element order inside a block does not
+//! Tolerance (see the cXML notes, NOTES.md, in the reference material shipped beside the
+//! project): element order inside a block does not
 //! matter, text is trimmed, unknown or misspelt attributes and unknown elements are ignored,
 //! comments/CDATA/`xml:lang` may appear anywhere, an empty `<Money>` means "absent".
 
