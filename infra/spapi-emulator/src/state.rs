@@ -1,0 +1,267 @@
+//! Emulator state: faults, recordings, transactions, tokens, buckets.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use axum::http::{HeaderMap, StatusCode};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::bucket::Bucket;
+use crate::ids::Ids;
+use crate::{model, Config, HDR_ACCESS_TOKEN};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Operation {
+    Submit,
+    GetTransaction,
+    Token,
+}
+
+/// An SP-API `Error` (also the shape of configured transaction errors).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiError {
+    pub code: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<String>,
+}
+
+/// Faults currently armed (the `/_emulator/faults` document).
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Faults {
+    pub(crate) fail_next: u32,
+    pub(crate) fail_status: u16,
+    pub(crate) throttle_next: u32,
+    pub(crate) drop_next: u32,
+    /// Process the request normally (the transaction exists), then close the connection
+    /// without sending the answer: the client cannot know the outcome.
+    pub(crate) lose_response_next: u32,
+    pub(crate) delay_ms: u64,
+    pub(crate) stall_next: u32,
+    pub(crate) processing_polls: u32,
+    pub(crate) reject_invoice_ids: BTreeMap<String, Vec<ApiError>>,
+    /// Invoice ids whose submission is refused synchronously with HTTP 400 and these errors
+    /// (Amazon's business-rule rejections, which a schema-valid body can still get).
+    pub(crate) invalid_invoice_ids: BTreeMap<String, Vec<ApiError>>,
+    pub(crate) lwa_fail_next: u32,
+    /// When set, fail/throttle/drop/stall only hit this operation.
+    pub(crate) operation: Option<Operation>,
+}
+
+impl Faults {
+    pub(crate) fn new(config: &Config) -> Faults {
+        Faults {
+            fail_next: 0,
+            fail_status: 500,
+            throttle_next: 0,
+            drop_next: 0,
+            lose_response_next: 0,
+            delay_ms: 0,
+            stall_next: 0,
+            processing_polls: config.processing_polls,
+            reject_invoice_ids: BTreeMap::new(),
+            invalid_invoice_ids: BTreeMap::new(),
+            lwa_fail_next: 0,
+            operation: None,
+        }
+    }
+}
+
+/// Body of `POST /_emulator/faults`; every field optional, unknown fields refused.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FaultsPatch {
+    pub(crate) fail_next: Option<u32>,
+    pub(crate) fail_status: Option<u16>,
+    pub(crate) throttle_next: Option<u32>,
+    pub(crate) drop_next: Option<u32>,
+    pub(crate) lose_response_next: Option<u32>,
+    pub(crate) delay_ms: Option<u64>,
+    pub(crate) stall_next: Option<u32>,
+    pub(crate) processing_polls: Option<u32>,
+    /// Merged into the current map; an empty error list removes the id.
+    pub(crate) reject_invoice_ids: Option<BTreeMap<String, Vec<ApiError>>>,
+    /// Merged like `reject_invoice_ids`; these ids get a synchronous 400.
+    pub(crate) invalid_invoice_ids: Option<BTreeMap<String, Vec<ApiError>>>,
+    pub(crate) lwa_fail_next: Option<u32>,
+    /// `"submit"`, `"get_transaction"`, or null for both.
+    #[serde(default, deserialize_with = "some")]
+    pub(crate) operation: Option<Option<Operation>>,
+}
+
+pub(crate) fn some<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
+}
+
+pub(crate) enum Fault {
+    Drop,
+    Stall,
+    Throttle,
+    Fail(StatusCode),
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Recorded {
+    pub(crate) seq: u64,
+    pub(crate) request_id: String,
+    pub(crate) operation: Operation,
+    pub(crate) method: String,
+    pub(crate) path: String,
+    /// Null while in flight, or when the connection was dropped/stalled on purpose.
+    pub(crate) status: Option<u16>,
+    /// `"drop"`, `"stall"`, `"throttle"` or `"fail"` when a fault answered.
+    pub(crate) fault: Option<&'static str>,
+    pub(crate) at: String,
+    pub(crate) invoice_ids: Vec<String>,
+    pub(crate) body: Value,
+}
+
+pub(crate) struct Transaction {
+    pub(crate) polls: u32,
+    pub(crate) processing_polls: u32,
+    pub(crate) failure: Option<Vec<ApiError>>,
+}
+
+pub(crate) struct Inner {
+    /// Invoice id → the transaction that first carried it (duplicate detection).
+    pub(crate) accepted_invoices: HashMap<String, String>,
+    pub(crate) faults: Faults,
+    pub(crate) requests: Vec<Recorded>,
+    pub(crate) next_seq: u64,
+    pub(crate) stats: BTreeMap<&'static str, BTreeMap<String, u64>>,
+    pub(crate) token_requests: u64,
+    pub(crate) transactions: HashMap<String, Transaction>,
+    pub(crate) tokens: HashMap<String, Instant>,
+    pub(crate) submit_bucket: Bucket,
+    pub(crate) get_bucket: Bucket,
+}
+
+impl Inner {
+    pub(crate) fn take_fault(&mut self, op: Operation) -> Option<Fault> {
+        if self.faults.operation.is_some_and(|only| only != op) {
+            return None;
+        }
+        let f = &mut self.faults;
+        if f.drop_next > 0 {
+            f.drop_next -= 1;
+            Some(Fault::Drop)
+        } else if f.stall_next > 0 {
+            f.stall_next -= 1;
+            Some(Fault::Stall)
+        } else if f.throttle_next > 0 {
+            f.throttle_next -= 1;
+            Some(Fault::Throttle)
+        } else if f.fail_next > 0 {
+            f.fail_next -= 1;
+            Some(Fault::Fail(StatusCode::from_u16(f.fail_status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)))
+        } else {
+            None
+        }
+    }
+
+    pub(crate) fn bucket(&mut self, op: Operation) -> &mut Bucket {
+        match op {
+            Operation::GetTransaction => &mut self.get_bucket,
+            _ => &mut self.submit_bucket,
+        }
+    }
+
+    pub(crate) fn token_valid(&self, headers: &HeaderMap) -> bool {
+        headers
+            .get(HDR_ACCESS_TOKEN)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|t| self.tokens.get(t.trim()))
+            .is_some_and(|expiry| Instant::now() < *expiry)
+    }
+}
+
+/// One emulator instance (cheap to clone, shared state).
+#[derive(Clone)]
+pub struct App {
+    pub(crate) config: Arc<Config>,
+    pub(crate) validator: Arc<jsonschema::Validator>,
+    pub(crate) ids: Arc<Ids>,
+    pub(crate) inner: Arc<Mutex<Inner>>,
+}
+
+impl App {
+    pub fn new(config: Config) -> App {
+        let inner = Inner {
+            accepted_invoices: HashMap::new(),
+            faults: Faults::new(&config),
+            requests: Vec::new(),
+            next_seq: 0,
+            stats: BTreeMap::new(),
+            token_requests: 0,
+            transactions: HashMap::new(),
+            tokens: HashMap::new(),
+            submit_bucket: Bucket::new(config.submit_rate, config.submit_burst),
+            get_bucket: Bucket::new(config.get_transaction_rate, config.get_transaction_burst),
+        };
+        App {
+            config: Arc::new(config),
+            validator: Arc::new(model::submit_invoices_validator()),
+            ids: Arc::new(Ids::new()),
+            inner: Arc::new(Mutex::new(inner)),
+        }
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock leaves plain data behind; keep serving.
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn record_start(
+        &self,
+        op: Operation,
+        method: &str,
+        path: &str,
+        request_id: &str,
+        body: Value,
+        invoice_ids: Vec<String>,
+    ) -> u64 {
+        let mut inner = self.lock();
+        let seq = inner.next_seq;
+        inner.next_seq += 1;
+        inner.requests.push(Recorded {
+            seq,
+            request_id: request_id.to_owned(),
+            operation: op,
+            method: method.to_owned(),
+            path: path.to_owned(),
+            status: None,
+            fault: None,
+            at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            invoice_ids,
+            body,
+        });
+        seq
+    }
+
+    /// Sets the final status of a recorded request and counts it.
+    pub(crate) fn record_finish(&self, seq: u64, op: Operation, status: Option<StatusCode>, fault: Option<&'static str>) {
+        let mut inner = self.lock();
+        if let Ok(i) = inner.requests.binary_search_by_key(&seq, |r| r.seq) {
+            inner.requests[i].status = status.map(|s| s.as_u16());
+            inner.requests[i].fault = fault;
+        }
+        let key = match (status, fault) {
+            (Some(s), _) => s.as_u16().to_string(),
+            (None, Some("stall")) => "stalled".to_owned(),
+            (None, _) => "dropped".to_owned(),
+        };
+        let group = match op {
+            Operation::Submit => "submit",
+            Operation::GetTransaction => "get_transaction",
+            Operation::Token => "token_status",
+        };
+        *inner.stats.entry(group).or_default().entry(key).or_default() += 1;
+    }
+}
