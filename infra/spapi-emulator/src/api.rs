@@ -169,7 +169,7 @@ pub(crate) async fn submit_invoices(
         if !refused.is_empty() {
             return json_response(StatusCode::BAD_REQUEST, json!({ "errors": refused }));
         }
-        let transaction_id = format!("{}-{}", chrono::Utc::now().format("%Y%m%d%H%M%S"), app.ids.uuid());
+        let transaction_id = format!("{}-{}", chrono::Utc::now().format("%Y%m%d%H%M%S"), crate::ids::uuid());
         {
             let mut inner = app.lock();
             let mut failure: Vec<ApiError> =

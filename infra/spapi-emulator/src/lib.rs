@@ -96,7 +96,6 @@ mod tests {
     use serde_json::Value;
 
     use super::bucket::Bucket;
-    use super::ids::Ids;
     use super::*;
 
     #[test]
@@ -124,9 +123,13 @@ mod tests {
     }
 
     #[test]
-    fn ids_are_unique() {
-        let ids = Ids::new();
-        let set: std::collections::HashSet<String> = (0..10_000).map(|_| ids.uuid()).collect();
+    fn ids_are_unique_version_4_uuids() {
+        let set: std::collections::HashSet<String> = (0..10_000).map(|_| ids::uuid()).collect();
         assert_eq!(set.len(), 10_000);
+        for id in set.iter().take(100) {
+            let parsed = uuid::Uuid::parse_str(id).unwrap();
+            assert_eq!(parsed.get_version_num(), 4, "{id}");
+            assert_eq!((id.len(), &id[14..15]), (36, "4"), "{id}");
+        }
     }
 }

@@ -89,7 +89,7 @@ pub(crate) fn lwa_answer(app: &App, fields: Option<HashMap<String, String>>) -> 
     if field("refresh_token") != Some(cfg.refresh_token.as_str()) {
         return lwa_error(StatusCode::BAD_REQUEST, "invalid_grant", "The request has an invalid grant parameter : refresh_token");
     }
-    let token = format!("Atza|local-{}", app.ids.uuid().replace('-', ""));
+    let token = format!("Atza|local-{}", crate::ids::uuid().replace('-', ""));
     {
         let mut inner = app.lock();
         let now = Instant::now();

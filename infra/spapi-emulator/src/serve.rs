@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
@@ -61,8 +61,8 @@ pub async fn serve(listener: TcpListener, app: App) -> std::io::Result<()> {
     }
 }
 
-pub(crate) async fn request_id(State(app): State<App>, mut req: Request, next: Next) -> Response {
-    let id = app.ids.uuid();
+pub(crate) async fn request_id(mut req: Request, next: Next) -> Response {
+    let id = crate::ids::uuid();
     req.extensions_mut().insert(RequestId(id.clone()));
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
@@ -121,7 +121,7 @@ impl App {
             .route("/_emulator/requests", get(control::recorded_requests))
             .route("/_emulator/stats", get(control::stats))
             .fallback(not_found)
-            .layer(middleware::from_fn_with_state(self.clone(), request_id))
+            .layer(middleware::from_fn(request_id))
             .with_state(self.clone())
     }
 }

@@ -9,7 +9,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::bucket::Bucket;
-use crate::ids::Ids;
 use crate::{model, Config, HDR_ACCESS_TOKEN};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -187,7 +186,6 @@ impl Inner {
 pub struct App {
     pub(crate) config: Arc<Config>,
     pub(crate) validator: Arc<jsonschema::Validator>,
-    pub(crate) ids: Arc<Ids>,
     pub(crate) inner: Arc<Mutex<Inner>>,
 }
 
@@ -205,12 +203,7 @@ impl App {
             submit_bucket: Bucket::new(config.submit_rate, config.submit_burst),
             get_bucket: Bucket::new(config.get_transaction_rate, config.get_transaction_burst),
         };
-        App {
-            config: Arc::new(config),
-            validator: Arc::new(model::submit_invoices_validator()),
-            ids: Arc::new(Ids::new()),
-            inner: Arc::new(Mutex::new(inner)),
-        }
+        App { config: Arc::new(config), validator: Arc::new(model::submit_invoices_validator()), inner: Arc::new(Mutex::new(inner)) }
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
