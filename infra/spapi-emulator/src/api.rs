@@ -10,8 +10,9 @@ use axum::response::Response;
 use axum::Extension;
 use serde_json::{json, Value};
 
+use crate::bucket::limit_header;
 use crate::serve::{is_json, json_response, sp_error, sp_errors, ConnKill, RequestId};
-use crate::state::{ApiError, App, Fault, Operation, Transaction};
+use crate::state::{Access, ApiError, App, Fault, Operation, Transaction};
 use crate::{model, GET_TRANSACTION_PREFIX, HDR_RATE_LIMIT, SUBMIT_INVOICES_PATH};
 
 pub(crate) fn invoice_ids(body: &Value) -> Vec<String> {
@@ -63,10 +64,9 @@ where
         _ => {
             let admitted = {
                 let mut inner = app.lock();
-                if !inner.token_valid(headers) {
-                    None
-                } else {
-                    Some(inner.bucket(op).try_take(Instant::now()))
+                match inner.access(headers) {
+                    Access::Denied { .. } => None,
+                    Access::Granted { partner } => Some(inner.bucket(&app.config, &partner, op).try_take(Instant::now())),
                 }
             };
             match admitted {
@@ -98,8 +98,7 @@ where
         _ => matches!(status.as_u16(), 200 | 400 | 404 | 429),
     };
     if with_limit {
-        let limit = app.lock().bucket(op).limit_header();
-        resp.headers_mut().insert(HDR_RATE_LIMIT, limit);
+        resp.headers_mut().insert(HDR_RATE_LIMIT, limit_header(app.config.plan(op).0));
     }
     app.record_finish(seq, op, Some(status), fault_name);
     if delay_ms > 0 {
@@ -144,7 +143,8 @@ pub(crate) async fn submit_invoices(
         Ok(v) => (v.clone(), invoice_ids(v)),
         Err(_) => (Value::Null, Vec::new()),
     };
-    let seq = app.record_start(Operation::Submit, "POST", SUBMIT_INVOICES_PATH, &rid, recorded, ids.clone());
+    let partner = app.partner_of_request(&parts.headers);
+    let seq = app.record_start(Operation::Submit, partner, SUBMIT_INVOICES_PATH, &rid, recorded, ids.clone());
     let json_body = is_json(&parts.headers);
     api_call(&app, Operation::Submit, seq, &parts.headers, kill, move |app| {
         if !json_body {
@@ -206,7 +206,8 @@ pub(crate) async fn get_transaction(
     headers: HeaderMap,
 ) -> Response {
     let path = format!("{GET_TRANSACTION_PREFIX}{transaction_id}");
-    let seq = app.record_start(Operation::GetTransaction, "GET", &path, &rid, Value::Null, Vec::new());
+    let partner = app.partner_of_request(&headers);
+    let seq = app.record_start(Operation::GetTransaction, partner, &path, &rid, Value::Null, Vec::new());
     api_call(&app, Operation::GetTransaction, seq, &headers, kill, move |app| {
         let well_formed = !transaction_id.is_empty()
             && transaction_id.len() <= 128

@@ -30,14 +30,9 @@ impl Bucket {
             false
         }
     }
+}
 
-    pub(crate) fn refill(&mut self) {
-        self.tokens = self.burst;
-        self.last = Instant::now();
-    }
-
-    /// `x-amzn-RateLimit-Limit` value, e.g. `10.0`.
-    pub(crate) fn limit_header(&self) -> HeaderValue {
-        HeaderValue::from_str(&format!("{:?}", self.rate)).expect("a float is a valid header value")
-    }
+/// `x-amzn-RateLimit-Limit` value for a plan's rate, e.g. `10.0`.
+pub(crate) fn limit_header(rate: f64) -> HeaderValue {
+    HeaderValue::from_str(&format!("{rate:?}")).expect("a float is a valid header value")
 }

@@ -4,10 +4,11 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use serde_json::json;
+use serde::Deserialize;
+use serde_json::{json, Value};
 
 use crate::serve::json_response;
-use crate::state::{App, Faults, FaultsPatch};
+use crate::state::{App, Counts, Faults, FaultsPatch};
 
 pub(crate) async fn get_faults(State(app): State<App>) -> Response {
     let faults = app.lock().faults.clone();
@@ -63,12 +64,15 @@ pub(crate) async fn reset(State(app): State<App>) -> Response {
     inner.faults = Faults::new(&app.config);
     inner.requests.clear();
     inner.stats.clear();
+    inner.partner_stats.clear();
     inner.token_requests = 0;
     inner.transactions.clear();
     inner.accepted_invoices.clear();
-    inner.submit_bucket.refill();
-    inner.get_bucket.refill();
-    // Issued access tokens stay valid.
+    // Every partner's buckets start full again.
+    inner.buckets.clear();
+    // LWA accepts revoked refresh tokens again; issued access tokens stay valid (revoked ones
+    // stay dead).
+    inner.revoked.clear();
     json_response(StatusCode::OK, json!({"reset": true}))
 }
 
@@ -77,16 +81,43 @@ pub(crate) async fn recorded_requests(State(app): State<App>) -> Response {
     json_response(StatusCode::OK, json!(requests))
 }
 
+/// Body of `POST /_emulator/revoke`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RevokeRequest {
+    refresh_token: String,
+    /// false reinstates the token (LWA issues access tokens for it again).
+    #[serde(default = "yes")]
+    revoked: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+pub(crate) async fn revoke(State(app): State<App>, body: Bytes) -> Response {
+    let req: RevokeRequest = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => return json_response(StatusCode::BAD_REQUEST, json!({"error": format!("bad revoke document: {e}")})),
+    };
+    let Some(partner) = app.config.partner_of(&req.refresh_token) else {
+        return json_response(StatusCode::BAD_REQUEST, json!({"error": "not a refresh token this emulator accepts (Atzr|…)"}));
+    };
+    app.lock().set_revoked(&partner, req.revoked);
+    json_response(StatusCode::OK, json!({"partner": partner, "revoked": req.revoked}))
+}
+
+fn groups(counts: Option<&Counts>, names: &[&'static str]) -> serde_json::Map<String, Value> {
+    names.iter().map(|n| (n.to_string(), json!(counts.and_then(|c| c.get(n)).cloned().unwrap_or_default()))).collect()
+}
+
 pub(crate) async fn stats(State(app): State<App>) -> Response {
     let inner = app.lock();
-    let group = |name: &str| json!(inner.stats.get(name).cloned().unwrap_or_default());
-    json_response(
-        StatusCode::OK,
-        json!({
-            "submit": group("submit"),
-            "get_transaction": group("get_transaction"),
-            "token": inner.token_requests,
-            "token_status": group("token_status"),
-        }),
-    )
+    let names = ["submit", "get_transaction", "token_status"];
+    let mut body = groups(Some(&inner.stats), &names);
+    body.insert("token".into(), json!(inner.token_requests));
+    let partners: serde_json::Map<String, Value> =
+        inner.partner_stats.iter().map(|(p, c)| (p.clone(), Value::Object(groups(Some(c), &names)))).collect();
+    body.insert("partners".into(), Value::Object(partners));
+    json_response(StatusCode::OK, Value::Object(body))
 }

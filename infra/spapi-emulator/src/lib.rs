@@ -3,16 +3,43 @@
 //!
 //! | endpoint | what it does |
 //! |---|---|
-//! | `POST /auth/o2/token` | LWA refresh-token grant (form or JSON body) → `Atza|…` access token |
-//! | `POST /vendor/payments/v1/invoices` | submitInvoices: token check, rate limit, validation against the official model, 202 + transactionId |
+//! | `POST /auth/o2/token` | LWA refresh-token grant (form or JSON body) → `Atza|…` access token of the token's selling partner |
+//! | `POST /vendor/payments/v1/invoices` | submitInvoices: token check, rate limit of the partner, validation against the official model, 202 + transactionId |
 //! | `GET /vendor/transactions/v1/transactions/{id}` | getTransaction: Processing for N polls, then Success or Failure |
-//! | `/_emulator/…` | control API for tests: faults, reset, recorded requests, stats (no auth) |
+//! | `/_emulator/…` | control API for tests (no auth, below) |
 //!
 //! The request body of submitInvoices is validated against a JSON Schema built from the official
 //! Swagger 2.0 model (`models/vendorInvoices.json`, a byte copy of Amazon's file) with two rules the
 //! model states only in prose or not at all, but that a real client must honour:
 //! `Decimal` values are strings matching the pattern in the `Decimal` description, and
 //! `invoices` is required at the top level (so a `{"payload":{…}}` wrapper is refused).
+//!
+//! ## Selling partners
+//!
+//! Amazon applies usage plans per application **and selling partner**, and each selling partner
+//! that authorised the application has its own refresh token. The emulator does the same:
+//!
+//! - LWA accepts the configured [`Config::refresh_token`] (partner [`DEFAULT_PARTNER`],
+//!   `"default"`) and **any** refresh token of the form `Atzr|<anything>` (non-empty); each
+//!   distinct token is its own selling partner, with the id `sp-<first 16 hex digits of
+//!   SHA-256(token)>` ([`Config::partner_of`]) — deterministic, and the token itself (a secret)
+//!   never appears in recordings or stats.
+//! - Access tokens remember their partner. Rate-limit buckets (429 `QuotaExceeded` with
+//!   `x-amzn-RateLimit-Limit` and `x-amzn-RequestId`) are per (partner, operation): one
+//!   partner's burst never throttles another.
+//! - A revoked refresh token gets LWA's 400 `invalid_grant`, and its partner's outstanding
+//!   access tokens get SP-API's 403 `{"errors":[{"code":"Unauthorized","message":"Access to
+//!   requested resource is denied.","details":""}]}`.
+//!
+//! ## Control API
+//!
+//! | endpoint | what it does |
+//! |---|---|
+//! | `POST /_emulator/faults` | arm faults (every field optional, unknown fields refused): `fail_next` (+ `fail_status` 5xx), `throttle_next`, `drop_next`, `lose_response_next`, `stall_next`, `delay_ms`, `processing_polls`, `invalid_invoice_ids` / `reject_invoice_ids` (id → errors), `lwa_fail_next`, `operation` (`"submit"` / `"get_transaction"` / null) scoping the first five; `GET` shows them |
+//! | `POST /_emulator/revoke` | `{"refresh_token": "Atzr|…", "revoked": true}` (`revoked` optional, default true) → `{"partner": "<id>", "revoked": true}`: revokes the selling partner's authorisation (LWA `invalid_grant`, its access tokens 403); `"revoked": false` lets LWA issue tokens again (tokens issued before stay dead). 400 for a token that is no partner's |
+//! | `GET /_emulator/requests` | every request in arrival order: `seq`, `request_id`, `operation` (`submit` / `get_transaction` / `token`), `partner` (null when the token is unknown), `method`, `path`, `status` (null: dropped/stalled/in flight), `fault`, `at`, `invoice_ids`, `body` (never a secret or a token) |
+//! | `GET /_emulator/stats` | `{"submit": {status: n}, "get_transaction": {…}, "token": n, "token_status": {…}, "partners": {"<id>": {"submit": {…}, "get_transaction": {…}, "token_status": {…}}}}` (`"dropped"` / `"stalled"` for answers never sent) |
+//! | `POST /_emulator/reset` | faults, recordings, stats, transactions, rate buckets and revocations back to the start; issued access tokens stay valid (revoked ones stay dead) |
 //!
 //! Run it with [`serve`] on a bound [`tokio::net::TcpListener`]; the binary (`src/main.rs`) only
 //! parses flags and calls it. `serve` owns the HTTP connections (instead of `axum::serve`) so that
@@ -42,6 +69,10 @@ pub const VENDOR_TRANSACTION_STATUS_MODEL: &str = include_str!("../models/vendor
 pub const DEFAULT_CLIENT_ID: &str = "local-client-id";
 pub const DEFAULT_CLIENT_SECRET: &str = "local-client-secret";
 pub const DEFAULT_REFRESH_TOKEN: &str = "Atzr|local-refresh-token";
+/// The selling partner of [`Config::refresh_token`].
+pub const DEFAULT_PARTNER: &str = "default";
+/// LWA refresh tokens start with this; the emulator accepts any `Atzr|<anything>`.
+pub const REFRESH_TOKEN_PREFIX: &str = "Atzr|";
 
 pub const SUBMIT_INVOICES_PATH: &str = "/vendor/payments/v1/invoices";
 pub const GET_TRANSACTION_PREFIX: &str = "/vendor/transactions/v1/transactions/";
@@ -89,6 +120,32 @@ impl Default for Config {
     }
 }
 
+impl Config {
+    /// The selling partner a refresh token stands for: [`DEFAULT_PARTNER`] for the configured
+    /// token, `sp-<16 hex digits of SHA-256(token)>` for any other `Atzr|<anything>`, `None`
+    /// for anything else (LWA answers `invalid_grant`).
+    pub fn partner_of(&self, refresh_token: &str) -> Option<String> {
+        use sha2::Digest;
+        if refresh_token == self.refresh_token {
+            return Some(DEFAULT_PARTNER.to_owned());
+        }
+        let rest = refresh_token.strip_prefix(REFRESH_TOKEN_PREFIX)?;
+        if rest.is_empty() {
+            return None;
+        }
+        let digest = sha2::Sha256::digest(refresh_token.as_bytes());
+        Some(format!("sp-{}", &hex::encode(digest)[..16]))
+    }
+
+    /// Rate (requests/s) and burst of an operation's usage plan.
+    pub(crate) fn plan(&self, op: Operation) -> (f64, f64) {
+        match op {
+            Operation::GetTransaction => (self.get_transaction_rate, self.get_transaction_burst),
+            _ => (self.submit_rate, self.submit_burst),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::{Duration, Instant};
@@ -107,6 +164,22 @@ mod tests {
         assert!(!schema.to_string().contains("x-docgen"));
         // enum values and property names survive the clean-up
         assert_eq!(schema["definitions"]["TaxDetails"]["properties"]["taxType"]["enum"][5], "MwSt.");
+    }
+
+    #[test]
+    fn partners_derive_from_refresh_tokens() {
+        let c = Config::default();
+        assert_eq!(c.partner_of(DEFAULT_REFRESH_TOKEN).as_deref(), Some(DEFAULT_PARTNER));
+        let a = c.partner_of("Atzr|company-a").unwrap();
+        assert_eq!(c.partner_of("Atzr|company-a").unwrap(), a, "deterministic");
+        assert_ne!(c.partner_of("Atzr|company-b").unwrap(), a);
+        assert!(a.starts_with("sp-") && a.len() == 19 && !a.contains("company"), "{a}");
+        assert_eq!(c.partner_of("Atzr|"), None);
+        assert_eq!(c.partner_of("not-a-refresh-token"), None);
+        assert_eq!(c.partner_of(""), None);
+        // A configured default that does not look like a refresh token is still accepted.
+        let odd = Config { refresh_token: "secret".into(), ..Config::default() };
+        assert_eq!(odd.partner_of("secret").as_deref(), Some(DEFAULT_PARTNER));
     }
 
     #[test]

@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::serve::{is_json, json_response, RequestId};
-use crate::state::{App, Operation};
+use crate::state::{App, Issued, Operation};
 use crate::LWA_TOKEN_PATH;
 
 #[derive(Serialize)]
@@ -45,9 +45,10 @@ pub(crate) async fn lwa_token(
     body: Bytes,
 ) -> Response {
     let fields = lwa_fields(&headers, &body);
-    // Recorded without the refresh token and the client secret.
+    // Recorded without the refresh token and the client secret (the partner id is a hash).
     let recorded = fields.as_ref().map_or(Value::Null, |f| json!({"grant_type": f.get("grant_type"), "client_id": f.get("client_id")}));
-    let seq = app.record_start(Operation::Token, "POST", LWA_TOKEN_PATH, &rid, recorded, Vec::new());
+    let partner = fields.as_ref().and_then(|f| f.get("refresh_token")).and_then(|t| app.config.partner_of(t));
+    let seq = app.record_start(Operation::Token, partner, LWA_TOKEN_PATH, &rid, recorded, Vec::new());
     let resp = lwa_answer(&app, fields);
     app.lock().token_requests += 1;
     app.record_finish(seq, Operation::Token, Some(resp.status()), None);
@@ -86,17 +87,22 @@ pub(crate) fn lwa_answer(app: &App, fields: Option<HashMap<String, String>>) -> 
     if field("client_id") != Some(cfg.client_id.as_str()) || field("client_secret") != Some(cfg.client_secret.as_str()) {
         return lwa_error(StatusCode::UNAUTHORIZED, "invalid_client", "Client authentication failed");
     }
-    if field("refresh_token") != Some(cfg.refresh_token.as_str()) {
-        return lwa_error(StatusCode::BAD_REQUEST, "invalid_grant", "The request has an invalid grant parameter : refresh_token");
-    }
+    let refresh_token = field("refresh_token").unwrap_or_default();
+    let invalid_grant =
+        || lwa_error(StatusCode::BAD_REQUEST, "invalid_grant", "The request has an invalid grant parameter : refresh_token");
+    let Some(partner) = cfg.partner_of(refresh_token) else {
+        return invalid_grant();
+    };
     let token = format!("Atza|local-{}", crate::ids::uuid().replace('-', ""));
     {
         let mut inner = app.lock();
+        if inner.revoked.contains(&partner) {
+            return invalid_grant();
+        }
         let now = Instant::now();
-        inner.tokens.retain(|_, expiry| *expiry > now);
-        inner.tokens.insert(token.clone(), now + Duration::from_secs(cfg.token_expires_in));
+        inner.tokens.retain(|_, t| t.expires > now);
+        inner.tokens.insert(token.clone(), Issued { partner, expires: now + Duration::from_secs(cfg.token_expires_in), revoked: false });
     }
-    let body =
-        TokenResponse { access_token: token, token_type: "bearer", expires_in: cfg.token_expires_in, refresh_token: &cfg.refresh_token };
+    let body = TokenResponse { access_token: token, token_type: "bearer", expires_in: cfg.token_expires_in, refresh_token };
     (StatusCode::OK, Json(body)).into_response()
 }

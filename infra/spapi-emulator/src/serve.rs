@@ -118,6 +118,7 @@ impl App {
             .route("/vendor/transactions/v1/transactions/{transaction_id}", get(api::get_transaction))
             .route("/_emulator/faults", post(control::set_faults).get(control::get_faults))
             .route("/_emulator/reset", post(control::reset))
+            .route("/_emulator/revoke", post(control::revoke))
             .route("/_emulator/requests", get(control::recorded_requests))
             .route("/_emulator/stats", get(control::stats))
             .fallback(not_found)

@@ -1,6 +1,6 @@
 //! Emulator state: faults, recordings, transactions, tokens, buckets.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
@@ -11,12 +11,21 @@ use serde_json::Value;
 use crate::bucket::Bucket;
 use crate::{model, Config, HDR_ACCESS_TOKEN};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Operation {
     Submit,
     GetTransaction,
     Token,
+}
+
+impl Operation {
+    pub(crate) fn method(self) -> &'static str {
+        match self {
+            Operation::GetTransaction => "GET",
+            Operation::Submit | Operation::Token => "POST",
+        }
+    }
 }
 
 /// An SP-API `Error` (also the shape of configured transaction errors).
@@ -111,6 +120,9 @@ pub(crate) struct Recorded {
     pub(crate) seq: u64,
     pub(crate) request_id: String,
     pub(crate) operation: Operation,
+    /// The selling partner of the access token (API calls) or refresh token (LWA); null
+    /// when the token is unknown.
+    pub(crate) partner: Option<String>,
     pub(crate) method: String,
     pub(crate) path: String,
     /// Null while in flight, or when the connection was dropped/stalled on purpose.
@@ -128,18 +140,45 @@ pub(crate) struct Transaction {
     pub(crate) failure: Option<Vec<ApiError>>,
 }
 
+/// An access token LWA issued.
+pub(crate) struct Issued {
+    pub(crate) partner: String,
+    pub(crate) expires: Instant,
+    /// Its partner's refresh token was revoked after it was issued: dead for good.
+    pub(crate) revoked: bool,
+}
+
+/// What the `x-amz-access-token` header of a request comes to.
+pub(crate) enum Access {
+    Granted {
+        partner: String,
+    },
+    /// Missing, unknown, expired or revoked; the partner when the token is known.
+    Denied {
+        partner: Option<String>,
+    },
+}
+
+/// Counts per group (`submit`, `get_transaction`, `token_status`) and status.
+pub(crate) type Counts = BTreeMap<&'static str, BTreeMap<String, u64>>;
+
 pub(crate) struct Inner {
     /// Invoice id → the transaction that first carried it (duplicate detection).
     pub(crate) accepted_invoices: HashMap<String, String>,
     pub(crate) faults: Faults,
     pub(crate) requests: Vec<Recorded>,
     pub(crate) next_seq: u64,
-    pub(crate) stats: BTreeMap<&'static str, BTreeMap<String, u64>>,
+    pub(crate) stats: Counts,
+    /// The same counts per selling partner.
+    pub(crate) partner_stats: BTreeMap<String, Counts>,
     pub(crate) token_requests: u64,
     pub(crate) transactions: HashMap<String, Transaction>,
-    pub(crate) tokens: HashMap<String, Instant>,
-    pub(crate) submit_bucket: Bucket,
-    pub(crate) get_bucket: Bucket,
+    /// Access token → what LWA issued it for.
+    pub(crate) tokens: HashMap<String, Issued>,
+    /// Partners whose refresh token is revoked (LWA answers `invalid_grant`).
+    pub(crate) revoked: BTreeSet<String>,
+    /// Token buckets per (selling partner, operation), created full on first use.
+    pub(crate) buckets: HashMap<(String, Operation), Bucket>,
 }
 
 impl Inner {
@@ -165,19 +204,29 @@ impl Inner {
         }
     }
 
-    pub(crate) fn bucket(&mut self, op: Operation) -> &mut Bucket {
-        match op {
-            Operation::GetTransaction => &mut self.get_bucket,
-            _ => &mut self.submit_bucket,
+    /// The bucket of one partner's operation.
+    pub(crate) fn bucket(&mut self, config: &Config, partner: &str, op: Operation) -> &mut Bucket {
+        let (rate, burst) = config.plan(op);
+        self.buckets.entry((partner.to_owned(), op)).or_insert_with(|| Bucket::new(rate, burst))
+    }
+
+    pub(crate) fn access(&self, headers: &HeaderMap) -> Access {
+        let issued = headers.get(HDR_ACCESS_TOKEN).and_then(|v| v.to_str().ok()).and_then(|t| self.tokens.get(t.trim()));
+        match issued {
+            Some(i) if !i.revoked && Instant::now() < i.expires => Access::Granted { partner: i.partner.clone() },
+            Some(i) => Access::Denied { partner: Some(i.partner.clone()) },
+            None => Access::Denied { partner: None },
         }
     }
 
-    pub(crate) fn token_valid(&self, headers: &HeaderMap) -> bool {
-        headers
-            .get(HDR_ACCESS_TOKEN)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|t| self.tokens.get(t.trim()))
-            .is_some_and(|expiry| Instant::now() < *expiry)
+    /// Revokes (or reinstates) a partner's refresh token; revoking kills its access tokens.
+    pub(crate) fn set_revoked(&mut self, partner: &str, revoked: bool) {
+        if revoked {
+            self.revoked.insert(partner.to_owned());
+            self.tokens.values_mut().filter(|t| t.partner == partner).for_each(|t| t.revoked = true);
+        } else {
+            self.revoked.remove(partner);
+        }
     }
 }
 
@@ -197,11 +246,12 @@ impl App {
             requests: Vec::new(),
             next_seq: 0,
             stats: BTreeMap::new(),
+            partner_stats: BTreeMap::new(),
             token_requests: 0,
             transactions: HashMap::new(),
             tokens: HashMap::new(),
-            submit_bucket: Bucket::new(config.submit_rate, config.submit_burst),
-            get_bucket: Bucket::new(config.get_transaction_rate, config.get_transaction_burst),
+            revoked: BTreeSet::new(),
+            buckets: HashMap::new(),
         };
         App { config: Arc::new(config), validator: Arc::new(model::submit_invoices_validator()), inner: Arc::new(Mutex::new(inner)) }
     }
@@ -211,10 +261,18 @@ impl App {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// The partner of a request's access token (known even when the token is no longer valid).
+    pub(crate) fn partner_of_request(&self, headers: &HeaderMap) -> Option<String> {
+        match self.lock().access(headers) {
+            Access::Granted { partner } => Some(partner),
+            Access::Denied { partner } => partner,
+        }
+    }
+
     pub(crate) fn record_start(
         &self,
         op: Operation,
-        method: &str,
+        partner: Option<String>,
         path: &str,
         request_id: &str,
         body: Value,
@@ -227,7 +285,8 @@ impl App {
             seq,
             request_id: request_id.to_owned(),
             operation: op,
-            method: method.to_owned(),
+            partner,
+            method: op.method().to_owned(),
             path: path.to_owned(),
             status: None,
             fault: None,
@@ -241,9 +300,11 @@ impl App {
     /// Sets the final status of a recorded request and counts it.
     pub(crate) fn record_finish(&self, seq: u64, op: Operation, status: Option<StatusCode>, fault: Option<&'static str>) {
         let mut inner = self.lock();
+        let mut partner = None;
         if let Ok(i) = inner.requests.binary_search_by_key(&seq, |r| r.seq) {
             inner.requests[i].status = status.map(|s| s.as_u16());
             inner.requests[i].fault = fault;
+            partner = inner.requests[i].partner.clone();
         }
         let key = match (status, fault) {
             (Some(s), _) => s.as_u16().to_string(),
@@ -255,6 +316,9 @@ impl App {
             Operation::GetTransaction => "get_transaction",
             Operation::Token => "token_status",
         };
+        if let Some(p) = partner {
+            *inner.partner_stats.entry(p).or_default().entry(group).or_default().entry(key.clone()).or_default() += 1;
+        }
         *inner.stats.entry(group).or_default().entry(key).or_default() += 1;
     }
 }
