@@ -25,7 +25,13 @@ async fn rig(processing_polls: u32) -> Rig {
     c.backoff_base = Duration::from_millis(10);
     c.max_throttled_attempts = 2;
     c.max_server_attempts = 2;
-    let api = invoice_spapi::Client::new(c, emulator_credentials(), DynamoSlots::new(env.ddb.clone(), env.table.clone())).unwrap();
+    let api = invoice_spapi::Client::new(
+        c,
+        emulator_credentials(),
+        invoice_spapi::DEFAULT_PARTNER,
+        DynamoSlots::new(env.ddb.clone(), env.table.clone()),
+    )
+    .unwrap();
     let repo = DynamoVendorRepo::new(env.ddb.clone(), env.table.clone());
     Rig { _env: env, repo, api, emu, http: reqwest::Client::new() }
 }

@@ -27,7 +27,13 @@ async fn rig() -> Rig {
     let mut cfg = emulator_config(&emu);
     cfg.backoff_base = Duration::from_millis(20);
     cfg.request_timeout = Duration::from_secs(3);
-    let api = invoice_spapi::Client::new(cfg, emulator_credentials(), DynamoSlots::new(env.ddb.clone(), env.table.clone())).unwrap();
+    let api = invoice_spapi::Client::new(
+        cfg,
+        emulator_credentials(),
+        invoice_spapi::DEFAULT_PARTNER,
+        DynamoSlots::new(env.ddb.clone(), env.table.clone()),
+    )
+    .unwrap();
     let repo = DynamoVendorRepo::new(env.ddb.clone(), env.table.clone());
     let conf = invoice_adapters::sdk_config().await;
     let sqs = aws_sdk_sqs::Client::new(&conf);

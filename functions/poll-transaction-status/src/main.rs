@@ -14,7 +14,12 @@ async fn main() -> Result<(), Error> {
     let conf = invoice_adapters::sdk_config().await;
     let ddb = invoice_adapters::dynamodb_client(&conf);
     let credentials = submit_vendor_invoice::credentials(&conf).await?;
-    let api = invoice_spapi::Client::new(invoice_spapi::Config::from_env()?, credentials, DynamoSlots::new(ddb.clone(), table.clone()))?;
+    let api = invoice_spapi::Client::new(
+        invoice_spapi::Config::from_env()?,
+        credentials,
+        invoice_spapi::DEFAULT_PARTNER,
+        DynamoSlots::new(ddb.clone(), table.clone()),
+    )?;
     let repo = DynamoVendorRepo::new(ddb, table);
     let limits = poll_transaction_status::limits_from_env();
     let grace = poll_transaction_status::reconcile_grace_from_env();

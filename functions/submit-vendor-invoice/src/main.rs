@@ -18,7 +18,12 @@ async fn main() -> Result<(), Error> {
     })?;
     let spapi_config = invoice_spapi::Config::from_env()?;
     tracing::info!(endpoint = %spapi_config.endpoint, "SP-API client ready");
-    let api = invoice_spapi::Client::new(spapi_config, credentials, DynamoSlots::new(ddb.clone(), table.clone()))?;
+    let api = invoice_spapi::Client::new(
+        spapi_config,
+        credentials,
+        invoice_spapi::DEFAULT_PARTNER,
+        DynamoSlots::new(ddb.clone(), table.clone()),
+    )?;
     let repo = DynamoVendorRepo::new(ddb, table);
     let (repo, api) = (&repo, &api);
     lambda_runtime::run(service_fn(move |ev: LambdaEvent<SqsEvent>| async move {

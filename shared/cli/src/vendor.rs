@@ -75,7 +75,8 @@ async fn exec(op: Op) -> Result<(), String> {
             let ddb = invoice_adapters::dynamodb_client(&conf);
             let creds = submit_vendor_invoice::credentials(&conf).await?;
             let cfg = invoice_spapi::Config::from_env().map_err(|e| e.to_string())?;
-            let api = invoice_spapi::Client::new(cfg, creds, DynamoSlots::new(ddb.clone(), table.clone())).map_err(|e| e.to_string())?;
+            let api = invoice_spapi::Client::new(cfg, creds, invoice_spapi::DEFAULT_PARTNER, DynamoSlots::new(ddb.clone(), table.clone()))
+                .map_err(|e| e.to_string())?;
             let repo = DynamoVendorRepo::new(ddb, table);
             let deadline = Instant::now() + Duration::from_secs(max_seconds);
             let now = chrono::Utc::now();
@@ -135,7 +136,8 @@ async fn work(
     let ddb = invoice_adapters::dynamodb_client(conf);
     let creds = submit_vendor_invoice::credentials(conf).await?;
     let cfg = invoice_spapi::Config::from_env().map_err(|e| e.to_string())?;
-    let api = invoice_spapi::Client::new(cfg, creds, DynamoSlots::new(ddb.clone(), table.clone())).map_err(|e| e.to_string())?;
+    let api = invoice_spapi::Client::new(cfg, creds, invoice_spapi::DEFAULT_PARTNER, DynamoSlots::new(ddb.clone(), table.clone()))
+        .map_err(|e| e.to_string())?;
     let repo = DynamoVendorRepo::new(ddb, table);
     let started = Instant::now();
     let mut empty_polls = 0;
