@@ -333,7 +333,7 @@ async fn a_revoked_token_is_not_authorised_and_lwa_is_asked_once_per_cool_down()
     for i in 20..30 {
         assert!(matches!(c.submit(&request(&format!("A-{i}"))).await, SubmitResult::NotAuthorized(_)));
     }
-    assert!(started.elapsed() < Duration::from_millis(100), "answered at once: {:?}", started.elapsed());
+    assert!(started.elapsed() < Duration::from_millis(500), "answered at once: {:?}", started.elapsed());
     assert!(matches!(c.transaction("tx").await, TxStatus::Unavailable(_)), "never a false Error");
     let e = c.submit_invoices(&request("A-31")).await.unwrap_err();
     assert!(matches!(e, SpApiError::CoolingDown { .. }) && e.class() == Class::NotAuthorized, "{e:?}");
@@ -389,13 +389,14 @@ async fn two_partners_at_once_each_get_their_own_ten_requests_per_second() {
     assert!(elapsed < Duration::from_millis(5500), "{elapsed:?}");
     let requests: Vec<serde_json::Value> =
         emu.http.get(format!("{}/_emulator/requests", emu.base)).send().await.unwrap().json().await.unwrap();
-    for token in [TOKEN_A, TOKEN_B] {
+    for (name, token) in [("company-a", TOKEN_A), ("company-b", TOKEN_B)] {
         let at = arrivals(&requests, &emulator_partner(token));
         assert_eq!(at.len(), 40);
         // Burst 8, then paced: the sustained rate over the other 32.
         let span_s = (at[39] - at[8]) as f64 / 1000.0;
         let rate = 31.0 / span_s;
-        assert!((8.0..=10.0).contains(&rate), "{token}: {rate:.2} req/s sustained");
+        eprintln!("{name}: {rate:.2} req/s sustained after the burst; all 80 in {elapsed:?}");
+        assert!((8.0..=10.0).contains(&rate), "{name}: {rate:.2} req/s sustained");
     }
 }
 
