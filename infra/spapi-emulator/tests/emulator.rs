@@ -39,10 +39,29 @@ impl Emu {
     }
 
     async fn token(&self) -> String {
-        let resp = self.http.post(self.url("/auth/o2/token")).form(&lwa_form()).send().await.unwrap();
-        assert_eq!(resp.status(), StatusCode::OK);
-        let body: Value = resp.json().await.unwrap();
+        self.token_for("Atzr|local-refresh-token").await
+    }
+
+    /// LWA's answer for a refresh token: (status, body).
+    async fn lwa(&self, refresh_token: &str) -> (StatusCode, Value) {
+        let form: Vec<(&str, &str)> =
+            lwa_form().into_iter().map(|(k, v)| if k == "refresh_token" { (k, refresh_token) } else { (k, v) }).collect();
+        let resp = self.http.post(self.url("/auth/o2/token")).form(&form).send().await.unwrap();
+        let status = resp.status();
+        (status, resp.json().await.unwrap())
+    }
+
+    /// An access token of the selling partner behind `refresh_token`.
+    async fn token_for(&self, refresh_token: &str) -> String {
+        let (status, body) = self.lwa(refresh_token).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["refresh_token"], refresh_token);
         body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    async fn revoke(&self, refresh_token: &str, revoked: bool) -> reqwest::Response {
+        let doc = json!({"refresh_token": refresh_token, "revoked": revoked});
+        self.http.post(self.url("/_emulator/revoke")).json(&doc).send().await.unwrap()
     }
 
     async fn submit(&self, token: &str, body: &Value) -> reqwest::Response {
@@ -184,7 +203,8 @@ async fn lwa_rejects_bad_credentials_like_lwa() {
     let (status, body) = post(with("client_id", "someone-else")).await;
     assert_eq!((status, body["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("invalid_client")));
 
-    let (status, body) = post(with("refresh_token", "Atzr|revoked")).await;
+    // Any `Atzr|…` is some selling partner's token; anything else is no grant at all.
+    let (status, body) = post(with("refresh_token", "not-a-refresh-token")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["error"], "invalid_grant");
 
@@ -624,7 +644,7 @@ async fn recordings_and_stats_reflect_traffic_and_reset_clears_them() {
     let reset = emu.http.post(emu.url("/_emulator/reset")).send().await.unwrap();
     assert_eq!(reset.status(), StatusCode::OK);
     assert!(emu.requests().await.is_empty());
-    assert_eq!(emu.stats().await, json!({"submit": {}, "get_transaction": {}, "token": 0, "token_status": {}}));
+    assert_eq!(emu.stats().await, json!({"submit": {}, "get_transaction": {}, "token": 0, "token_status": {}, "partners": {}}));
     let faults: Value = emu.http.get(emu.url("/_emulator/faults")).send().await.unwrap().json().await.unwrap();
     assert_eq!(faults["fail_next"], 0);
     assert_eq!(faults["reject_invoice_ids"], json!({}));
@@ -636,4 +656,134 @@ async fn recordings_and_stats_reflect_traffic_and_reset_clears_them() {
 fn chrono_like_rfc3339_millis(s: &str) -> bool {
     let b = s.as_bytes();
     b.len() == 24 && b[4] == b'-' && b[10] == b'T' && b[19] == b'.' && b[23] == b'Z' && s[20..23].bytes().all(|c| c.is_ascii_digit())
+}
+
+const TOKEN_A: &str = "Atzr|company-a-refresh-token";
+const TOKEN_B: &str = "Atzr|company-b-refresh-token";
+
+fn partner(token: &str) -> String {
+    Config::default().partner_of(token).unwrap()
+}
+
+#[tokio::test]
+async fn every_atzr_refresh_token_is_its_own_selling_partner() {
+    let emu = start_default().await;
+    let (a, b) = (partner(TOKEN_A), partner(TOKEN_B));
+    assert_ne!(a, b);
+    let default_token = emu.token().await;
+    let token_a = emu.token_for(TOKEN_A).await;
+    let token_b = emu.token_for(TOKEN_B).await;
+    assert!(token_a.starts_with("Atza|") && token_a != token_b);
+    assert_eq!(emu.submit(&token_a, &valid_body("A-1")).await.status(), StatusCode::ACCEPTED);
+    assert_eq!(emu.submit(&token_b, &valid_body("B-1")).await.status(), StatusCode::ACCEPTED);
+    assert_eq!(emu.submit(&default_token, &valid_body("D-1")).await.status(), StatusCode::ACCEPTED);
+    assert_eq!(emu.submit("Atza|unknown", &valid_body("X-1")).await.status(), StatusCode::FORBIDDEN);
+
+    let recorded = emu.requests().await;
+    let partners: Vec<(Value, Value)> = recorded.iter().map(|r| (r["operation"].clone(), r["partner"].clone())).collect();
+    assert_eq!(
+        partners,
+        [
+            (json!("token"), json!("default")),
+            (json!("token"), json!(a)),
+            (json!("token"), json!(b)),
+            (json!("submit"), json!(a)),
+            (json!("submit"), json!(b)),
+            (json!("submit"), json!("default")),
+            (json!("submit"), Value::Null),
+        ]
+    );
+    let text = serde_json::to_string(&recorded).unwrap();
+    assert!(!text.contains("company-a") && !text.contains("Atzr|"), "no refresh token recorded: {text}");
+
+    let stats = emu.stats().await;
+    assert_eq!(stats["submit"], json!({"202": 3, "403": 1}));
+    assert_eq!(stats["partners"][&a], json!({"submit": {"202": 1}, "get_transaction": {}, "token_status": {"200": 1}}));
+    assert_eq!(stats["partners"]["default"]["submit"], json!({"202": 1}));
+    assert_eq!(stats["partners"].as_object().unwrap().len(), 3, "{stats}");
+}
+
+#[tokio::test]
+async fn rate_limits_are_per_selling_partner_and_operation() {
+    let emu = start_default().await;
+    let (a, b) = (partner(TOKEN_A), partner(TOKEN_B));
+    let token_a = emu.token_for(TOKEN_A).await;
+    let token_b = emu.token_for(TOKEN_B).await;
+    let body = valid_body("INV-PART");
+    // A bursts 11 at once while B sends 10: only A's eleventh is throttled.
+    let calls = (0..21).map(|i| emu.submit(if i % 2 == 0 { &token_a } else { &token_b }, &body));
+    let responses = futures_join_all(calls).await;
+    let throttled: Vec<&reqwest::Response> = responses.iter().filter(|r| r.status() == StatusCode::TOO_MANY_REQUESTS).collect();
+    assert_eq!(throttled.len(), 1);
+    assert_eq!(header(throttled[0], "x-amzn-ratelimit-limit"), Some("10.0"));
+    assert!(header(throttled[0], "x-amzn-requestid").is_some());
+    let stats = emu.stats().await;
+    assert_eq!(stats["partners"][&a]["submit"], json!({"202": 10, "429": 1}));
+    assert_eq!(stats["partners"][&b]["submit"], json!({"202": 10}));
+    let recorded = emu.requests().await;
+    let throttled_partners: Vec<&Value> = recorded.iter().filter(|r| r["status"] == 429).map(|r| &r["partner"]).collect();
+    assert_eq!(throttled_partners, [&json!(a)]);
+
+    // A's drained submit bucket leaves its getTransaction bucket (burst 20) alone.
+    let gets = futures_join_all((0..20).map(|_| emu.get_transaction(&token_a, "none"))).await;
+    assert!(gets.iter().all(|r| r.status() == StatusCode::NOT_FOUND), "{:?}", gets.iter().map(|r| r.status()).collect::<Vec<_>>());
+    assert_eq!(emu.get_transaction(&token_a, "none").await.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(emu.get_transaction(&token_b, "none").await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(emu.submit(&token_a, &body).await.status(), StatusCode::TOO_MANY_REQUESTS, "A's submit bucket is still empty");
+
+    // Reset refills every partner's buckets.
+    emu.http.post(emu.url("/_emulator/reset")).send().await.unwrap();
+    assert_eq!(emu.submit(&token_a, &body).await.status(), StatusCode::ACCEPTED);
+}
+
+#[tokio::test]
+async fn a_revoked_refresh_token_is_refused_by_lwa_and_its_access_tokens_by_sp_api() {
+    let emu = start_default().await;
+    let (a, b) = (partner(TOKEN_A), partner(TOKEN_B));
+    let token_a = emu.token_for(TOKEN_A).await;
+    let token_b = emu.token_for(TOKEN_B).await;
+    let tx: Value = emu.submit(&token_a, &valid_body("A-1")).await.json().await.unwrap();
+    let tx = tx["payload"]["transactionId"].as_str().unwrap().to_owned();
+
+    let revoked = emu.revoke(TOKEN_A, true).await;
+    assert_eq!(revoked.status(), StatusCode::OK);
+    assert_eq!(revoked.json::<Value>().await.unwrap(), json!({"partner": a, "revoked": true}));
+
+    let (status, body) = emu.lwa(TOKEN_A).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_grant")));
+    assert!(body["error_description"].is_string());
+    let unauth = json!({"errors": [{"code": "Unauthorized", "message": "Access to requested resource is denied.", "details": ""}]});
+    let refused = emu.submit(&token_a, &valid_body("A-2")).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert!(header(&refused, "x-amzn-requestid").is_some());
+    assert_eq!(refused.json::<Value>().await.unwrap(), unauth);
+    assert_eq!(emu.get_transaction(&token_a, &tx).await.status(), StatusCode::FORBIDDEN);
+    // The other partner carries on.
+    assert_eq!(emu.submit(&token_b, &valid_body("B-1")).await.status(), StatusCode::ACCEPTED);
+    assert_eq!(emu.get_transaction(&token_b, &tx).await.status(), StatusCode::OK, "transactions are not partitioned");
+
+    let stats = emu.stats().await;
+    assert_eq!(stats["partners"][&a]["submit"], json!({"202": 1, "403": 1}));
+    assert_eq!(stats["partners"][&a]["get_transaction"], json!({"403": 1}));
+    assert_eq!(stats["partners"][&a]["token_status"], json!({"200": 1, "400": 1}));
+    assert_eq!(stats["partners"][&b]["submit"], json!({"202": 1}));
+
+    // Reinstated: LWA issues tokens again, the ones from before stay dead.
+    assert_eq!(emu.revoke(TOKEN_A, false).await.json::<Value>().await.unwrap(), json!({"partner": a, "revoked": false}));
+    let fresh = emu.token_for(TOKEN_A).await;
+    assert_eq!(emu.submit(&fresh, &valid_body("A-3")).await.status(), StatusCode::ACCEPTED);
+    assert_eq!(emu.submit(&token_a, &valid_body("A-4")).await.status(), StatusCode::FORBIDDEN);
+
+    // The default partner can be revoked too; reset lifts every revocation.
+    let doc = json!({"refresh_token": "Atzr|local-refresh-token"});
+    let r: Value = emu.http.post(emu.url("/_emulator/revoke")).json(&doc).send().await.unwrap().json().await.unwrap();
+    assert_eq!(r, json!({"partner": "default", "revoked": true}));
+    assert_eq!(emu.lwa("Atzr|local-refresh-token").await.0, StatusCode::BAD_REQUEST);
+    emu.http.post(emu.url("/_emulator/reset")).send().await.unwrap();
+    assert_eq!(emu.lwa("Atzr|local-refresh-token").await.0, StatusCode::OK);
+
+    // Not a token the emulator accepts, or a typo: refused.
+    assert_eq!(emu.revoke("not-a-refresh-token", true).await.status(), StatusCode::BAD_REQUEST);
+    let typo = emu.http.post(emu.url("/_emulator/revoke")).json(&json!({"token": TOKEN_A})).send().await.unwrap();
+    assert_eq!(typo.status(), StatusCode::BAD_REQUEST);
 }

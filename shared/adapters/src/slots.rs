@@ -79,6 +79,9 @@ impl SlotStore for DynamoSlots {
         let slot = self.slot(key)?;
         let mut known = slot.lock().await;
         let pk = rate_pk(key);
+        // Another process keeps winning: step aside a little, more each time (jittered).
+        let mut step_aside =
+            invoice_spapi::backoff::exponential(Duration::from_micros(500), Duration::from_millis(4), MAX_ATTEMPTS as usize);
         for attempt in 0..MAX_ATTEMPTS {
             let r = reserve(plan, *known, now_us);
             let mut req = self
@@ -111,9 +114,7 @@ impl SlotStore for DynamoSlots {
                         None => self.stored_tat(key).await?,
                     };
                     if attempt > 0 {
-                        // Another process keeps winning: step aside a little (jittered).
-                        let us = fastrand::u64(200..2_000) * u64::from(attempt.min(5));
-                        tokio::time::sleep(Duration::from_micros(us)).await;
+                        tokio::time::sleep(step_aside.next().unwrap_or_default()).await;
                     }
                 }
             }

@@ -33,16 +33,17 @@ pub(crate) async fn batch_put(client: &Client, table: &str, items: Vec<Item>) ->
             })
             .collect::<Result<_, _>>()?;
         let mut attempt = 0u32;
+        let mut delays = invoice_spapi::backoff::exponential(Duration::from_millis(100), Duration::from_millis(3200), 8);
         while !pending.is_empty() {
             let out =
                 client.batch_write_item().request_items(table, pending).send().await.map_err(|e| sdk_err("dynamodb batch write", e))?;
             pending = out.unprocessed_items.and_then(|mut m| m.remove(table)).unwrap_or_default();
             if !pending.is_empty() {
                 attempt += 1;
-                if attempt > 8 {
+                let Some(delay) = delays.next() else {
                     return Err(PortError(format!("{} items still unprocessed after {attempt} attempts", pending.len())));
-                }
-                tokio::time::sleep(Duration::from_millis(50u64 << attempt.min(6))).await;
+                };
+                tokio::time::sleep(delay).await;
             }
         }
     }

@@ -1,27 +1,62 @@
-//! SP-API client: Login-with-Amazon access tokens (cached until shortly before expiry),
-//! `x-amz-access-token`, regional endpoints, pacing through a shared GCRA slot store (so all
-//! instances together stay within the usage plan), and retry rules that never resend a
-//! submission whose outcome is unknown.
+//! SP-API client: Login-with-Amazon access tokens per selling partner (cached until shortly
+//! before expiry), `x-amz-access-token`, regional endpoints, pacing through a shared GCRA slot
+//! store per selling partner and operation (so all instances working for one partner together
+//! stay within that partner's usage plan, and one partner's backlog never slows another's), and
+//! retry rules that never resend a submission whose outcome is unknown.
 //!
-//! | answer | submitInvoices | getTransaction |
-//! |---|---|---|
-//! | 429 | back off with jitter (≥ 1/`x-amzn-RateLimit-Limit` s), bounded | same |
-//! | 5xx | bounded retries with exponential backoff + jitter | same |
-//! | connection refused / not established | bounded retries (nothing was sent) | same |
-//! | timeout or connection lost after sending | `Unknown`: never resent blindly | retried (a GET is safe) |
-//! | 403 | token refreshed once, then `Auth` | same |
-//! | other 4xx | `Rejected` with Amazon's errors, no retry | same |
+//! A [`Client`] works for one selling partner: the LWA client id/secret are the application's
+//! (deployment-wide), the refresh token is the partner's, and the partner key names its rate
+//! state: slot keys are `spapi:<partner>:<operation>` (`spapi:acme:submitInvoices`,
+//! `spapi:acme:getTransaction`). Clients of different partners may share one [`SlotStore`]
+//! (an `Arc` of it is one too).
+//!
+//! Every outcome comes to exactly one [`Class`] ([`SpApiError::class`], [`classify_status`],
+//! module `classify`); the retry loop and the domain ports decide from it:
+//!
+//! | what happened | class | submitInvoices | getTransaction |
+//! |---|---|---|---|
+//! | 2xx with the model's answer | Accepted | `Accepted { transactionId }` | the status |
+//! | 400, 404, 409, 413, 415, other 4xx | Rejected | `Rejected` with Amazon's errors, no retry (an Order Error) | `Unavailable` |
+//! | 429 | RetryLater | bounded retries, jittered exponential backoff, never sooner than 1/`x-amzn-RateLimit-Limit` s; then `Transient` | same; then `Unavailable` |
+//! | 408, 425, 500, 503, other 5xx, 1xx/3xx (redirects are not followed) | RetryLater | bounded retries with jittered exponential backoff; then `Transient` | same |
+//! | 502, 504 (a gateway answered; the service may have processed it) | Unknown | `Unknown`: never resent blindly (the poller reconciles it) | retried (a GET is safe) |
+//! | connection not established, request not built | RetryLater | bounded retries (nothing was sent) | same |
+//! | timeout after sending, connection lost after sending | Unknown | `Unknown`, never resent | retried |
+//! | status received, body cut off | by the status; 2xx → Unknown | as that class | as that class |
+//! | 2xx whose body is not the model's | Unknown | `Unknown` | retried |
+//! | request body not serialisable | RetryLater | `Transient` (nothing was sent) | — |
+//! | 401 / 403 from SP-API | NotAuthorized | the token is refreshed once and the call repeated; refused again → `NotAuthorized` and the cool-down below | same; `Unavailable` |
+//! | LWA 4xx (`invalid_grant`: consent revoked; `invalid_client`: wrong id/secret; …) except 408/425/429 | NotAuthorized | `NotAuthorized`, and the cool-down | `Unavailable` |
+//! | LWA 408/425/429, 5xx, unreachable, answer not understood | RetryLater | bounded retries; then `Transient` | same |
+//! | during a cool-down | NotAuthorized | `NotAuthorized` at once: neither LWA nor SP-API is called | `Unavailable` |
+//! | the shared rate state failed (pacer) | RetryLater | bounded retries; then `Transient` | same |
+//!
+//! **Authentication failure policy.** A refused authorisation is never an Order Error (the
+//! order is fine, the connection is not) and never a hot retry loop: once LWA refuses the
+//! partner's refresh token (or SP-API refuses an access token LWA has just issued), the client
+//! remembers it and, for [`Config::lwa_cooldown`] (default 5 minutes), answers
+//! [`Class::NotAuthorized`] immediately without calling LWA again, however many submissions
+//! come. Concurrent calls wait for the one LWA exchange in flight and share its outcome. After
+//! the cool-down the next call asks LWA once more.
 
 use std::future::Future;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use invoice_domain::core::PortError;
+use invoice_domain::vendor::body::SubmitInvoicesRequest;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use serde::{Deserialize, Serialize};
+
+pub mod backoff;
+pub mod classify;
 pub mod rate;
 
-use invoice_domain::vendor::body::SubmitInvoicesRequest;
+pub use classify::{classify, classify_status, Class, SpApiError};
 use rate::{reserve, Plan, Reservation};
-use serde::{Deserialize, Serialize};
+
+/// The partner key of a single-tenant deployment (one refresh token for everything).
+pub const DEFAULT_PARTNER: &str = "default";
 
 /// LWA credentials. Never logged: `Debug` redacts them.
 #[derive(Clone, Deserialize)]
@@ -82,6 +117,9 @@ pub struct Config {
     pub token_refresh_margin: Duration,
     pub submit_plan: Plan,
     pub transaction_plan: Plan,
+    /// After LWA refuses the refresh token (or SP-API a freshly issued access token), answer
+    /// `NotAuthorized` at once, without calling LWA, for this long.
+    pub lwa_cooldown: Duration,
 }
 
 impl Config {
@@ -104,6 +142,7 @@ impl Config {
             token_refresh_margin: Duration::from_secs(60),
             submit_plan: Plan::SUBMIT_INVOICES.with_margin(0.03),
             transaction_plan: Plan::GET_TRANSACTION.with_margin(0.03),
+            lwa_cooldown: Duration::from_secs(300),
         })
     }
 
@@ -145,40 +184,6 @@ impl ApiError {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum SpApiError {
-    /// Amazon refused the request (400 and other 4xx): do not retry; show the errors.
-    #[error("rejected with HTTP {status}: {}", ApiError::readable(errors))]
-    Rejected { status: u16, errors: Vec<ApiError>, request_id: Option<String> },
-    /// Still throttled after the bounded retries: try again later.
-    #[error("throttled (HTTP 429) {attempts} times")]
-    Throttled { attempts: u32 },
-    /// Server errors after the bounded retries: try again later.
-    #[error("server error HTTP {status} after {attempts} attempts")]
-    Server { status: u16, attempts: u32 },
-    /// The request could not be sent at all: nothing reached Amazon; safe to try later.
-    #[error("could not reach SP-API: {0}")]
-    NotSent(String),
-    /// The request was sent but no answer came back (timeout, connection lost): Amazon may or
-    /// may not have accepted it. Never resend a submission blindly.
-    #[error("outcome unknown: {0}")]
-    Unknown(String),
-    #[error("authentication failed: {0}")]
-    Auth(String),
-    #[error("unexpected answer: {0}")]
-    Decode(String),
-    #[error("rate limiter: {0}")]
-    Pacer(String),
-}
-
-impl SpApiError {
-    /// Worth retrying later (the queue message stays); false for rejections and unknowns.
-    pub fn is_transient(&self) -> bool {
-        matches!(self, SpApiError::Throttled { .. } | SpApiError::Server { .. } | SpApiError::NotSent(_) | SpApiError::Pacer(_))
-            || matches!(self, SpApiError::Auth(m) if m.contains("temporarily") || m.contains("HTTP 5"))
-    }
-}
-
 /// Transaction status as getTransaction reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TransactionState {
@@ -202,6 +207,13 @@ pub trait SlotStore: Send + Sync {
     fn reserve(&self, key: &str, plan: &Plan, now_us: i64) -> impl Future<Output = Result<Reservation, PortError>> + Send;
 }
 
+/// One store shared by several clients (e.g. one per selling partner).
+impl<T: SlotStore + ?Sized> SlotStore for Arc<T> {
+    fn reserve(&self, key: &str, plan: &Plan, now_us: i64) -> impl Future<Output = Result<Reservation, PortError>> + Send {
+        (**self).reserve(key, plan, now_us)
+    }
+}
+
 /// In-process GCRA state (one process; tests and single-worker runs).
 #[derive(Default)]
 pub struct LocalSlots(Mutex<std::collections::HashMap<String, i64>>);
@@ -219,9 +231,20 @@ fn now_us() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros() as i64).unwrap_or(0)
 }
 
-struct Token {
-    value: String,
-    valid_until: Instant,
+/// What the client knows about its access token.
+#[derive(Default)]
+enum TokenState {
+    #[default]
+    None,
+    Valid {
+        value: String,
+        valid_until: Instant,
+    },
+    /// Refused; answer NotAuthorized without asking LWA until `until`.
+    Refused {
+        until: Instant,
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -231,21 +254,28 @@ enum Op {
 }
 
 impl Op {
-    fn key(&self) -> &'static str {
+    /// The operation's name in slot keys and logs.
+    fn name(&self) -> &'static str {
         match self {
             Op::Submit => "submitInvoices",
             Op::GetTransaction => "getTransaction",
         }
     }
+
+    /// Safe to repeat when its outcome is unknown.
+    fn idempotent(&self) -> bool {
+        matches!(self, Op::GetTransaction)
+    }
 }
 
+/// The SP-API client of one selling partner.
 pub struct Client<S: SlotStore> {
     http: reqwest::Client,
     config: Config,
     credentials: Credentials,
     partner: String,
     slots: S,
-    token: tokio::sync::Mutex<Option<Token>>,
+    token: tokio::sync::Mutex<TokenState>,
 }
 
 #[derive(Deserialize)]
@@ -288,44 +318,62 @@ struct TxPayload {
     transaction_status: Option<Transaction>,
 }
 
-/// What one HTTP exchange came to.
-enum Exchange {
-    Answer {
-        status: u16,
-        body: String,
-        rate_limit: Option<f64>,
-        request_id: Option<String>,
-    },
-    /// Never left this machine (connection not established).
-    NotSent(String),
-    /// Sent, no complete answer.
-    Lost(String),
+/// A complete 2xx answer.
+struct Answer {
+    status: u16,
+    body: String,
 }
 
 impl<S: SlotStore> Client<S> {
+    /// A client for the selling partner `partner` (its key in the shared rate state: the same
+    /// key on every instance that works for that partner), authenticating with `credentials`
+    /// (the application's client id/secret and the partner's refresh token).
     pub fn new(config: Config, credentials: Credentials, partner: impl Into<String>, slots: S) -> Result<Self, SpApiError> {
+        let partner = partner.into();
+        if partner.is_empty() || partner.len() > 200 || partner.chars().any(|c| c.is_control() || c.is_whitespace()) {
+            return Err(SpApiError::Config(format!("partner key {partner:?}: 1–200 characters, no spaces or control characters")));
+        }
         let http = reqwest::Client::builder()
             .timeout(config.request_timeout)
             .connect_timeout(config.connect_timeout)
+            // SP-API does not redirect; following one would send the access token elsewhere.
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("InvoiceBridge/", env!("CARGO_PKG_VERSION"), " (Language=Rust)"))
             .build()
-            .map_err(|e| SpApiError::NotSent(e.to_string()))?;
-        Ok(Client { http, config, credentials, partner: partner.into(), slots, token: tokio::sync::Mutex::new(None) })
+            .map_err(|e| SpApiError::Config(e.to_string()))?;
+        Ok(Client { http, config, credentials, partner, slots, token: tokio::sync::Mutex::new(TokenState::None) })
     }
 
     pub fn config(&self) -> &Config {
         &self.config
     }
 
-    /// An access token, from the cache unless it expires within the refresh margin.
-    async fn access_token(&self, force: bool) -> Result<String, SpApiError> {
-        let mut guard = self.token.lock().await;
-        if !force {
-            if let Some(t) = guard.as_ref() {
-                if Instant::now() + self.config.token_refresh_margin < t.valid_until {
-                    return Ok(t.value.clone());
-                }
+    /// The selling partner this client works for.
+    pub fn partner(&self) -> &str {
+        &self.partner
+    }
+
+    /// The rate-state key of one operation: `spapi:<partner>:<operation>`.
+    fn slot_key(&self, op: Op) -> String {
+        format!("spapi:{}:{}", self.partner, op.name())
+    }
+
+    /// An access token: the cached one unless it expires within the refresh margin or is
+    /// `refused` (SP-API just refused it); during a cool-down, `CoolingDown` without asking LWA.
+    /// One LWA exchange at a time: concurrent callers wait and share its outcome.
+    async fn access_token(&self, refused: Option<&str>) -> Result<String, SpApiError> {
+        let mut state = self.token.lock().await;
+        let now = Instant::now();
+        match &*state {
+            TokenState::Refused { until, reason } if now < *until => {
+                return Err(SpApiError::CoolingDown { remaining: *until - now, reason: reason.clone() });
             }
+            TokenState::Valid { value, valid_until }
+                if refused != Some(value.as_str()) && now + self.config.token_refresh_margin < *valid_until =>
+            {
+                return Ok(value.clone());
+            }
+            _ => {}
         }
         let form = [
             ("grant_type", "refresh_token"),
@@ -333,54 +381,59 @@ impl<S: SlotStore> Client<S> {
             ("client_id", self.credentials.client_id.as_str()),
             ("client_secret", self.credentials.client_secret.as_str()),
         ];
-        let mut last = String::new();
-        for attempt in 1..=self.config.max_server_attempts {
-            let sent_at = Instant::now();
-            match self.http.post(&self.config.lwa_endpoint).form(&form).send().await {
-                Ok(resp) => {
-                    let status = resp.status().as_u16();
-                    let body = resp.text().await.unwrap_or_default();
-                    if status == 200 {
-                        let ok: LwaOk =
-                            serde_json::from_str(&body).map_err(|e| SpApiError::Auth(format!("LWA answer not understood: {e}")))?;
-                        let ttl = Duration::from_secs(ok.expires_in.unwrap_or(1800));
-                        *guard = Some(Token { value: ok.access_token.clone(), valid_until: sent_at + ttl });
-                        tracing::debug!(expires_in = ttl.as_secs(), "LWA access token obtained");
-                        return Ok(ok.access_token);
+        let sent_at = Instant::now();
+        let result = match self.http.post(&self.config.lwa_endpoint).form(&form).send().await {
+            Err(e) => Err(SpApiError::Lwa { status: None, error: "unreachable".into(), description: e.to_string() }),
+            Ok(resp) => {
+                let status = resp.status().as_u16();
+                match resp.text().await {
+                    Err(e) => Err(SpApiError::Lwa { status: Some(status), error: "answer cut off".into(), description: e.to_string() }),
+                    Ok(body) if status == 200 => serde_json::from_str::<LwaOk>(&body).map_err(|e| SpApiError::Lwa {
+                        status: Some(200),
+                        error: "answer not understood".into(),
+                        description: e.to_string(),
+                    }),
+                    Ok(body) => {
+                        let e: LwaErr = serde_json::from_str(&body).unwrap_or(LwaErr { error: None, error_description: None });
+                        Err(SpApiError::Lwa {
+                            status: Some(status),
+                            error: e.error.unwrap_or_else(|| "error".into()),
+                            description: e.error_description.unwrap_or_default(),
+                        })
                     }
-                    let e: LwaErr = serde_json::from_str(&body).unwrap_or(LwaErr { error: None, error_description: None });
-                    let text = format!(
-                        "LWA HTTP {status}: {} {}",
-                        e.error.as_deref().unwrap_or("error"),
-                        e.error_description.as_deref().unwrap_or("")
-                    );
-                    if status < 500 {
-                        return Err(SpApiError::Auth(text.trim().to_string()));
-                    }
-                    last = text;
                 }
-                Err(e) => last = format!("LWA unreachable: {e}"),
             }
-            tokio::time::sleep(self.backoff(attempt)).await;
+        };
+        match result {
+            Ok(ok) => {
+                let ttl = Duration::from_secs(ok.expires_in.unwrap_or(1800));
+                *state = TokenState::Valid { value: ok.access_token.clone(), valid_until: sent_at + ttl };
+                tracing::debug!(partner = %self.partner, expires_in = ttl.as_secs(), "LWA access token obtained");
+                Ok(ok.access_token)
+            }
+            Err(e) => {
+                if e.class() == Class::NotAuthorized {
+                    *state = self.refusal(&e);
+                }
+                Err(e)
+            }
         }
-        Err(SpApiError::Auth(format!("{last} (temporarily unavailable after retries)")))
     }
 
-    fn backoff(&self, attempt: u32) -> Duration {
-        let base = self.config.backoff_base.as_millis() as u64;
-        let exp = base.saturating_mul(1u64 << attempt.min(6));
-        Duration::from_millis(exp / 2 + fastrand::u64(0..=exp / 2 + 1))
+    /// The cool-down state after a refusal.
+    fn refusal(&self, e: &SpApiError) -> TokenState {
+        tracing::warn!(partner = %self.partner, error = %e, cooldown_s = self.config.lwa_cooldown.as_secs(), "selling partner not authorised; cooling down");
+        TokenState::Refused { until: Instant::now() + self.config.lwa_cooldown, reason: e.to_string() }
     }
 
-    /// Waits for this instance's slot in the shared rate limit.
+    /// Waits for this instance's slot in the partner's shared rate limit for `op`.
     async fn pace(&self, op: Op) -> Result<(), SpApiError> {
         let plan = match op {
             Op::Submit => self.config.submit_plan,
             Op::GetTransaction => self.config.transaction_plan,
         };
         let now = now_us();
-        let r =
-            self.slots.reserve(&format!("spapi:{}:{}", self.partner, op.key()), &plan, now).await.map_err(|e| SpApiError::Pacer(e.0))?;
+        let r = self.slots.reserve(&self.slot_key(op), &plan, now).await.map_err(|e| SpApiError::Pacer(e.0))?;
         let wait = r.send_at_us - now_us();
         if wait > 0 {
             tokio::time::sleep(Duration::from_micros(wait as u64)).await;
@@ -388,133 +441,145 @@ impl<S: SlotStore> Client<S> {
         Ok(())
     }
 
-    async fn exchange(&self, op: Op, token: &str, body: Option<&[u8]>, path: &str) -> Exchange {
+    /// One HTTP exchange: a complete 2xx answer, or the facts of what went wrong.
+    async fn exchange(&self, op: Op, token: &str, body: Option<&[u8]>, path: &str) -> Result<Answer, SpApiError> {
         let url = format!("{}{}", self.config.endpoint, path);
         let req = match body {
             Some(b) => self.http.post(&url).header("content-type", "application/json").body(b.to_vec()),
             None => self.http.get(&url),
         };
         let req = req.header("x-amz-access-token", token).header("x-amz-date", amz_date());
-        match req.send().await {
-            Ok(resp) => {
-                let status = resp.status().as_u16();
-                let header = |n: &str| resp.headers().get(n).and_then(|v| v.to_str().ok()).map(str::to_string);
-                let rate_limit = header("x-amzn-ratelimit-limit").and_then(|v| v.trim().parse::<f64>().ok());
-                let request_id = header("x-amzn-requestid");
-                match resp.text().await {
-                    Ok(body) => Exchange::Answer { status, body, rate_limit, request_id },
-                    Err(e) => Exchange::Lost(format!("{op:?}: answer cut off: {e}")),
-                }
-            }
-            Err(e) if e.is_connect() => Exchange::NotSent(format!("{op:?}: {e}")),
-            Err(e) if e.is_builder() => Exchange::NotSent(format!("{op:?}: {e}")),
-            Err(e) => Exchange::Lost(format!("{op:?}: {e}")),
+        let resp = match req.send().await {
+            Ok(resp) => resp,
+            Err(e) if e.is_connect() || e.is_builder() => return Err(SpApiError::NotSent(format!("{}: {e}", op.name()))),
+            Err(e) if e.is_timeout() => return Err(SpApiError::Timeout(format!("{}: {e}", op.name()))),
+            Err(e) => return Err(SpApiError::Lost(format!("{}: {e}", op.name()))),
+        };
+        let status = resp.status().as_u16();
+        let header = |n: &str| resp.headers().get(n).and_then(|v| v.to_str().ok()).map(str::to_string);
+        let rate_limit = header("x-amzn-ratelimit-limit").and_then(|v| v.trim().parse::<f64>().ok());
+        let request_id = header("x-amzn-requestid");
+        tracing::info!(partner = %self.partner, operation = op.name(), status, request_id = request_id.as_deref().unwrap_or(""), "SP-API answer");
+        let text = match resp.text().await {
+            Ok(t) => t,
+            Err(e) => return Err(SpApiError::CutOff { status, detail: format!("{}: {e}", op.name()) }),
+        };
+        if classify_status(status) == Class::Accepted {
+            return Ok(Answer { status, body: text });
         }
+        let errors = serde_json::from_str::<ErrorsBody>(&text).map(|b| b.errors).unwrap_or_default();
+        let errors = if errors.is_empty() {
+            vec![ApiError { code: format!("HTTP{status}"), message: text.chars().take(500).collect(), details: None }]
+        } else {
+            errors
+        };
+        Err(SpApiError::Http { status, errors, request_id, rate_limit, attempts: 1 })
     }
 
-    /// One API call with pacing, token handling and the retry rules of the table above.
-    async fn call(&self, op: Op, path: &str, body: Option<&[u8]>) -> Result<(u16, String), SpApiError> {
-        let mut throttled = 0u32;
-        let mut server = 0u32;
-        let mut refreshed = false;
+    /// One API call with token handling, pacing and the retry rules of the crate doc's table,
+    /// all decided by the outcome's [`Class`].
+    async fn call(&self, op: Op, path: &str, body: Option<&[u8]>) -> Result<Answer, SpApiError> {
+        let c = &self.config;
+        let max = c.backoff_base * 32;
+        let mut throttle_delays = backoff::exponential(c.backoff_base, max, c.max_throttled_attempts.saturating_sub(1) as usize);
+        let mut retry_delays = backoff::exponential(c.backoff_base, max, c.max_server_attempts.saturating_sub(1) as usize);
+        let mut attempts = 0u32;
+        let mut refused: Option<String> = None;
         loop {
-            self.pace(op).await?;
-            let token = self.access_token(false).await?;
-            match self.exchange(op, &token, body, path).await {
-                Exchange::Answer { status, body: text, rate_limit, request_id } => {
-                    tracing::info!(operation = ?op, status, request_id = request_id.as_deref().unwrap_or(""), "SP-API answer");
-                    match status {
-                        200..=299 => return Ok((status, text)),
-                        429 => {
-                            throttled += 1;
-                            if throttled >= self.config.max_throttled_attempts {
-                                return Err(SpApiError::Throttled { attempts: throttled });
-                            }
-                            let min = rate_limit.filter(|r| *r > 0.0).map(|r| Duration::from_secs_f64(1.0 / r)).unwrap_or_default();
-                            tokio::time::sleep(self.backoff(throttled).max(min)).await;
+            attempts += 1;
+            let mut used = None;
+            let outcome = async {
+                let token = self.access_token(refused.as_deref()).await?;
+                used = Some(token.clone());
+                self.pace(op).await?;
+                self.exchange(op, &token, body, path).await
+            }
+            .await;
+            let e = match outcome {
+                Ok(answer) => return Ok(answer),
+                Err(e) => e.with_attempts(attempts),
+            };
+            let delay = match e.class() {
+                Class::Accepted | Class::Rejected => return Err(e),
+                Class::NotAuthorized if e.is_token_refused() => {
+                    match (refused.is_some(), used) {
+                        // The first refusal: maybe the token was revoked or rotated; a new one, once.
+                        (false, Some(token)) => {
+                            tracing::info!(partner = %self.partner, operation = op.name(), "access token refused; refreshing once");
+                            refused = Some(token);
+                            continue;
                         }
-                        403 if !refreshed => {
-                            refreshed = true;
-                            self.access_token(true).await?;
-                        }
-                        403 => return Err(SpApiError::Auth(format!("HTTP 403: {}", errors_text(&text)))),
-                        500..=599 => {
-                            server += 1;
-                            if server >= self.config.max_server_attempts {
-                                return Err(SpApiError::Server { status, attempts: server });
-                            }
-                            tokio::time::sleep(self.backoff(server)).await;
-                        }
+                        // Refused again with a token LWA has just issued: not authorised.
                         _ => {
-                            let errors = serde_json::from_str::<ErrorsBody>(&text).map(|b| b.errors).unwrap_or_default();
-                            let errors = if errors.is_empty() {
-                                vec![ApiError { code: format!("HTTP{status}"), message: text.chars().take(500).collect(), details: None }]
-                            } else {
-                                errors
-                            };
-                            return Err(SpApiError::Rejected { status, errors, request_id });
+                            *self.token.lock().await = self.refusal(&e);
+                            return Err(e);
                         }
                     }
                 }
-                Exchange::NotSent(e) => {
-                    server += 1;
-                    if server >= self.config.max_server_attempts {
-                        return Err(SpApiError::NotSent(e));
-                    }
-                    tokio::time::sleep(self.backoff(server)).await;
+                Class::NotAuthorized => return Err(e),
+                Class::Unknown if !op.idempotent() => return Err(e),
+                Class::RetryLater if matches!(e, SpApiError::Http { status: 429, .. }) => {
+                    let floor = match &e {
+                        SpApiError::Http { rate_limit: Some(r), .. } if *r > 0.0 => Duration::from_secs_f64(1.0 / r),
+                        _ => Duration::ZERO,
+                    };
+                    throttle_delays.next().map(|d| d.max(floor))
                 }
-                Exchange::Lost(e) => {
-                    if op == Op::Submit {
-                        return Err(SpApiError::Unknown(e));
-                    }
-                    server += 1;
-                    if server >= self.config.max_server_attempts {
-                        return Err(SpApiError::Server { status: 0, attempts: server });
-                    }
-                    tokio::time::sleep(self.backoff(server)).await;
+                Class::RetryLater | Class::Unknown => retry_delays.next(),
+            };
+            match delay {
+                Some(d) => {
+                    tracing::debug!(partner = %self.partner, operation = op.name(), error = %e, delay_ms = d.as_millis() as u64, "retrying");
+                    tokio::time::sleep(d).await;
                 }
+                None => return Err(e),
             }
         }
     }
 
     /// `POST /vendor/payments/v1/invoices` → the transactionId of the accepted submission.
     pub async fn submit_invoices(&self, req: &SubmitInvoicesRequest) -> Result<String, SpApiError> {
-        let body = serde_json::to_vec(req).map_err(|e| SpApiError::Decode(e.to_string()))?;
-        let (_, text) = self.call(Op::Submit, "/vendor/payments/v1/invoices", Some(&body)).await?;
-        let parsed: SubmitBody = serde_json::from_str(&text).map_err(|e| SpApiError::Decode(format!("submitInvoices answer: {e}")))?;
+        let body = serde_json::to_vec(req).map_err(|e| SpApiError::Serialize(e.to_string()))?;
+        let answer = self.call(Op::Submit, "/vendor/payments/v1/invoices", Some(&body)).await?;
+        let undecodable = |detail: String| SpApiError::Undecodable { status: answer.status, detail };
+        let parsed: SubmitBody = serde_json::from_str(&answer.body).map_err(|e| undecodable(format!("submitInvoices answer: {e}")))?;
         parsed
             .payload
             .and_then(|p| p.transaction_id)
             .filter(|t| !t.is_empty())
-            .ok_or_else(|| SpApiError::Decode("submitInvoices answered without payload.transactionId".into()))
+            .ok_or_else(|| undecodable("submitInvoices answered without payload.transactionId".into()))
     }
 
     /// `GET /vendor/transactions/v1/transactions/{id}`.
     pub async fn get_transaction(&self, transaction_id: &str) -> Result<Transaction, SpApiError> {
         let path = format!("/vendor/transactions/v1/transactions/{}", path_segment(transaction_id));
-        let (_, text) = self.call(Op::GetTransaction, &path, None).await?;
-        let parsed: TxBody = serde_json::from_str(&text).map_err(|e| SpApiError::Decode(format!("getTransaction answer: {e}")))?;
-        parsed
-            .payload
-            .and_then(|p| p.transaction_status)
-            .ok_or_else(|| SpApiError::Decode("getTransaction answered without payload.transactionStatus".into()))
+        let mut undecodable_attempts = 0;
+        loop {
+            let answer = self.call(Op::GetTransaction, &path, None).await?;
+            let decoded = serde_json::from_str::<TxBody>(&answer.body).map_err(|e| format!("getTransaction answer: {e}")).and_then(|b| {
+                b.payload
+                    .and_then(|p| p.transaction_status)
+                    .ok_or_else(|| "getTransaction answered without payload.transactionStatus".to_string())
+            });
+            match decoded {
+                Ok(t) => return Ok(t),
+                // A GET is safe to repeat; one more try, then report it.
+                Err(detail) if undecodable_attempts == 0 => {
+                    undecodable_attempts += 1;
+                    tracing::warn!(partner = %self.partner, %detail, "getTransaction answer not understood; asking again");
+                }
+                Err(detail) => return Err(SpApiError::Undecodable { status: answer.status, detail }),
+            }
+        }
     }
 }
 
-fn errors_text(body: &str) -> String {
-    serde_json::from_str::<ErrorsBody>(body).map(|b| ApiError::readable(&b.errors)).unwrap_or_else(|_| body.chars().take(200).collect())
-}
+/// Characters kept as they are in a path segment (RFC 3986 unreserved); everything else is
+/// percent-encoded.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 
 fn path_segment(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
+    utf8_percent_encode(s, SEGMENT).to_string()
 }
 
 /// `x-amz-date` as SP-API documents it: `20190430T123600Z`.
@@ -522,53 +587,46 @@ fn amz_date() -> String {
     chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string()
 }
 
-/// The SP-API client as the submission workflow's port: every error is classified so the
-/// workflow knows whether to record, retry later, or keep an unknown outcome.
+/// The SP-API client as the submission workflow's port ([`classify::submit_result`]).
 impl<S: SlotStore> invoice_domain::vendor::ports::InvoiceApi for Client<S> {
     async fn submit(&self, req: &SubmitInvoicesRequest) -> invoice_domain::vendor::ports::SubmitResult {
-        use invoice_domain::vendor::ports::SubmitResult;
-        match self.submit_invoices(req).await {
-            Ok(transaction_id) => SubmitResult::Accepted { transaction_id },
-            Err(SpApiError::Rejected { status, errors, .. }) => {
-                let code = errors.first().map(|e| e.code.clone()).unwrap_or_else(|| format!("HTTP{status}"));
-                // The code travels separately; errors with another code keep theirs in the text.
-                let message = errors
-                    .iter()
-                    .map(|e| {
-                        let text = match e.details.as_deref().filter(|d| !d.is_empty()) {
-                            Some(d) => format!("{} ({d})", e.message),
-                            None => e.message.clone(),
-                        };
-                        if e.code == code {
-                            text
-                        } else {
-                            format!("{}: {text}", e.code)
-                        }
-                    })
-                    .collect::<Vec<_>>()
-                    .join("; ");
-                SubmitResult::Rejected { status, code, message }
-            }
-            // 202 whose body could not be read: Amazon may have the invoice.
-            Err(e @ (SpApiError::Unknown(_) | SpApiError::Decode(_))) => SubmitResult::Unknown(e.to_string()),
-            // Nothing reached Amazon or it asked us to come back: the message is retried.
-            Err(e) => SubmitResult::Transient(e.to_string()),
-        }
+        classify::submit_result(self.submit_invoices(req).await)
     }
 }
 
-/// getTransaction as the status poller's port: anything but a definite answer is
-/// `Unavailable` (retried next run), never a false Error.
+/// getTransaction as the status poller's port ([`classify::tx_status`]): anything but a
+/// definite answer is `Unavailable` (retried next run), never a false Error.
 impl<S: SlotStore> invoice_domain::vendor::ports::TransactionApi for Client<S> {
     async fn transaction(&self, transaction_id: &str) -> invoice_domain::vendor::ports::TxStatus {
-        use invoice_domain::vendor::ports::TxStatus;
-        match self.get_transaction(transaction_id).await {
-            Ok(t) => match t.status {
-                TransactionState::Processing => TxStatus::Processing,
-                TransactionState::Success => TxStatus::Success,
-                TransactionState::Failure => TxStatus::Failure(t.errors.into_iter().map(|e| (e.code, e.message)).collect()),
-            },
-            Err(e) => TxStatus::Unavailable(e.to_string()),
+        classify::tx_status(self.get_transaction(transaction_id).await)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_segments_are_percent_encoded() {
+        assert_eq!(path_segment("20240101-ab_c.d~e"), "20240101-ab_c.d~e");
+        assert_eq!(path_segment("a/b c?d#é"), "a%2Fb%20c%3Fd%23%C3%A9");
+        assert_eq!(path_segment(".."), "..");
+    }
+
+    #[test]
+    fn partner_keys_name_the_rate_state() {
+        let c = Client::new(Config::for_region("na").unwrap(), creds(), "acme-1", LocalSlots::default()).unwrap();
+        assert_eq!(c.partner(), "acme-1");
+        assert_eq!(c.slot_key(Op::Submit), "spapi:acme-1:submitInvoices");
+        assert_eq!(c.slot_key(Op::GetTransaction), "spapi:acme-1:getTransaction");
+        for bad in ["", "a b", "tab\there", &"x".repeat(201)] {
+            let e = Client::new(Config::for_region("na").unwrap(), creds(), bad, LocalSlots::default()).err().unwrap();
+            assert!(matches!(e, SpApiError::Config(_)), "{bad:?}");
         }
+        assert_eq!(Config::for_region("eu").unwrap().lwa_cooldown, Duration::from_secs(300));
+    }
+
+    fn creds() -> Credentials {
+        Credentials { client_id: "id".into(), client_secret: "secret".into(), refresh_token: "Atzr|x".into() }
     }
 }

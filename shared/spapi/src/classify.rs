@@ -1,0 +1,363 @@
+//! The one classification of SP-API outcomes. Every result of a call — an HTTP answer of any
+//! status, a transport failure, an undecodable answer, a request that could not be serialised,
+//! a Login-with-Amazon failure, a pacer failure — comes to exactly one [`Class`]. The client's
+//! retry loop, the [`InvoiceApi`](invoice_domain::vendor::ports::InvoiceApi) and
+//! [`TransactionApi`](invoice_domain::vendor::ports::TransactionApi) impls all decide from it;
+//! nothing else looks at status codes.
+
+use std::time::Duration;
+
+use invoice_domain::vendor::ports::{SubmitResult, TxStatus};
+
+use crate::{ApiError, Transaction, TransactionState};
+
+/// What an SP-API call came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Class {
+    /// Amazon took it (2xx with the answer the model describes).
+    Accepted,
+    /// Amazon refused it, with its errors: do not retry; show the errors.
+    Rejected,
+    /// Nothing was sent, or Amazon asked us to come back (429, 5xx): safe to try again later.
+    RetryLater,
+    /// Sent, and Amazon may have it (no answer, a gateway error, an answer we cannot read):
+    /// never resend a submission blindly.
+    Unknown,
+    /// The selling partner's authorisation is missing or revoked, or the application's
+    /// credentials are wrong: not the order's fault; nothing more is sent for a cool-down.
+    NotAuthorized,
+}
+
+/// The facts of a failed call (what happened, not what to do about it: that is [`SpApiError::class`]).
+#[derive(Debug, thiserror::Error)]
+pub enum SpApiError {
+    /// Amazon answered with this (non-2xx) status.
+    #[error("HTTP {status} after {attempts} attempt(s): {}", ApiError::readable(errors))]
+    Http {
+        status: u16,
+        /// Amazon's error list (a synthetic `HTTP<status>` entry when the body had none).
+        errors: Vec<ApiError>,
+        request_id: Option<String>,
+        /// `x-amzn-RateLimit-Limit`, requests per second.
+        rate_limit: Option<f64>,
+        /// Attempts made in this call (retries included).
+        attempts: u32,
+    },
+    /// The request never left this machine (connection not established, request not built).
+    #[error("not sent: {0}")]
+    NotSent(String),
+    /// Sent; no answer within the request timeout.
+    #[error("timed out after sending: {0}")]
+    Timeout(String),
+    /// Sent; the connection was lost before an answer arrived.
+    #[error("connection lost after sending: {0}")]
+    Lost(String),
+    /// The answer's status arrived, its body did not.
+    #[error("HTTP {status} answer cut off: {detail}")]
+    CutOff { status: u16, detail: String },
+    /// A 2xx answer whose body is not what the model describes.
+    #[error("HTTP {status} answer not understood: {detail}")]
+    Undecodable { status: u16, detail: String },
+    /// The request body could not be serialised: nothing was sent.
+    #[error("request not serialisable (nothing sent): {0}")]
+    Serialize(String),
+    /// Login with Amazon did not issue an access token. `status` is None when LWA could not
+    /// be reached.
+    #[error("LWA {}: {error} {description}", status.map_or("unreachable".to_string(), |s| format!("HTTP {s}")))]
+    Lwa { status: Option<u16>, error: String, description: String },
+    /// LWA (or SP-API, with a freshly issued token) refused this selling partner recently; it
+    /// is not asked again until the cool-down ends.
+    #[error("not authorised ({}s of cool-down left): {reason}", remaining.as_secs())]
+    CoolingDown { remaining: Duration, reason: String },
+    /// The shared rate-limit state could not be reserved: nothing was sent.
+    #[error("rate limiter: {0}")]
+    Pacer(String),
+    /// The client could not be set up.
+    #[error("client configuration: {0}")]
+    Config(String),
+}
+
+/// The class of a complete HTTP answer from SP-API.
+pub fn classify_status(status: u16) -> Class {
+    match status {
+        200..=299 => Class::Accepted,
+        // Access Denied / Unauthorized / Expired Token (the token is refreshed once first).
+        401 | 403 => Class::NotAuthorized,
+        // Request Timeout (the server gave up reading it), Too Early, Too Many Requests.
+        408 | 425 | 429 => Class::RetryLater,
+        // 400 invalid input, 404, 409, 413 too large, 415 unsupported, …
+        400..=499 => Class::Rejected,
+        // Bad Gateway / Gateway Timeout come from an intermediary: the service behind it may
+        // have processed the request.
+        502 | 504 => Class::Unknown,
+        // 500 InternalFailure ("prevented the server from fulfilling the request"),
+        // 503 ServiceUnavailable, …
+        500..=599 => Class::RetryLater,
+        // 1xx / 3xx (redirects are not followed) and nonsense: Amazon did not take it here.
+        _ => Class::RetryLater,
+    }
+}
+
+/// Whether an LWA answer with this status refuses the credentials (as opposed to "not now").
+fn lwa_refuses(status: u16) -> bool {
+    (400..=499).contains(&status) && !matches!(status, 408 | 425 | 429)
+}
+
+impl SpApiError {
+    /// The one classification of a failure (never [`Class::Accepted`]: an error has no
+    /// transactionId, so a 2xx without a usable answer is [`Class::Unknown`]).
+    pub fn class(&self) -> Class {
+        match self {
+            SpApiError::Http { status, .. } | SpApiError::CutOff { status, .. } => match classify_status(*status) {
+                Class::Accepted => Class::Unknown,
+                c => c,
+            },
+            SpApiError::NotSent(_) | SpApiError::Serialize(_) | SpApiError::Pacer(_) | SpApiError::Config(_) => Class::RetryLater,
+            SpApiError::Timeout(_) | SpApiError::Lost(_) | SpApiError::Undecodable { .. } => Class::Unknown,
+            SpApiError::Lwa { status: Some(s), .. } if lwa_refuses(*s) => Class::NotAuthorized,
+            SpApiError::Lwa { .. } => Class::RetryLater,
+            SpApiError::CoolingDown { .. } => Class::NotAuthorized,
+        }
+    }
+
+    /// Amazon's errors for a rejection (a synthetic `HTTP<status>` entry when it sent none).
+    pub fn api_errors(&self) -> Vec<ApiError> {
+        match self {
+            SpApiError::Http { errors, .. } if !errors.is_empty() => errors.clone(),
+            SpApiError::Http { status, .. } | SpApiError::CutOff { status, .. } => {
+                vec![ApiError { code: format!("HTTP{status}"), message: self.to_string(), details: None }]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Whether this is SP-API refusing the access token (401/403), as opposed to LWA.
+    pub(crate) fn is_token_refused(&self) -> bool {
+        matches!(self, SpApiError::Http { status: 401 | 403, .. })
+    }
+
+    pub(crate) fn with_attempts(mut self, n: u32) -> SpApiError {
+        if let SpApiError::Http { attempts, .. } = &mut self {
+            *attempts = n;
+        }
+        self
+    }
+}
+
+/// Every result of a call, success included, to its class.
+pub fn classify<T>(result: &Result<T, SpApiError>) -> Class {
+    match result {
+        Ok(_) => Class::Accepted,
+        Err(e) => e.class(),
+    }
+}
+
+/// submitInvoices' result as the submission workflow's port reports it.
+pub fn submit_result(result: Result<String, SpApiError>) -> SubmitResult {
+    let e = match result {
+        Ok(transaction_id) => return SubmitResult::Accepted { transaction_id },
+        Err(e) => e,
+    };
+    match e.class() {
+        Class::Rejected => {
+            let status = match &e {
+                SpApiError::Http { status, .. } | SpApiError::CutOff { status, .. } => *status,
+                _ => 0,
+            };
+            let errors = e.api_errors();
+            let code = errors.first().map(|x| x.code.clone()).unwrap_or_else(|| format!("HTTP{status}"));
+            // The code travels separately; errors with another code keep theirs in the text.
+            let message = errors
+                .iter()
+                .map(|x| {
+                    let text = match x.details.as_deref().filter(|d| !d.is_empty()) {
+                        Some(d) => format!("{} ({d})", x.message),
+                        None => x.message.clone(),
+                    };
+                    if x.code == code {
+                        text
+                    } else {
+                        format!("{}: {text}", x.code)
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("; ");
+            SubmitResult::Rejected { status, code, message }
+        }
+        Class::RetryLater => SubmitResult::Transient(e.to_string()),
+        Class::NotAuthorized => SubmitResult::NotAuthorized(e.to_string()),
+        // An error is never Accepted (no transactionId): Amazon may have it.
+        Class::Unknown | Class::Accepted => SubmitResult::Unknown(e.to_string()),
+    }
+}
+
+/// getTransaction's result as the status poller's port reports it: anything but a definite
+/// answer is `Unavailable` (checked again next run), never a false Error.
+pub fn tx_status(result: Result<Transaction, SpApiError>) -> TxStatus {
+    match result {
+        Ok(t) => match t.status {
+            TransactionState::Processing => TxStatus::Processing,
+            TransactionState::Success => TxStatus::Success,
+            TransactionState::Failure => TxStatus::Failure(t.errors.into_iter().map(|e| (e.code, e.message)).collect()),
+        },
+        Err(e) => TxStatus::Unavailable(format!("{:?}: {e}", e.class())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn http(status: u16) -> SpApiError {
+        SpApiError::Http { status, errors: Vec::new(), request_id: None, rate_limit: None, attempts: 1 }
+    }
+
+    fn lwa(status: Option<u16>, error: &str) -> SpApiError {
+        SpApiError::Lwa { status, error: error.into(), description: "d".into() }
+    }
+
+    #[test]
+    fn every_http_status_class_has_one_class() {
+        use Class::*;
+        let expected: &[(u16, Class)] = &[
+            (100, RetryLater),
+            (200, Accepted),
+            (202, Accepted),
+            (204, Accepted),
+            (301, RetryLater),
+            (302, RetryLater),
+            (304, RetryLater),
+            (400, Rejected),
+            (401, NotAuthorized),
+            (403, NotAuthorized),
+            (404, Rejected),
+            (405, Rejected),
+            (408, RetryLater),
+            (409, Rejected),
+            (413, Rejected),
+            (415, Rejected),
+            (422, Rejected),
+            (425, RetryLater),
+            (429, RetryLater),
+            (451, Rejected),
+            (500, RetryLater),
+            (501, RetryLater),
+            (502, Unknown),
+            (503, RetryLater),
+            (504, Unknown),
+            (599, RetryLater),
+            (600, RetryLater),
+        ];
+        for &(status, class) in expected {
+            assert_eq!(classify_status(status), class, "HTTP {status}");
+            let as_error = if class == Accepted { Unknown } else { class };
+            assert_eq!(http(status).class(), as_error, "HTTP {status} as an error");
+        }
+        // Every status lands somewhere, and an error is never Accepted.
+        for status in 0..1000u16 {
+            let _ = classify_status(status);
+            assert_ne!(http(status).class(), Accepted, "{status}");
+        }
+    }
+
+    #[test]
+    fn every_error_kind_has_one_class() {
+        use Class::*;
+        let cut = |status| SpApiError::CutOff { status, detail: "eof".into() };
+        let cases: Vec<(SpApiError, Class)> = vec![
+            (SpApiError::NotSent("connection refused".into()), RetryLater),
+            (SpApiError::Timeout("20 s".into()), Unknown),
+            (SpApiError::Lost("connection reset".into()), Unknown),
+            (cut(202), Unknown),
+            (cut(400), Rejected),
+            (cut(429), RetryLater),
+            (cut(503), RetryLater),
+            (SpApiError::Undecodable { status: 202, detail: "no transactionId".into() }, Unknown),
+            (SpApiError::Serialize("key must be a string".into()), RetryLater),
+            (lwa(Some(400), "invalid_grant"), NotAuthorized),
+            (lwa(Some(400), "invalid_request"), NotAuthorized),
+            (lwa(Some(401), "invalid_client"), NotAuthorized),
+            (lwa(Some(403), "access_denied"), NotAuthorized),
+            (lwa(Some(408), "timeout"), RetryLater),
+            (lwa(Some(429), "slow_down"), RetryLater),
+            (lwa(Some(500), "server_error"), RetryLater),
+            (lwa(Some(503), "temporarily_unavailable"), RetryLater),
+            (lwa(Some(200), "answer not understood"), RetryLater),
+            (lwa(None, "connection refused"), RetryLater),
+            (SpApiError::CoolingDown { remaining: Duration::from_secs(299), reason: "invalid_grant".into() }, NotAuthorized),
+            (SpApiError::Pacer("DynamoDB throttled".into()), RetryLater),
+            (SpApiError::Config("empty partner".into()), RetryLater),
+        ];
+        for (e, class) in cases {
+            assert_eq!(e.class(), class, "{e:?}");
+            assert_eq!(classify::<()>(&Err(e)), class);
+        }
+        assert_eq!(classify(&Ok::<_, SpApiError>("tx")), Accepted);
+    }
+
+    #[test]
+    fn the_ports_follow_the_classification() {
+        assert_eq!(submit_result(Ok("tx-1".into())), SubmitResult::Accepted { transaction_id: "tx-1".into() });
+        let rejected = SpApiError::Http {
+            status: 400,
+            errors: vec![
+                ApiError { code: "InvalidInput".into(), message: "bad countryCode".into(), details: Some("".into()) },
+                ApiError { code: "InvalidInput".into(), message: "bad date".into(), details: Some("ISO 8601".into()) },
+                ApiError { code: "Other".into(), message: "m".into(), details: None },
+            ],
+            request_id: None,
+            rate_limit: Some(10.0),
+            attempts: 1,
+        };
+        assert_eq!(
+            submit_result(Err(rejected)),
+            SubmitResult::Rejected {
+                status: 400,
+                code: "InvalidInput".into(),
+                message: "bad countryCode; bad date (ISO 8601); Other: m".into()
+            }
+        );
+        let SubmitResult::Rejected { status: 415, code, .. } = submit_result(Err(http(415))) else { panic!() };
+        assert_eq!(code, "HTTP415", "a rejection without Amazon's errors still has a code");
+        let SubmitResult::Rejected { status: 400, code, .. } = submit_result(Err(SpApiError::CutOff { status: 400, detail: "eof".into() }))
+        else {
+            panic!()
+        };
+        assert_eq!(code, "HTTP400");
+
+        let transient = |r: SubmitResult| matches!(r, SubmitResult::Transient(_));
+        let unknown = |r: SubmitResult| matches!(r, SubmitResult::Unknown(_));
+        let not_authorized = |r: SubmitResult| matches!(r, SubmitResult::NotAuthorized(_));
+        assert!(transient(submit_result(Err(http(429)))));
+        assert!(transient(submit_result(Err(http(503)))));
+        assert!(transient(submit_result(Err(SpApiError::NotSent("refused".into())))));
+        assert!(transient(submit_result(Err(SpApiError::Serialize("x".into())))), "nothing was sent: not unknown");
+        assert!(transient(submit_result(Err(SpApiError::Pacer("x".into())))));
+        assert!(transient(submit_result(Err(lwa(Some(500), "server_error")))));
+        assert!(transient(submit_result(Err(lwa(None, "unreachable")))));
+        assert!(unknown(submit_result(Err(http(504)))));
+        assert!(unknown(submit_result(Err(SpApiError::Timeout("t".into())))));
+        assert!(unknown(submit_result(Err(SpApiError::Undecodable { status: 202, detail: "x".into() }))));
+        assert!(unknown(submit_result(Err(http(202)))), "a 2xx error has no transactionId");
+        assert!(not_authorized(submit_result(Err(http(403)))));
+        assert!(not_authorized(submit_result(Err(lwa(Some(400), "invalid_grant")))));
+        assert!(not_authorized(submit_result(Err(lwa(Some(401), "invalid_client")))));
+        assert!(not_authorized(submit_result(Err(SpApiError::CoolingDown { remaining: Duration::ZERO, reason: "r".into() }))));
+
+        // getTransaction: anything but an answer is Unavailable, auth failures included.
+        for e in [http(403), lwa(Some(400), "invalid_grant"), http(404), http(429), SpApiError::Timeout("t".into())] {
+            assert!(matches!(tx_status(Err(e)), TxStatus::Unavailable(_)));
+        }
+        let t = |status| Transaction { transaction_id: "t".into(), status, errors: Vec::new() };
+        assert_eq!(tx_status(Ok(t(TransactionState::Processing))), TxStatus::Processing);
+        assert_eq!(tx_status(Ok(t(TransactionState::Success))), TxStatus::Success);
+        assert_eq!(tx_status(Ok(t(TransactionState::Failure))), TxStatus::Failure(Vec::new()));
+    }
+
+    #[test]
+    fn lwa_errors_never_show_secrets_and_read_well() {
+        let e = lwa(Some(400), "invalid_grant");
+        assert_eq!(e.to_string(), "LWA HTTP 400: invalid_grant d");
+        assert_eq!(lwa(None, "connection refused").to_string(), "LWA unreachable: connection refused d");
+    }
+}
