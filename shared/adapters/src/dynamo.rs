@@ -13,7 +13,7 @@ use invoice_domain::invoice::records::{status_month, EntryRecord, InvoiceRecord,
 
 use crate::keys::{invoice_pk, reference_pk, rejection_pk, status_pk, supplier_pk, HEADER_SK, REJECTED_SK};
 use crate::sdk_err;
-use crate::table::{batch_put, condition_failed, from_item, get, keyed, put_if_absent, query_all, s, Item};
+use crate::table::{batch_put, condition_failed, from_item, get, keyed, put_if_absent, Q, s, Item};
 
 #[derive(Clone)]
 pub struct DynamoRepo {
@@ -64,7 +64,7 @@ impl DynamoRepo {
                 break;
             }
             let pk = status_pk(company, status, month);
-            out.extend(query_all(&self.client, &self.table, Some("GSI2"), "GSI2PK", &pk, None, false, Some(left)).await?);
+            out.extend(Q::index("GSI2", &pk).newest_first().limit(left).all(&self.client, &self.table).await?);
         }
         Ok(out)
     }
@@ -72,8 +72,7 @@ impl DynamoRepo {
     /// A company's invoices from a supplier, newest invoice date first.
     pub async fn invoices_by_supplier(&self, company: &str, supplier: &str, limit: usize) -> Result<Vec<InvoiceRecord>, PortError> {
         let pk = supplier_pk(company, supplier);
-        query_all(&self.client, &self.table, Some("GSI3"), "GSI3PK", &pk, None, false, Some(limit))
-            .await?
+        Q::index("GSI3", &pk).newest_first().limit(limit).all(&self.client, &self.table).await?
             .into_iter()
             .map(from_item)
             .collect()
@@ -83,7 +82,7 @@ impl DynamoRepo {
     /// id (`SORDER`).
     pub async fn invoice_keys_by_reference(&self, company: &str, kind: &str, reference: &str) -> Result<Vec<String>, PortError> {
         let pk = reference_pk(company, kind, reference);
-        let items = query_all(&self.client, &self.table, Some("GSI1"), "GSI1PK", &pk, None, false, Some(1000)).await?;
+        let items = Q::index("GSI1", &pk).newest_first().limit(1000).all(&self.client, &self.table).await?;
         Ok(items
             .into_iter()
             .filter_map(|mut i| match i.remove("invoice_key") {
@@ -95,13 +94,12 @@ impl DynamoRepo {
 
     pub async fn lines(&self, company: &str, invoice_key: &str) -> Result<Vec<LineRecord>, PortError> {
         let pk = invoice_pk(company, invoice_key);
-        query_all(&self.client, &self.table, None, "PK", &pk, Some(("SK", "LINE#")), true, None).await?.into_iter().map(from_item).collect()
+        Q::partition(&pk).prefix("LINE#").all(&self.client, &self.table).await?.into_iter().map(from_item).collect()
     }
 
     pub async fn entries(&self, company: &str, invoice_key: &str) -> Result<Vec<EntryRecord>, PortError> {
         let pk = invoice_pk(company, invoice_key);
-        query_all(&self.client, &self.table, None, "PK", &pk, Some(("SK", "ENTRY#")), true, None)
-            .await?
+        Q::partition(&pk).prefix("ENTRY#").all(&self.client, &self.table).await?
             .into_iter()
             .map(from_item)
             .collect()

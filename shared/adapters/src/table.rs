@@ -106,44 +106,77 @@ pub(crate) fn condition_failed<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>
     e.as_service_error().and_then(|s| s.code()).is_some_and(|c| c == "ConditionalCheckFailedException")
 }
 
-/// Every item of a query (all pages), newest first when `forward` is false.
-pub(crate) async fn query_all(
-    client: &Client,
-    table: &str,
-    index: Option<&str>,
-    pk_attr: &str,
-    pk: &str,
-    sk_prefix: Option<(&str, &str)>,
+/// A key-condition query on the table (`PK`) or on an index (`GSI<n>PK`).
+pub(crate) struct Q<'a> {
+    index: Option<&'a str>,
+    pk_attr: String,
+    pk: &'a str,
+    sk_prefix: Option<&'a str>,
     forward: bool,
     limit: Option<usize>,
-) -> Result<Vec<Item>, PortError> {
-    let mut q = client
-        .query()
-        .table_name(table)
-        .set_index_name(index.map(str::to_string))
-        .expression_attribute_names("#pk", pk_attr)
-        .expression_attribute_values(":pk", s(pk))
-        .scan_index_forward(forward)
-        .consistent_read(index.is_none());
-    q = match sk_prefix {
-        Some((sk_attr, prefix)) => q
-            .key_condition_expression("#pk = :pk AND begins_with(#sk, :p)")
-            .expression_attribute_names("#sk", sk_attr)
-            .expression_attribute_values(":p", s(prefix)),
-        None => q.key_condition_expression("#pk = :pk"),
-    };
-    if let Some(l) = limit {
-        q = q.limit(l.clamp(1, 1000) as i32);
+}
+
+impl<'a> Q<'a> {
+    /// Items of a table partition, SK ascending, strongly consistent.
+    pub(crate) fn partition(pk: &'a str) -> Self {
+        Q { index: None, pk_attr: "PK".into(), pk, sk_prefix: None, forward: true, limit: None }
     }
-    let mut out = Vec::new();
-    let mut pages = q.into_paginator().items().send();
-    while let Some(item) = pages.next().await {
-        out.push(item.map_err(|e| sdk_err("dynamodb query", e))?);
-        if limit.is_some_and(|l| out.len() >= l) {
-            break;
+
+    /// Items of an index partition (`GSI2` → `GSI2PK` / `GSI2SK`), SK ascending.
+    pub(crate) fn index(index: &'a str, pk: &'a str) -> Self {
+        Q { index: Some(index), pk_attr: format!("{index}PK"), pk, sk_prefix: None, forward: true, limit: None }
+    }
+
+    /// Only sort keys that start with `prefix`.
+    pub(crate) fn prefix(mut self, prefix: &'a str) -> Self {
+        self.sk_prefix = Some(prefix);
+        self
+    }
+
+    pub(crate) fn newest_first(mut self) -> Self {
+        self.forward = false;
+        self
+    }
+
+    pub(crate) fn limit(mut self, n: usize) -> Self {
+        self.limit = Some(n);
+        self
+    }
+
+    /// Every matching item (all pages, up to the limit).
+    pub(crate) async fn all(self, client: &Client, table: &str) -> Result<Vec<Item>, PortError> {
+        let sk_attr = match self.index {
+            Some(i) => format!("{i}SK"),
+            None => "SK".into(),
+        };
+        let mut q = client
+            .query()
+            .table_name(table)
+            .set_index_name(self.index.map(str::to_string))
+            .expression_attribute_names("#pk", &self.pk_attr)
+            .expression_attribute_values(":pk", s(self.pk))
+            .scan_index_forward(self.forward)
+            .consistent_read(self.index.is_none());
+        q = match self.sk_prefix {
+            Some(prefix) => q
+                .key_condition_expression("#pk = :pk AND begins_with(#sk, :p)")
+                .expression_attribute_names("#sk", sk_attr)
+                .expression_attribute_values(":p", s(prefix)),
+            None => q.key_condition_expression("#pk = :pk"),
+        };
+        if let Some(l) = self.limit {
+            q = q.limit(l.clamp(1, 1000) as i32);
         }
+        let mut out = Vec::new();
+        let mut pages = q.into_paginator().items().send();
+        while let Some(item) = pages.next().await {
+            out.push(item.map_err(|e| sdk_err("dynamodb query", e))?);
+            if self.limit.is_some_and(|l| out.len() >= l) {
+                break;
+            }
+        }
+        Ok(out)
     }
-    Ok(out)
 }
 
 /// A strongly consistent GetItem.

@@ -295,14 +295,15 @@ async fn no_company_is_quarantined_unknown_company_with_the_to_identity() {
     assert_eq!(company, invoice_domain::company::UNASSIGNED);
     assert_eq!(codes, vec!["unknown-company"]);
     assert!(quarantine_key.starts_with("quarantine/_unassigned/"), "{quarantine_key}");
-    let store = ing.store.0.lock().unwrap();
-    assert_eq!(store.get(&quarantine_key).unwrap(), &sample("s03-tabbed-address-misspelt-terms.xml"), "document kept");
-    assert!(!store.contains_key("incoming/s03.xml"));
-    let reason: serde_json::Value = serde_json::from_slice(store.get(&quarantine_key.replace("s03.xml", "reason.json")).unwrap()).unwrap();
-    assert!(reason["errors"][0]["message"].as_str().unwrap().contains("networkid:AN02004455667"), "{reason}");
-    assert!(reason["what_to_do"].as_str().unwrap().contains("--cxml-identity"));
+    {
+        let store = ing.store.0.lock().unwrap();
+        assert_eq!(store.get(&quarantine_key).unwrap(), &sample("s03-tabbed-address-misspelt-terms.xml"), "document kept");
+        assert!(!store.contains_key("incoming/s03.xml"));
+        let reason: serde_json::Value = serde_json::from_slice(store.get(&quarantine_key.replace("s03.xml", "reason.json")).unwrap()).unwrap();
+        assert!(reason["errors"][0]["message"].as_str().unwrap().contains("networkid:AN02004455667"), "{reason}");
+        assert!(reason["what_to_do"].as_str().unwrap().contains("--cxml-identity"));
+    }
     // An unknown prefix is nobody's too; garbage at the root as well.
-    drop(store);
     ing.store.put("incoming/initech/a.xml", sample("s01-amazon-business-two-sellers.xml"), "").await.unwrap();
     let out = ing.ingest("incoming/initech/a.xml", T).await.unwrap();
     assert!(
