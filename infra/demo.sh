@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
-# The main jobs, locally, end to end on the bundled sample data.
+# The main jobs, locally, end to end on the bundled sample data, for two companies (tenants):
+# acme and globex, each with its own cXML identities and its own Amazon vendor connection.
 # Buyer side (cXML ingestion):
-#   start DynamoDB Local + moto S3, create the table and bucket, check the samples offline,
-#   drop them into s3://<bucket>/incoming/, run the real ingest-cxml binary on the S3 events
-#   (cargo lambda watch + cargo lambda invoke), redeliver the same event (nothing changes),
-#   send a conflicting resend and a cancellation, then print invoices and quarantine.
-# Vendor side (SP-API submission): seed sample orders, deliver them as an SQS event to the real
-#   submit-vendor-invoice binary, which submits to the local SP-API emulator exactly once;
-#   show Invoice / Marketplace Feed / Order Errors, redeliver (nothing is sent twice).
+#   start DynamoDB Local + moto S3/SQS/Secrets Manager, create the table and bucket and the two
+#   companies, check the samples offline, drop them into s3://<bucket>/incoming/ (each lands
+#   with the company that registered its To identity; a scan and an attack land with nobody,
+#   quarantined `unknown-company`), run the real ingest-cxml binary on the S3 events (cargo
+#   lambda watch + cargo lambda invoke), redeliver the same event (nothing changes), send a
+#   conflicting resend and a cancellation, then print each company's invoices and quarantine.
+# Vendor side (SP-API submission): each company connects its vendor account (its refresh
+#   token goes to Secrets Manager), seed sample orders for both, deliver them as one SQS event
+#   to the real submit-vendor-invoice binary, which submits each company's orders with that
+#   company's token and rate limit to the local SP-API emulator exactly once; show Invoice /
+#   Marketplace Feed / Order Errors, redeliver (nothing is sent twice), poll.
 # KEEP_STACK=1 leaves the stack running afterwards for a look around (infra/stack.sh stop).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -22,6 +27,7 @@ bash infra/stack.sh start >/dev/null
 export PATH="$ROOT/.stack/venv/bin:$PATH"
 RUN_ID="$(date +%s)"
 export TABLE_NAME="invoice-bridge-demo-$RUN_ID" BUCKET="invoice-bridge-demo-$RUN_ID"
+export COMPANY_SECRETS_PREFIX="invoice-bridge-demo-$RUN_ID/companies/"
 WORK="$(mktemp -d)"
 WATCH_PID=""
 cleanup() {
@@ -36,6 +42,14 @@ cargo build -q -p invoicectl -p ingest-cxml --bins
 CTL="$ROOT/target/debug/invoicectl"
 "$CTL" local init
 
+step "two companies: acme and globex, each with the cXML identities it receives invoices as"
+"$CTL" company create acme --name "Acme Corp" --cxml-identity NetworkID:AN99887766554 \
+  --cxml-identity NetworkID:AN12345678901 --cxml-identity NetworkID:AN02004455667 --cxml-identity BuyerNumber:NW-AP >/dev/null
+"$CTL" company create globex --name "Globex Ltd" --cxml-identity DUNS:Northwind --cxml-identity NetworkID:NORTHWIND >/dev/null
+echo "an identity belongs to one company: registering acme's for another company is refused:"
+"$CTL" company create initech --name Initech --cxml-identity NetworkID:AN99887766554 || true
+"$CTL" company list
+
 SAMPLES=(tests/fixtures/cxml/samples/*.xml tests/fixtures/cxml/demo/d1-emailed-scan.pdf tests/fixtures/cxml/demo/d2-xxe-attack.xml)
 
 step "offline check of what suppliers sent (invoicectl check)"
@@ -48,7 +62,7 @@ WATCH_PID=$!
 for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.2; done
 invoke() { cargo lambda invoke ingest-cxml -A 127.0.0.1 -P "$PORT" --data-file "$1"; echo; }
 
-step "drop ${#SAMPLES[@]} documents into s3://$BUCKET/incoming/ and invoke with the S3 event"
+step "drop ${#SAMPLES[@]} documents into s3://$BUCKET/incoming/ (no company prefix: the To identity decides) and invoke with the S3 event"
 "$CTL" local drop "${SAMPLES[@]}" > "$WORK/event1.json"
 invoke "$WORK/event1.json" | python3 -m json.tool
 
@@ -62,14 +76,19 @@ invoke "$WORK/event2.json" | python3 -m json.tool
 step "function logs (structured JSON, one line per document)"
 grep -E '^\{' "$WORK/watch.log" | grep -v AWS_LAMBDA_MAX_CONCURRENCY | cut -c1-220
 
-step "booked invoices (invoicectl invoices list)"
-"$CTL" invoices list
-step "cancelled invoices"
-"$CTL" invoices list --status Cancelled
-step "quarantine (invoicectl quarantine list)"
-"$CTL" quarantine list
-step "one invoice with its lines and journal entries"
-"$CTL" invoices show 'NetworkID:AN01011737571#1QX7ZK4MPL2T' | python3 -c '
+for co in acme globex; do
+  step "$co: booked invoices (invoicectl invoices list --company $co)"
+  "$CTL" invoices list --company "$co"
+  step "$co: cancelled invoices"
+  "$CTL" invoices list --company "$co" --status Cancelled
+  step "$co: quarantine (invoicectl quarantine list --company $co)"
+  "$CTL" quarantine list --company "$co"
+done
+step "documents of no company (invoicectl quarantine list --company _unassigned)"
+"$CTL" quarantine list --company _unassigned
+step "acme's invoice with its lines and journal entries (globex cannot see it)"
+"$CTL" invoices show --company globex 'NetworkID:AN01011737571#1QX7ZK4MPL2T' 2>&1 || true
+"$CTL" invoices show --company acme 'NetworkID:AN01011737571#1QX7ZK4MPL2T' | python3 -c '
 import json,sys
 d=json.load(sys.stdin); i=d["invoice"]
 print(i["invoice_id"], i["status"], i["currency"], "net", i["net"], "archived at", i["document_key"])
@@ -87,15 +106,19 @@ PY
 
 # ------------------------------------------------------------------------------------------
 # Vendor side
+step "vendor: each company connects its own Amazon vendor account (refresh token → Secrets Manager)"
+echo 'Atzr|acme-demo-refresh-token' | "$CTL" company connect-vendor acme --refresh-token-stdin
+echo 'Atzr|globex-demo-refresh-token' | "$CTL" company connect-vendor globex --refresh-token-stdin
 step "vendor: seed sample orders (order, Amazon account, sellers, locations, delivery locations)"
 V=tests/fixtures/vendor
-"$CTL" vendor seed "$V/v01-shipped-order.json" --account-id ACC-1 --order-id 100045
-"$CTL" vendor seed "$V/v02-address-from-delivery-locations.json" --account-id ACC-2 --order-id 100046
-"$CTL" vendor seed "$V/v01-shipped-order.json" --account-id ACC-1 --order-id 100047
-"$CTL" vendor seed "$V/v03-no-seller-for-vendor-id.json" --account-id ACC-3 --order-id 100048
-"$CTL" vendor seed "$V/v04-not-eligible.json" --account-id ACC-4 --order-id 100049
-"$CTL" vendor seed "$V/v01-shipped-order.json" --account-id ACC-1 --order-id 100050
-"$CTL" vendor seed "$V/v02-address-from-delivery-locations.json" --account-id ACC-2 --order-id 100051
+"$CTL" vendor seed --company acme "$V/v01-shipped-order.json" --account-id ACC-1 --order-id 100045
+"$CTL" vendor seed --company acme "$V/v02-address-from-delivery-locations.json" --account-id ACC-2 --order-id 100046
+"$CTL" vendor seed --company acme "$V/v01-shipped-order.json" --account-id ACC-1 --order-id 100047
+"$CTL" vendor seed --company acme "$V/v03-no-seller-for-vendor-id.json" --account-id ACC-3 --order-id 100048
+"$CTL" vendor seed --company acme "$V/v04-not-eligible.json" --account-id ACC-4 --order-id 100049
+"$CTL" vendor seed --company globex "$V/v01-shipped-order.json" --account-id ACC-1 --order-id 100050
+"$CTL" vendor seed --company globex "$V/v02-address-from-delivery-locations.json" --account-id ACC-2 --order-id 100051
+"$CTL" vendor seed --company globex "$V/v05-numeric-ids.json" --account-id ACC-5 --order-id 100045
 echo "offline preview of one (invoicectl vendor preview):"
 "$CTL" vendor preview "$V/v02-address-from-delivery-locations.json" | python3 -c 'import json,sys; p=json.load(sys.stdin); print(json.dumps(p["payload"]["invoices"][0]["shipToParty"], indent=1))'
 echo "the emulator will refuse order 100047 at once (business-rule 400) and fail 100046 later, in Amazon's processing"
@@ -107,28 +130,34 @@ curl -fsS -X POST "$SPAPI_ENDPOINT/_emulator/faults" -H 'content-type: applicati
 sqs_event() {
   python3 - "$@" <<'PY'
 import json, sys
-recs = [{"messageId": f"demo-{o}", "receiptHandle": f"rh-{o}", "body": json.dumps({"order_id": o, "reason": "shipped"}),
+# Arguments are company:order; the order id goes as a JSON number, as ERPs send it.
+pairs = [a.split(":") for a in sys.argv[1:]]
+recs = [{"messageId": f"demo-{c}-{o}", "receiptHandle": f"rh-{c}-{o}", "body": json.dumps({"company": c, "order_id": int(o), "reason": "shipped"}),
          "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "0", "SenderId": "demo", "ApproximateFirstReceiveTimestamp": "0"},
          "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
-         "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:vendor-submit", "awsRegion": "us-east-1"} for o in sys.argv[1:]]
+         "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:vendor-submit", "awsRegion": "us-east-1"} for c, o in pairs]
 print(json.dumps({"Records": recs}))
 PY
 }
-step "vendor: an SQS batch of 7 orders to the real submit-vendor-invoice binary (cargo lambda invoke)"
-sqs_event 100045 100046 100047 100048 100049 100050 100051 > "$WORK/sqs.json"
+step "vendor: one SQS batch of 8 orders of both companies to the real submit-vendor-invoice binary (cargo lambda invoke)"
+sqs_event acme:100045 acme:100046 acme:100047 acme:100048 acme:100049 globex:100050 globex:100051 globex:100045 > "$WORK/sqs.json"
 cargo lambda invoke submit-vendor-invoice -A 127.0.0.1 -P "$PORT" --data-file "$WORK/sqs.json"; echo
 step "vendor: the same batch delivered again (SQS at-least-once): nothing is sent twice"
 cargo lambda invoke submit-vendor-invoice -A 127.0.0.1 -P "$PORT" --data-file "$WORK/sqs.json"; echo
-curl -fsS "$SPAPI_ENDPOINT/_emulator/stats" | python3 -c 'import json,sys; s=json.load(sys.stdin); print("emulator received submitInvoices:", s["submit"], "token requests:", s["token"])'
+curl -fsS "$SPAPI_ENDPOINT/_emulator/stats" | python3 -c '
+import json,sys
+s=json.load(sys.stdin)
+print("emulator received submitInvoices:", s["submit"], "token requests:", s["token"])
+for p, v in sorted(s.get("partners", {}).items()): print("  selling partner", p, "submitInvoices", v.get("submit"))'
 show_status() {
-"$CTL" vendor status 100045 100046 100047 100048 100049 100050 100051 > "$WORK/status.jsonl"
+{ "$CTL" vendor status --company acme 100045 100046 100047 100048 100049; "$CTL" vendor status --company globex 100050 100051 100045; } > "$WORK/status.jsonl"
 python3 - "$WORK/status.jsonl" <<'PY'
 import json, sys
 for line in open(sys.argv[1]):
     d = json.loads(line)
     i, f = d["invoice"] or {}, d["feed"] or {}
-    print("order {}: invoice {} / sent by integration {} / feed {} {} {}".format(
-        d["order_id"], i.get("status", "-"), i.get("sent_by_integration") or "-",
+    print("{} order {}: invoice {} / sent by integration {} / feed {} {} {}".format(
+        d["company"], d["order_id"], i.get("status", "-"), i.get("sent_by_integration") or "-",
         f.get("feed_type", "-"), f.get("status", ""), f.get("external_id", "")))
     if i.get("integration_error"):
         print("   integration error:", i["integration_error"])

@@ -12,6 +12,10 @@ step() { printf '\n==> %s\n' "$*"; }
 step "install local stack tools (idempotent)"
 bash infra/install.sh
 
+step "format (cargo fmt --check)"
+cargo fmt --all -- --check
+echo "cargo fmt: clean"
+
 step "lint template.yaml (cfn-lint)"
 bash infra/lint-template.sh
 echo "cfn-lint: template.yaml ok"
@@ -26,9 +30,12 @@ cleanup() { if [ "$started_here" = 1 ] && [ "${KEEP_STACK:-0}" != 1 ]; then bash
 trap cleanup EXIT
 export PATH="$ROOT/.stack/venv/bin:$PATH"
 
-step "build (debug) — the function binary alone too, as cargo lambda watch runs it"
+step "clippy (warnings are errors)"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "build (debug) — the function binaries alone too, as cargo lambda watch runs them"
 cargo build --workspace --all-targets
-cargo build -p ingest-cxml --bins
+cargo build -p ingest-cxml -p submit-vendor-invoice -p poll-transaction-status --bins
 
 step "tests"
 status=0

@@ -11,7 +11,7 @@ use invoice_domain::core::PortError;
 
 use crate::keys::{company_pk, identity_pk, COMPANIES_GSI1PK, COMPANY_SK, IDENTITY_SK};
 use crate::sdk_err;
-use crate::table::{condition_failed, from_item, get, keyed, Q, s, to_item, Item};
+use crate::table::{condition_failed, from_item, get, keyed, s, to_item, Item, Q};
 
 #[derive(Clone)]
 pub struct DynamoCompanies {
@@ -103,10 +103,7 @@ impl DynamoCompanies {
 
     /// Every company, by id.
     pub async fn list(&self) -> Result<Vec<Company>, PortError> {
-        Q::index("GSI1", COMPANIES_GSI1PK).all(&self.client, &self.table).await?
-            .into_iter()
-            .map(from_item)
-            .collect()
+        Q::index("GSI1", COMPANIES_GSI1PK).all(&self.client, &self.table).await?.into_iter().map(from_item).collect()
     }
 
     /// Companies with a vendor (SP-API) connection.

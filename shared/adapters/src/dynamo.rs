@@ -13,7 +13,7 @@ use invoice_domain::invoice::records::{status_month, EntryRecord, InvoiceRecord,
 
 use crate::keys::{invoice_pk, reference_pk, rejection_pk, status_pk, supplier_pk, HEADER_SK, REJECTED_SK};
 use crate::sdk_err;
-use crate::table::{batch_put, condition_failed, from_item, get, keyed, put_if_absent, Q, s, Item};
+use crate::table::{batch_put, condition_failed, from_item, get, keyed, put_if_absent, s, Item, Q};
 
 #[derive(Clone)]
 pub struct DynamoRepo {
@@ -72,10 +72,7 @@ impl DynamoRepo {
     /// A company's invoices from a supplier, newest invoice date first.
     pub async fn invoices_by_supplier(&self, company: &str, supplier: &str, limit: usize) -> Result<Vec<InvoiceRecord>, PortError> {
         let pk = supplier_pk(company, supplier);
-        Q::index("GSI3", &pk).newest_first().limit(limit).all(&self.client, &self.table).await?
-            .into_iter()
-            .map(from_item)
-            .collect()
+        Q::index("GSI3", &pk).newest_first().limit(limit).all(&self.client, &self.table).await?.into_iter().map(from_item).collect()
     }
 
     /// Keys of a company's invoices that refer to a PO number (`kind` `PO`) or an Amazon order
@@ -99,10 +96,7 @@ impl DynamoRepo {
 
     pub async fn entries(&self, company: &str, invoice_key: &str) -> Result<Vec<EntryRecord>, PortError> {
         let pk = invoice_pk(company, invoice_key);
-        Q::partition(&pk).prefix("ENTRY#").all(&self.client, &self.table).await?
-            .into_iter()
-            .map(from_item)
-            .collect()
+        Q::partition(&pk).prefix("ENTRY#").all(&self.client, &self.table).await?.into_iter().map(from_item).collect()
     }
 }
 

@@ -299,7 +299,8 @@ async fn no_company_is_quarantined_unknown_company_with_the_to_identity() {
         let store = ing.store.0.lock().unwrap();
         assert_eq!(store.get(&quarantine_key).unwrap(), &sample("s03-tabbed-address-misspelt-terms.xml"), "document kept");
         assert!(!store.contains_key("incoming/s03.xml"));
-        let reason: serde_json::Value = serde_json::from_slice(store.get(&quarantine_key.replace("s03.xml", "reason.json")).unwrap()).unwrap();
+        let reason: serde_json::Value =
+            serde_json::from_slice(store.get(&quarantine_key.replace("s03.xml", "reason.json")).unwrap()).unwrap();
         assert!(reason["errors"][0]["message"].as_str().unwrap().contains("networkid:AN02004455667"), "{reason}");
         assert!(reason["what_to_do"].as_str().unwrap().contains("--cxml-identity"));
     }
