@@ -144,6 +144,8 @@ pub(crate) async fn submit_invoices(
         Err(_) => (Value::Null, Vec::new()),
     };
     let partner = app.partner_of_request(&parts.headers);
+    // Invoice numbers are unique per vendor (selling partner), not across vendors.
+    let owner = partner.clone().unwrap_or_default();
     let seq = app.record_start(Operation::Submit, partner, SUBMIT_INVOICES_PATH, &rid, recorded, ids.clone());
     let json_body = is_json(&parts.headers);
     api_call(&app, Operation::Submit, seq, &parts.headers, kill, move |app| {
@@ -174,16 +176,17 @@ pub(crate) async fn submit_invoices(
             let mut inner = app.lock();
             let mut failure: Vec<ApiError> =
                 ids.iter().filter_map(|id| inner.faults.reject_invoice_ids.get(id)).flatten().cloned().collect();
-            // Amazon refuses an invoice number it already has: the later transaction fails.
+            // Amazon refuses an invoice number the vendor already used: the later transaction fails.
             for id in &ids {
-                match inner.accepted_invoices.get(id) {
+                let key = (owner.clone(), id.clone());
+                match inner.accepted_invoices.get(&key) {
                     Some(first) => failure.push(ApiError {
                         code: "DUPLICATE_INVOICE".into(),
                         message: format!("Invoice {id} was already submitted in transaction {first}."),
                         details: None,
                     }),
                     None => {
-                        inner.accepted_invoices.insert(id.clone(), transaction_id.clone());
+                        inner.accepted_invoices.insert(key, transaction_id.clone());
                     }
                 }
             }

@@ -164,7 +164,8 @@ pub(crate) type Counts = BTreeMap<&'static str, BTreeMap<String, u64>>;
 
 pub(crate) struct Inner {
     /// Invoice id → the transaction that first carried it (duplicate detection).
-    pub(crate) accepted_invoices: HashMap<String, String>,
+    /// (selling partner, invoice number) → the transaction that first accepted it.
+    pub(crate) accepted_invoices: HashMap<(String, String), String>,
     pub(crate) faults: Faults,
     pub(crate) requests: Vec<Recorded>,
     pub(crate) next_seq: u64,

@@ -704,6 +704,35 @@ async fn every_atzr_refresh_token_is_its_own_selling_partner() {
 }
 
 #[tokio::test]
+async fn invoice_numbers_are_unique_per_selling_partner() {
+    let emu = start_default().await;
+    let (token_a, token_b) = (emu.token_for(TOKEN_A).await, emu.token_for(TOKEN_B).await);
+    let tx_of = |v: Value| v["payload"]["transactionId"].as_str().unwrap().to_owned();
+    let a1 = tx_of(emu.submit(&token_a, &valid_body("100045")).await.json().await.unwrap());
+    let b1 = tx_of(emu.submit(&token_b, &valid_body("100045")).await.json().await.unwrap());
+    let a2 = tx_of(emu.submit(&token_a, &valid_body("100045")).await.json().await.unwrap());
+    let final_status = |token: String, tx: String| {
+        let emu = &emu;
+        async move {
+            let mut last = Value::Null;
+            for _ in 0..3 {
+                let v: Value = emu.get_transaction(&token, &tx).await.json().await.unwrap();
+                last = v["payload"]["transactionStatus"].clone();
+                if last["status"] != "Processing" {
+                    break;
+                }
+            }
+            last
+        }
+    };
+    assert_eq!(final_status(token_a.clone(), a1).await["status"], "Success");
+    assert_eq!(final_status(token_b, b1).await["status"], "Success", "another vendor's invoice 100045 is not a duplicate");
+    let dup = final_status(token_a, a2).await;
+    assert_eq!(dup["status"], "Failure");
+    assert_eq!(dup["errors"][0]["code"], "DUPLICATE_INVOICE");
+}
+
+#[tokio::test]
 async fn rate_limits_are_per_selling_partner_and_operation() {
     let emu = start_default().await;
     let (a, b) = (partner(TOKEN_A), partner(TOKEN_B));
