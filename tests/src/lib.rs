@@ -8,10 +8,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Once;
 
-use aws_lambda_events::event::s3::{S3Event, S3EventRecord};
+use aws_lambda_events::event::s3::S3Event;
 use invoice_adapters::companies::{Created, DynamoCompanies};
 use invoice_adapters::dynamo::DynamoRepo;
-use invoice_adapters::s3::{ensure_bucket, event_key};
+use invoice_adapters::s3::{ensure_bucket, object_created};
 use invoice_adapters::secrets::{AppCredentials, Secrets};
 use invoice_adapters::table::ensure_table;
 use invoice_domain::company::{Company, ConnectionStatus, VendorConnection};
@@ -212,20 +212,8 @@ impl Env {
 pub fn s3_event(bucket: &str, keys: &[&str]) -> S3Event {
     let mut ev = S3Event::default();
     for (i, k) in keys.iter().enumerate() {
-        let mut r = S3EventRecord::default();
-        r.event_version = Some("2.1".into());
-        r.event_source = Some("aws:s3".into());
-        r.aws_region = Some("us-east-1".into());
-        r.event_time = chrono::DateTime::parse_from_rfc3339(&format!("2025-11-20T10:00:{:02}.000Z", i % 60)).unwrap().to_utc();
-        r.event_name = Some("ObjectCreated:Put".into());
-        r.s3.schema_version = Some("1.0".into());
-        r.s3.configuration_id = Some("incoming".into());
-        r.s3.bucket.name = Some(bucket.to_string());
-        r.s3.bucket.arn = Some(format!("arn:aws:s3:::{bucket}"));
-        r.s3.object.key = Some(event_key(k));
-        r.s3.object.size = Some(1);
-        r.s3.object.sequencer = Some(format!("{i:016X}"));
-        ev.records.push(r);
+        let at = chrono::DateTime::parse_from_rfc3339(&format!("2025-11-20T10:00:{:02}.000Z", i % 60)).unwrap().to_utc();
+        ev.records.push(object_created(bucket, k, 1, i, at));
     }
     ev
 }

@@ -1,5 +1,6 @@
 //! S3 document store: raw documents under incoming/, archive/ and quarantine/.
 
+use aws_lambda_events::event::s3::S3EventRecord;
 use aws_sdk_s3::primitives::ByteStream;
 use invoice_domain::core::PortError;
 use invoice_domain::invoice::ports::DocumentStore;
@@ -117,6 +118,26 @@ fn percent_encode_key(key: &str) -> String {
 /// A key as S3 writes it into event notifications: URL-encoded with '+' for spaces.
 pub fn event_key(key: &str) -> String {
     key.split(' ').map(|part| utf8_percent_encode(part, KEY_SET).to_string()).collect::<Vec<_>>().join("+")
+}
+
+/// An `ObjectCreated:Put` record as S3 sends it for `key` (built from the aws_lambda_events
+/// types; they are non-exhaustive, so from their defaults): what `invoicectl local drop` and
+/// the tests hand to the ingestion handler.
+pub fn object_created(bucket: &str, key: &str, size: i64, seq: usize, at: chrono::DateTime<chrono::Utc>) -> S3EventRecord {
+    let mut r = S3EventRecord::default();
+    r.event_version = Some("2.1".into());
+    r.event_source = Some("aws:s3".into());
+    r.aws_region = Some("us-east-1".into());
+    r.event_time = at;
+    r.event_name = Some("ObjectCreated:Put".into());
+    r.s3.schema_version = Some("1.0".into());
+    r.s3.configuration_id = Some("incoming".into());
+    r.s3.bucket.name = Some(bucket.to_string());
+    r.s3.bucket.arn = Some(format!("arn:aws:s3:::{bucket}"));
+    r.s3.object.key = Some(event_key(key));
+    r.s3.object.size = Some(size);
+    r.s3.object.sequencer = Some(format!("{seq:016X}"));
+    r
 }
 
 /// The object key of an S3 event notification (URL-encoded with '+' for spaces).

@@ -1,8 +1,8 @@
 //! invoicectl commands that read the configured DynamoDB table / S3 bucket.
 
-use aws_lambda_events::event::s3::{S3Event, S3EventRecord};
+use aws_lambda_events::event::s3::S3Event;
 use invoice_adapters::dynamo::DynamoRepo;
-use invoice_adapters::s3::{ensure_bucket, event_key};
+use invoice_adapters::s3::{ensure_bucket, object_created};
 use invoice_adapters::table::ensure_table;
 use invoice_domain::core::time::iso;
 use invoice_domain::invoice::records::{months_newest_first, InvoiceRecord};
@@ -93,7 +93,7 @@ async fn exec(op: Op) -> Result<(), String> {
                     .send()
                     .await
                     .map_err(|e| format!("put {key}: {}", aws_sdk_s3::error::DisplayErrorContext(&e)))?;
-                event.records.push(s3_record(&bucket, &key, size, i));
+                event.records.push(object_created(&bucket, &key, size, i, chrono::Utc::now()));
             }
             if !ingest {
                 print_json(&event);
@@ -185,25 +185,6 @@ async fn exec(op: Op) -> Result<(), String> {
         }
     }
     Ok(())
-}
-
-/// An S3 `ObjectCreated:Put` record, as S3 would send it for the key (built from the
-/// aws_lambda_events types; they are non-exhaustive, so from their defaults).
-fn s3_record(bucket: &str, key: &str, size: i64, seq: usize) -> S3EventRecord {
-    let mut r = S3EventRecord::default();
-    r.event_version = Some("2.1".into());
-    r.event_source = Some("aws:s3".into());
-    r.aws_region = Some("us-east-1".into());
-    r.event_time = chrono::Utc::now();
-    r.event_name = Some("ObjectCreated:Put".into());
-    r.s3.schema_version = Some("1.0".into());
-    r.s3.configuration_id = Some("incoming".into());
-    r.s3.bucket.name = Some(bucket.to_string());
-    r.s3.bucket.arn = Some(format!("arn:aws:s3:::{bucket}"));
-    r.s3.object.key = Some(event_key(key));
-    r.s3.object.size = Some(size);
-    r.s3.object.sequencer = Some(format!("{seq:016X}"));
-    r
 }
 
 /// Creates `<name>-dlq` and `<name>` with a redrive policy (maxReceiveCount 5); returns the
