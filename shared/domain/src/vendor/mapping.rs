@@ -2,7 +2,7 @@
 //! which orders are eligible, and the exact SP-API `submitInvoices` body for one order. Pure:
 //! the clock is an argument, lookups (sellers, locations, delivery locations) are passed in.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
@@ -87,8 +87,9 @@ fn country_code(raw: &Option<String>, whose: &str, errors: &mut Vec<MapError>) -
 }
 
 /// The SP-API date: ISO 8601 UTC with milliseconds (`2019-07-24T21:17:59.821Z`).
+/// It is the project's one timestamp format ([`crate::core::time::iso`]).
 pub fn sp_date(now: DateTime<Utc>) -> String {
-    now.to_rfc3339_opts(SecondsFormat::Millis, true)
+    crate::core::time::iso(now)
 }
 
 fn remit_to(order: &Order, sellers: &[Seller], errors: &mut Vec<MapError>) -> Option<Party> {
