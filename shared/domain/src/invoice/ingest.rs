@@ -127,6 +127,14 @@ pub fn advice(codes: &[Code]) -> String {
     "The invoice was read but its contents are wrong (see errors). Ask the supplier for a corrected invoice; after fixing, drop the corrected document under the incoming prefix again.".into()
 }
 
+/// `first`, then the document's own findings.
+fn with_first(first: Issue, checked: &Checked) -> Vec<Issue> {
+    let mut issues = Vec::with_capacity(checked.issues.len() + 1);
+    issues.push(first);
+    issues.extend(checked.issues.iter().cloned());
+    issues
+}
+
 /// The normalised `To` credentials of a parsed document.
 fn to_identities(checked: &Checked) -> Vec<String> {
     checked.invoice.as_ref().map(|inv| inv.to.iter().map(|c| normalize_identity(&c.domain, &c.identity)).collect()).unwrap_or_default()
@@ -155,33 +163,26 @@ impl<S: DocumentStore + Sync, R: InvoiceRepository + Sync, D: CompanyDirectory +
         drop(bytes);
         let doc = Doc { key, received_at, sha: &sha, checked: &checked };
         let resolution = company::resolve(&self.companies, key, &self.config.incoming_prefix, &to_identities(&checked)).await?;
-        let company = match resolution {
-            Resolution::ByPrefix(c) | Resolution::ByIdentity(c, _) => c,
+        let outcome = match resolution {
+            Resolution::ByPrefix(company) | Resolution::ByIdentity(company, _) => {
+                match (&checked.invoice, &checked.totals, checked.is_valid()) {
+                    (Some(inv), Some(totals), true) => match inv.header.operation {
+                        Operation::New => self.store_new(&company, &doc, inv, totals).await?,
+                        Operation::Delete => self.cancel(&company, &doc, inv).await?,
+                    },
+                    _ => self.quarantine(&company.id, &doc, checked.issues.clone()).await?,
+                }
+            }
             Resolution::Unknown(why) => {
-                let mut issues = vec![Issue::new(Code::UnknownCompany, why)];
-                issues.extend(checked.issues.iter().cloned());
-                let outcome = self.quarantine(UNASSIGNED, &doc, issues).await?;
-                self.store.delete(key).await?;
-                return Ok(outcome);
+                self.quarantine(UNASSIGNED, &doc, with_first(Issue::new(Code::UnknownCompany, why), &checked)).await?
             }
             Resolution::Mismatch { company, identity, holder } => {
                 let why = format!(
                     "dropped under {}{}/ but addressed (To) to {identity}, which company '{holder}' has registered; nothing was booked",
                     self.config.incoming_prefix, company.id
                 );
-                let mut issues = vec![Issue::new(Code::CompanyMismatch, why)];
-                issues.extend(checked.issues.iter().cloned());
-                let outcome = self.quarantine(&company.id, &doc, issues).await?;
-                self.store.delete(key).await?;
-                return Ok(outcome);
+                self.quarantine(&company.id, &doc, with_first(Issue::new(Code::CompanyMismatch, why), &checked)).await?
             }
-        };
-        let outcome = match (&checked.invoice, &checked.totals, checked.is_valid()) {
-            (Some(inv), Some(totals), true) => match inv.header.operation {
-                Operation::New => self.store_new(&company, &doc, inv, totals).await?,
-                Operation::Delete => self.cancel(&company, &doc, inv).await?,
-            },
-            _ => self.quarantine(&company.id, &doc, checked.issues.clone()).await?,
         };
         self.store.delete(key).await?;
         Ok(outcome)
