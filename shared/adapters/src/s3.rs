@@ -1,9 +1,11 @@
 //! S3 document store: raw documents under incoming/, archive/ and quarantine/.
 
+use std::collections::BTreeMap;
+
 use aws_lambda_events::event::s3::S3EventRecord;
 use aws_sdk_s3::primitives::ByteStream;
 use invoice_domain::core::PortError;
-use invoice_domain::invoice::ports::DocumentStore;
+use invoice_domain::invoice::ports::{DocumentStore, StoredObject};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use crate::sdk_err;
@@ -50,15 +52,17 @@ pub async fn ensure_bucket(client: &aws_sdk_s3::Client, bucket: &str) -> Result<
 }
 
 impl DocumentStore for S3Store {
-    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, PortError> {
+    async fn get(&self, key: &str) -> Result<Option<StoredObject>, PortError> {
         // Read at most max_bytes + 1 so a huge upload cannot exhaust the function's memory;
         // the parser then reports too-large and the object is quarantined by copy.
         let range = format!("bytes=0-{}", self.max_bytes);
         let resp = self.client.get_object().bucket(&self.bucket).key(key).range(range).send().await;
         match resp {
             Ok(o) => {
+                let metadata: BTreeMap<String, String> =
+                    o.metadata().map(|m| m.iter().map(|(k, v)| (k.to_ascii_lowercase(), v.clone())).collect()).unwrap_or_default();
                 let body = o.body.collect().await.map_err(|e| PortError(format!("s3 read {key}: {e}")))?;
-                Ok(Some(body.into_bytes().to_vec()))
+                Ok(Some(StoredObject { bytes: body.into_bytes().to_vec(), metadata }))
             }
             Err(e) => {
                 let no_such_key = e.as_service_error().map(|s| s.is_no_such_key()).unwrap_or(false);
@@ -66,7 +70,7 @@ impl DocumentStore for S3Store {
                     Ok(None)
                 } else if e.raw_response().map(|r| r.status().as_u16() == 416).unwrap_or(false) {
                     // Range not satisfiable: an empty object.
-                    Ok(Some(Vec::new()))
+                    Ok(Some(StoredObject::default()))
                 } else {
                     Err(sdk_err(&format!("s3 get {key}"), e))
                 }
@@ -74,12 +78,13 @@ impl DocumentStore for S3Store {
         }
     }
 
-    async fn put(&self, key: &str, body: Vec<u8>, content_type: &str) -> Result<(), PortError> {
+    async fn put(&self, key: &str, body: Vec<u8>, content_type: &str, metadata: &BTreeMap<String, String>) -> Result<(), PortError> {
         self.client
             .put_object()
             .bucket(&self.bucket)
             .key(key)
             .content_type(content_type)
+            .set_metadata((!metadata.is_empty()).then(|| metadata.iter().map(|(k, v)| (k.clone(), v.clone())).collect()))
             .body(ByteStream::from(body))
             .send()
             .await

@@ -33,6 +33,9 @@ pub(crate) async fn require(conf: &aws_config::SdkConfig, id: &str) -> Result<Co
             cxml_identities: vec![],
             chart: Default::default(),
             vendor: None,
+            mail: Default::default(),
+            cxml_senders: vec![],
+            accepted_suppliers: None,
         });
     }
     companies(conf)?

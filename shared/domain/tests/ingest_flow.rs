@@ -12,14 +12,17 @@ use invoice_domain::invoice::ports::*;
 use invoice_domain::invoice::records::*;
 
 #[derive(Default)]
-struct MemStore(Mutex<BTreeMap<String, Vec<u8>>>);
+struct MemStore(Mutex<BTreeMap<String, Vec<u8>>>, Mutex<BTreeMap<String, BTreeMap<String, String>>>);
 
 impl DocumentStore for MemStore {
-    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, PortError> {
-        Ok(self.0.lock().unwrap().get(key).cloned())
+    async fn get(&self, key: &str) -> Result<Option<StoredObject>, PortError> {
+        let m = self.0.lock().unwrap();
+        Ok(m.get(key)
+            .map(|bytes| StoredObject { bytes: bytes.clone(), metadata: self.1.lock().unwrap().get(key).cloned().unwrap_or_default() }))
     }
-    async fn put(&self, key: &str, body: Vec<u8>, _ct: &str) -> Result<(), PortError> {
+    async fn put(&self, key: &str, body: Vec<u8>, _ct: &str, metadata: &BTreeMap<String, String>) -> Result<(), PortError> {
         self.0.lock().unwrap().insert(key.to_string(), body);
+        self.1.lock().unwrap().insert(key.to_string(), metadata.clone());
         Ok(())
     }
     async fn copy(&self, from: &str, to: &str) -> Result<(), PortError> {
@@ -148,7 +151,7 @@ const T: &str = "2025-11-20T10:00:00Z";
 #[tokio::test]
 async fn valid_invoice_is_stored_with_lines_entries_and_archive() {
     let ing = ingestor();
-    ing.store.put("incoming/acme/a.xml", sample("s01-amazon-business-two-sellers.xml"), "").await.unwrap();
+    ing.store.put("incoming/acme/a.xml", sample("s01-amazon-business-two-sellers.xml"), "", &BTreeMap::new()).await.unwrap();
     let out = ing.ingest("incoming/acme/a.xml", T).await.unwrap();
     let key = "NetworkID:AN01011737571#1QX7ZK4MPL2T".to_string();
     assert_eq!(out, Outcome::Stored { company: "acme".into(), invoice_key: key.clone(), resumed: false });
@@ -169,7 +172,7 @@ async fn valid_invoice_is_stored_with_lines_entries_and_archive() {
 async fn same_document_twice_is_one_record() {
     let ing = ingestor();
     for k in ["incoming/acme/a.xml", "incoming/acme/copy-of-a.xml"] {
-        ing.store.put(k, sample("s04-service-lines-padded-numbers.xml"), "").await.unwrap();
+        ing.store.put(k, sample("s04-service-lines-padded-numbers.xml"), "", &BTreeMap::new()).await.unwrap();
     }
     assert!(matches!(ing.ingest("incoming/acme/a.xml", T).await.unwrap(), Outcome::Stored { .. }));
     assert!(matches!(ing.ingest("incoming/acme/copy-of-a.xml", T).await.unwrap(), Outcome::AlreadyStored { .. }));
@@ -183,7 +186,7 @@ async fn same_document_twice_is_one_record() {
 async fn a_crash_between_claim_and_details_is_resumed_by_the_retry() {
     let ing = ingestor();
     *ing.repo.fail_details_once.lock().unwrap() = true;
-    ing.store.put("incoming/acme/a.xml", sample("s01-amazon-business-two-sellers.xml"), "").await.unwrap();
+    ing.store.put("incoming/acme/a.xml", sample("s01-amazon-business-two-sellers.xml"), "", &BTreeMap::new()).await.unwrap();
     assert!(ing.ingest("incoming/acme/a.xml", T).await.is_err());
     assert!(ing.store.0.lock().unwrap().contains_key("incoming/acme/a.xml"), "kept for the retry");
     let out = ing.ingest("incoming/acme/a.xml", T).await.unwrap();
@@ -196,8 +199,8 @@ async fn conflicting_duplicate_is_quarantined_and_original_untouched() {
     let ing = ingestor();
     let original = sample("s01-amazon-business-two-sellers.xml");
     let changed = String::from_utf8(original.clone()).unwrap().replace(">8.99<", ">9.99<").replace(">190.44<", ">191.44<");
-    ing.store.put("incoming/acme/1.xml", original, "").await.unwrap();
-    ing.store.put("incoming/acme/2.xml", changed.into_bytes(), "").await.unwrap();
+    ing.store.put("incoming/acme/1.xml", original, "", &BTreeMap::new()).await.unwrap();
+    ing.store.put("incoming/acme/2.xml", changed.into_bytes(), "", &BTreeMap::new()).await.unwrap();
     ing.ingest("incoming/acme/1.xml", T).await.unwrap();
     let out = ing.ingest("incoming/acme/2.xml", T).await.unwrap();
     let Outcome::Quarantined { quarantine_key, codes, .. } = out else { panic!("{out:?}") };
@@ -214,7 +217,7 @@ async fn conflicting_duplicate_is_quarantined_and_original_untouched() {
 #[tokio::test]
 async fn invalid_document_is_quarantined_with_reason_and_recorded_once() {
     let ing = ingestor();
-    ing.store.put("incoming/acme/s05.xml", sample("s05-two-orders-net-zero.xml"), "").await.unwrap();
+    ing.store.put("incoming/acme/s05.xml", sample("s05-two-orders-net-zero.xml"), "", &BTreeMap::new()).await.unwrap();
     let out = ing.ingest("incoming/acme/s05.xml", T).await.unwrap();
     let Outcome::Quarantined { quarantine_key, codes, .. } = out else { panic!() };
     assert_eq!(codes, vec!["net-mismatch"]);
@@ -233,7 +236,7 @@ async fn invalid_document_is_quarantined_with_reason_and_recorded_once() {
 #[tokio::test]
 async fn garbage_is_quarantined_not_dropped() {
     let ing = ingestor();
-    ing.store.put("incoming/acme/scan.pdf", b"%PDF-1.4 \x00\x01".to_vec(), "").await.unwrap();
+    ing.store.put("incoming/acme/scan.pdf", b"%PDF-1.4 \x00\x01".to_vec(), "", &BTreeMap::new()).await.unwrap();
     let Outcome::Quarantined { codes, quarantine_key, .. } = ing.ingest("incoming/acme/scan.pdf", T).await.unwrap() else { panic!() };
     assert_eq!(codes, vec!["not-xml"]);
     assert_eq!(ing.store.0.lock().unwrap().get(&quarantine_key).unwrap(), b"%PDF-1.4 \x00\x01");
@@ -244,9 +247,9 @@ async fn delete_operation_cancels_and_reverses() {
     let ing = ingestor();
     let original = sample("s01-amazon-business-two-sellers.xml");
     let delete = String::from_utf8(original.clone()).unwrap().replace("operation=\"new\"", "operation=\"delete\"");
-    ing.store.put("incoming/acme/1.xml", original, "").await.unwrap();
+    ing.store.put("incoming/acme/1.xml", original, "", &BTreeMap::new()).await.unwrap();
     ing.ingest("incoming/acme/1.xml", T).await.unwrap();
-    ing.store.put("incoming/acme/del.xml", delete.clone().into_bytes(), "").await.unwrap();
+    ing.store.put("incoming/acme/del.xml", delete.clone().into_bytes(), "", &BTreeMap::new()).await.unwrap();
     let key = "NetworkID:AN01011737571#1QX7ZK4MPL2T".to_string();
     assert_eq!(
         ing.ingest("incoming/acme/del.xml", T).await.unwrap(),
@@ -257,7 +260,7 @@ async fn delete_operation_cancels_and_reverses() {
     let entries = ing.repo.get_entries("acme", &key).await.unwrap();
     assert_eq!(entries.iter().filter(|e| e.kind == "reversal").count(), 5);
     // The same cancellation again is a no-op.
-    ing.store.put("incoming/acme/del.xml", delete.into_bytes(), "").await.unwrap();
+    ing.store.put("incoming/acme/del.xml", delete.into_bytes(), "", &BTreeMap::new()).await.unwrap();
     assert_eq!(
         ing.ingest("incoming/acme/del.xml", T).await.unwrap(),
         Outcome::Cancelled { company: "acme".into(), invoice_key: key.clone() }
@@ -270,7 +273,7 @@ async fn delete_of_unknown_invoice_is_quarantined() {
     let ing = ingestor();
     let delete =
         String::from_utf8(sample("s03-tabbed-address-misspelt-terms.xml")).unwrap().replace("operation=\"new\"", "operation=\"delete\"");
-    ing.store.put("incoming/acme/del.xml", delete.into_bytes(), "").await.unwrap();
+    ing.store.put("incoming/acme/del.xml", delete.into_bytes(), "", &BTreeMap::new()).await.unwrap();
     let Outcome::Quarantined { codes, .. } = ing.ingest("incoming/acme/del.xml", T).await.unwrap() else { panic!() };
     assert_eq!(codes, vec!["unknown-invoice"]);
 }
@@ -278,7 +281,7 @@ async fn delete_of_unknown_invoice_is_quarantined() {
 #[tokio::test]
 async fn company_from_the_to_identity_when_dropped_at_the_root() {
     let ing = ingestor();
-    ing.store.put("incoming/a.xml", sample("s01-amazon-business-two-sellers.xml"), "").await.unwrap();
+    ing.store.put("incoming/a.xml", sample("s01-amazon-business-two-sellers.xml"), "", &BTreeMap::new()).await.unwrap();
     let out = ing.ingest("incoming/a.xml", T).await.unwrap();
     assert!(matches!(&out, Outcome::Stored { company, .. } if company == "acme"), "{out:?}");
     assert!(ing.repo.get_invoice("acme", "NetworkID:AN01011737571#1QX7ZK4MPL2T").await.unwrap().is_some());
@@ -289,7 +292,7 @@ async fn company_from_the_to_identity_when_dropped_at_the_root() {
 async fn no_company_is_quarantined_unknown_company_with_the_to_identity() {
     let ing = ingestor();
     // s03 is addressed To NetworkID:AN02004455667, which nobody registered.
-    ing.store.put("incoming/s03.xml", sample("s03-tabbed-address-misspelt-terms.xml"), "").await.unwrap();
+    ing.store.put("incoming/s03.xml", sample("s03-tabbed-address-misspelt-terms.xml"), "", &BTreeMap::new()).await.unwrap();
     let out = ing.ingest("incoming/s03.xml", T).await.unwrap();
     let Outcome::Quarantined { company, quarantine_key, codes } = out else { panic!("{out:?}") };
     assert_eq!(company, invoice_domain::company::UNASSIGNED);
@@ -305,13 +308,13 @@ async fn no_company_is_quarantined_unknown_company_with_the_to_identity() {
         assert!(reason["what_to_do"].as_str().unwrap().contains("--cxml-identity"));
     }
     // An unknown prefix is nobody's too; garbage at the root as well.
-    ing.store.put("incoming/initech/a.xml", sample("s01-amazon-business-two-sellers.xml"), "").await.unwrap();
+    ing.store.put("incoming/initech/a.xml", sample("s01-amazon-business-two-sellers.xml"), "", &BTreeMap::new()).await.unwrap();
     let out = ing.ingest("incoming/initech/a.xml", T).await.unwrap();
     assert!(
         matches!(&out, Outcome::Quarantined { company, codes, .. } if company == "_unassigned" && codes == &["unknown-company"]),
         "{out:?}"
     );
-    ing.store.put("incoming/scan.pdf", b"%PDF-1.4".to_vec(), "").await.unwrap();
+    ing.store.put("incoming/scan.pdf", b"%PDF-1.4".to_vec(), "", &BTreeMap::new()).await.unwrap();
     let out = ing.ingest("incoming/scan.pdf", T).await.unwrap();
     assert!(matches!(&out, Outcome::Quarantined { codes, .. } if codes == &["unknown-company", "not-xml"]), "{out:?}");
 }
@@ -319,7 +322,7 @@ async fn no_company_is_quarantined_unknown_company_with_the_to_identity() {
 #[tokio::test]
 async fn a_document_under_one_prefix_addressed_to_another_company_is_quarantined() {
     let ing = ingestor();
-    ing.store.put("incoming/globex/a.xml", sample("s01-amazon-business-two-sellers.xml"), "").await.unwrap();
+    ing.store.put("incoming/globex/a.xml", sample("s01-amazon-business-two-sellers.xml"), "", &BTreeMap::new()).await.unwrap();
     let out = ing.ingest("incoming/globex/a.xml", T).await.unwrap();
     assert!(
         matches!(&out, Outcome::Quarantined { company, codes, .. } if company == "globex" && codes == &["company-mismatch"]),
@@ -331,8 +334,8 @@ async fn a_document_under_one_prefix_addressed_to_another_company_is_quarantined
 #[tokio::test]
 async fn two_companies_each_book_the_same_invoice_with_their_own_chart() {
     let ing = ingestor();
-    ing.store.put("incoming/acme/a.xml", sample("s04-service-lines-padded-numbers.xml"), "").await.unwrap();
-    ing.store.put("incoming/globex/a.xml", sample("s04-service-lines-padded-numbers.xml"), "").await.unwrap();
+    ing.store.put("incoming/acme/a.xml", sample("s04-service-lines-padded-numbers.xml"), "", &BTreeMap::new()).await.unwrap();
+    ing.store.put("incoming/globex/a.xml", sample("s04-service-lines-padded-numbers.xml"), "", &BTreeMap::new()).await.unwrap();
     let a = ing.ingest("incoming/acme/a.xml", T).await.unwrap();
     let g = ing.ingest("incoming/globex/a.xml", T).await.unwrap();
     assert!(matches!(&a, Outcome::Stored { company, .. } if company == "acme"), "{a:?}");
@@ -348,4 +351,26 @@ async fn two_companies_each_book_the_same_invoice_with_their_own_chart() {
         .all(|e| e.line.account == "6001" || e.line.account.starts_with("14") || e.line.account.starts_with("61")));
     let h = ing.repo.get_invoice("globex", &invoice_key).await.unwrap().unwrap();
     assert!(h.document_key.starts_with("archive/globex/"), "{}", h.document_key);
+}
+
+#[tokio::test]
+async fn the_channel_and_message_travel_from_the_object_to_the_invoice_and_the_rejection() {
+    let ing = ingestor();
+    let source = DocumentSource {
+        channel: Channel::Email,
+        message_id: Some("<m1@supplier.example>".into()),
+        sender: Some("billing@supplier.example".into()),
+        subject: Some("Invoice 1QX7ZK4MPL2T".into()),
+        attachment: Some("invoice.xml".into()),
+        payload_id: None,
+    };
+    let meta = source.to_metadata();
+    ing.store.put("incoming/acme/a.xml", sample("s01-amazon-business-two-sellers.xml"), "", &meta).await.unwrap();
+    ing.store.put("incoming/acme/b.xml", sample("s05-two-orders-net-zero.xml"), "", &meta).await.unwrap();
+    ing.ingest("incoming/acme/a.xml", T).await.unwrap();
+    ing.ingest("incoming/acme/b.xml", T).await.unwrap();
+    let h = ing.repo.get_invoice("acme", "NetworkID:AN01011737571#1QX7ZK4MPL2T").await.unwrap().unwrap();
+    assert_eq!(h.source, source);
+    let rej = ing.repo.rejections.lock().unwrap();
+    assert_eq!(rej.values().next().unwrap().source, source);
 }

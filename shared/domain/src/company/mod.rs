@@ -78,6 +78,28 @@ pub struct VendorConnection {
     pub status_at: Option<String>,
 }
 
+/// The e-mail channel of a company: the addresses SES receives its invoices at, who may send
+/// them, and whether a GRAY (undecided) spam/virus/authentication verdict passes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailSettings {
+    #[serde(default)]
+    pub addresses: Vec<String>,
+    /// Sender addresses (`ap@supplier.example`) and domains (`supplier.example`).
+    #[serde(default)]
+    pub allow: Vec<String>,
+    #[serde(default)]
+    pub gray_passes: bool,
+}
+
+/// A cXML sender allowed to POST documents for the company: its `Sender` identity and its
+/// SharedSecret as a salted slow hash (PHC string; the secret itself is never stored).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CxmlSender {
+    pub identity: String,
+    pub secret_hash: String,
+    pub added_at: String,
+}
+
 /// A company and its settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Company {
@@ -91,6 +113,13 @@ pub struct Company {
     pub chart: Chart,
     #[serde(default)]
     pub vendor: Option<VendorConnection>,
+    #[serde(default)]
+    pub mail: MailSettings,
+    #[serde(default)]
+    pub cxml_senders: Vec<CxmlSender>,
+    /// `From` identities accepted over HTTPS; `None`: any supplier.
+    #[serde(default)]
+    pub accepted_suppliers: Option<Vec<String>>,
 }
 
 impl Company {
@@ -118,6 +147,9 @@ impl Company {
             cxml_identities: ids,
             chart: Chart::default(),
             vendor: None,
+            mail: MailSettings::default(),
+            cxml_senders: Vec::new(),
+            accepted_suppliers: None,
         })
     }
 }

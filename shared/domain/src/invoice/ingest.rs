@@ -21,10 +21,12 @@ use crate::invoice::accounting::{journal, reversal, EntryLine};
 use crate::invoice::cxml::model::{CxmlInvoice, Operation};
 use crate::invoice::cxml::parser::Limits;
 use crate::invoice::issue::{Code, Issue};
-use crate::invoice::ports::{CancelResult, Claim, DocumentStore, InvoiceRepository};
+use std::collections::BTreeMap;
+
+use crate::invoice::ports::{CancelResult, Claim, DocumentStore, InvoiceRepository, StoredObject};
 use crate::invoice::records::{
-    archive_key, entry_records, identity_of, invoice_key, invoice_record, line_records, quarantine_keys, InvoiceStatus, QuarantineReason,
-    RejectionRecord,
+    archive_key, entry_records, identity_of, invoice_key, invoice_record, line_records, quarantine_keys, DocumentSource, InvoiceStatus,
+    QuarantineReason, RejectionRecord,
 };
 use crate::invoice::report::InvoiceSummary;
 use crate::invoice::validate::{check, Checked, Totals};
@@ -155,13 +157,14 @@ impl<S: DocumentStore + Sync, R: InvoiceRepository + Sync, D: CompanyDirectory +
     /// Ingests the object at `key`. `received_at` (RFC 3339) is when it arrived (the S3 event
     /// time), so a redelivery records the same value.
     pub async fn ingest(&self, key: &str, received_at: &str) -> Result<Outcome, IngestError> {
-        let Some(bytes) = self.store.get(key).await? else {
+        let Some(StoredObject { bytes, metadata }) = self.store.get(key).await? else {
             return Ok(Outcome::Gone);
         };
+        let source = DocumentSource::from_metadata(&metadata);
         let sha = sha256_hex(&bytes);
         let checked = check(&bytes, &self.config.limits);
         drop(bytes);
-        let doc = Doc { key, received_at, sha: &sha, checked: &checked };
+        let doc = Doc { key, received_at, sha: &sha, checked: &checked, source: &source };
         let resolution = company::resolve(&self.companies, key, &self.config.incoming_prefix, &to_identities(&checked)).await?;
         let outcome = match resolution {
             Resolution::ByPrefix(company) | Resolution::ByIdentity(company, _) => {
@@ -191,7 +194,8 @@ impl<S: DocumentStore + Sync, R: InvoiceRepository + Sync, D: CompanyDirectory +
     async fn store_new(&self, company: &Company, doc: &Doc<'_>, inv: &CxmlInvoice, totals: &Totals) -> Result<Outcome, IngestError> {
         let (supplier, invoice_id) = identity_of(inv);
         let document_key = archive_key(&self.config.archive_prefix, &company.id, &supplier, &invoice_id, doc.sha, ".xml");
-        let header = invoice_record(&company.id, inv, totals, doc.sha, &document_key, doc.key, doc.received_at);
+        let mut header = invoice_record(&company.id, inv, totals, doc.sha, &document_key, doc.key, doc.received_at);
+        header.source = doc.source.clone();
         let resumed = match self.repo.claim(&header).await? {
             Claim::Claimed => false,
             Claim::Same(existing) => match existing.status {
@@ -269,7 +273,7 @@ impl<S: DocumentStore + Sync, R: InvoiceRepository + Sync, D: CompanyDirectory +
         };
         let reason_json = serde_json::to_vec_pretty(&reason).unwrap_or_default();
         self.store.copy(doc.key, &quarantine_key).await?;
-        self.store.put(&reason_key, reason_json, "application/json").await?;
+        self.store.put(&reason_key, reason_json, "application/json", &BTreeMap::new()).await?;
         let code_strs: Vec<String> = codes.iter().map(|c| c.as_str().to_string()).collect();
         let inv = doc.checked.invoice.as_ref();
         let rec = RejectionRecord {
@@ -283,6 +287,7 @@ impl<S: DocumentStore + Sync, R: InvoiceRepository + Sync, D: CompanyDirectory +
             errors,
             invoice_id: inv.and_then(|i| i.header.invoice_id.as_ref().map(|t| t.to_string())),
             supplier: inv.and_then(|i| i.supplier_key()),
+            source: doc.source.clone(),
         };
         self.repo.put_rejection(&rec).await?;
         Ok(Outcome::Quarantined { company: company.to_string(), quarantine_key, codes: code_strs })
@@ -295,6 +300,7 @@ struct Doc<'a> {
     received_at: &'a str,
     sha: &'a str,
     checked: &'a Checked,
+    source: &'a DocumentSource,
 }
 
 #[cfg(test)]

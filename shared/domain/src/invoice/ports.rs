@@ -1,6 +1,7 @@
 //! The ingestion workflow's ports: where documents are kept (S3) and where invoices are
 //! recorded (DynamoDB); in-memory implementations serve the unit tests.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 
 use crate::core::PortError;
@@ -24,10 +25,25 @@ pub enum CancelResult {
     NotValid,
 }
 
+/// A stored object: its bytes (at most the store's read limit + 1) and its user metadata
+/// (e.g. which channel brought it; see [`crate::invoice::records::DocumentSource`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoredObject {
+    pub bytes: Vec<u8>,
+    pub metadata: BTreeMap<String, String>,
+}
+
 pub trait DocumentStore {
     /// `Ok(None)` when the object does not exist.
-    fn get(&self, key: &str) -> impl Future<Output = Result<Option<Vec<u8>>, PortError>> + Send;
-    fn put(&self, key: &str, body: Vec<u8>, content_type: &str) -> impl Future<Output = Result<(), PortError>> + Send;
+    fn get(&self, key: &str) -> impl Future<Output = Result<Option<StoredObject>, PortError>> + Send;
+    /// Writes an object with its content type and user metadata (ASCII values).
+    fn put(
+        &self,
+        key: &str,
+        body: Vec<u8>,
+        content_type: &str,
+        metadata: &BTreeMap<String, String>,
+    ) -> impl Future<Output = Result<(), PortError>> + Send;
     /// Copies an object exactly as stored (server-side), so a document is kept byte for byte
     /// even when only its beginning was read.
     fn copy(&self, from: &str, to: &str) -> impl Future<Output = Result<(), PortError>> + Send;

@@ -1,6 +1,9 @@
 //! Supplier invoices as stored: header, lines, journal entries, rejections, and the keys that
 //! name them. Every record belongs to one company.
 
+use std::collections::BTreeMap;
+
+use percent_encoding::{percent_decode_str, utf8_percent_encode, NON_ALPHANUMERIC};
 use serde::{Deserialize, Serialize};
 
 use crate::invoice::accounting::EntryLine;
@@ -59,6 +62,9 @@ pub struct InvoiceRecord {
     pub source_key: String,
     pub received_at: String,
     pub status: InvoiceStatus,
+    /// The channel and message the document came with.
+    #[serde(default)]
+    pub source: DocumentSource,
     pub cancelled_by_sha256: Option<String>,
     pub cancelled_at: Option<String>,
     pub cancel_document_key: Option<String>,
@@ -111,6 +117,8 @@ pub struct RejectionRecord {
     pub errors: Vec<Issue>,
     pub invoice_id: Option<String>,
     pub supplier: Option<String>,
+    #[serde(default)]
+    pub source: DocumentSource,
 }
 
 /// The JSON written beside a quarantined document.
@@ -133,6 +141,102 @@ pub fn key_segment(s: &str) -> String {
         out = "_".into();
     }
     out
+}
+
+/// How a document reached Invoice Bridge.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    /// Dropped into the bucket's `incoming/` prefix (the default).
+    #[default]
+    S3,
+    /// An attachment of an e-mail received by SES.
+    Email,
+    /// POSTed as cXML over HTTPS.
+    Https,
+    /// Imported from Amazon Business.
+    Import,
+}
+
+impl Channel {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Channel::S3 => "s3",
+            Channel::Email => "email",
+            Channel::Https => "https",
+            Channel::Import => "import",
+        }
+    }
+}
+
+/// Where a document came from, carried as the S3 object's user metadata from the channel
+/// that wrote it under `incoming/<company>/` to the invoice (or rejection) record.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentSource {
+    #[serde(default)]
+    pub channel: Channel,
+    /// The e-mail's Message-ID.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+    /// The e-mail's sender, or the cXML Sender identity of a POST.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sender: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// The attachment's file name in the e-mail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachment: Option<String>,
+    /// The payloadID of a POSTed document.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload_id: Option<String>,
+}
+
+const SOURCE_FIELDS: [&str; 5] = ["message-id", "sender", "subject", "attachment", "payload-id"];
+
+impl DocumentSource {
+    fn field(&self, name: &str) -> Option<&String> {
+        match name {
+            "message-id" => self.message_id.as_ref(),
+            "sender" => self.sender.as_ref(),
+            "subject" => self.subject.as_ref(),
+            "attachment" => self.attachment.as_ref(),
+            _ => self.payload_id.as_ref(),
+        }
+    }
+
+    /// As S3 user metadata (`ib-channel`, `ib-message-id`, …): values percent-encoded, so any
+    /// text (a UTF-8 subject, a header with control characters) travels as ASCII, capped at
+    /// 512 characters each.
+    pub fn to_metadata(&self) -> BTreeMap<String, String> {
+        let mut m = BTreeMap::new();
+        m.insert("ib-channel".to_string(), self.channel.as_str().to_string());
+        for name in SOURCE_FIELDS {
+            if let Some(v) = self.field(name) {
+                let capped: String = v.chars().take(512).collect();
+                m.insert(format!("ib-{name}"), utf8_percent_encode(&capped, NON_ALPHANUMERIC).to_string());
+            }
+        }
+        m
+    }
+
+    /// From S3 user metadata; an object without it came by S3 drop.
+    pub fn from_metadata(m: &BTreeMap<String, String>) -> DocumentSource {
+        let get = |name: &str| m.get(&format!("ib-{name}")).map(|v| percent_decode_str(v).decode_utf8_lossy().into_owned());
+        let channel = match m.get("ib-channel").map(String::as_str) {
+            Some("email") => Channel::Email,
+            Some("https") => Channel::Https,
+            Some("import") => Channel::Import,
+            _ => Channel::S3,
+        };
+        DocumentSource {
+            channel,
+            message_id: get("message-id"),
+            sender: get("sender"),
+            subject: get("subject"),
+            attachment: get("attachment"),
+            payload_id: get("payload-id"),
+        }
+    }
 }
 
 /// An invoice's key within its company: `<supplier>#<invoiceID>`. Two companies may each
@@ -232,6 +336,7 @@ pub fn invoice_record(
         source_key: source_key.to_string(),
         received_at: received_at.to_string(),
         status: InvoiceStatus::Ingesting,
+        source: DocumentSource::default(),
         cancelled_by_sha256: None,
         cancelled_at: None,
         cancel_document_key: None,
@@ -294,6 +399,25 @@ mod tests {
         assert_eq!(months_newest_first("2026-02", "junk", 3), vec!["2026-02"]);
         assert_eq!(status_month("2026-12-01T16:25:57Z"), "2026-12");
         assert_eq!(status_month("junk"), "0000-00");
+    }
+
+    #[test]
+    fn document_source_travels_as_ascii_metadata() {
+        let s = DocumentSource {
+            channel: Channel::Email,
+            message_id: Some("<abc@mail.example>".into()),
+            sender: Some("ap@supplier.example".into()),
+            subject: Some("Facture n\u{b0} 12 \u{2014} \u{e9}t\u{e9}\r\n".into()),
+            attachment: Some("inv 12.xml".into()),
+            payload_id: None,
+        };
+        let m = s.to_metadata();
+        assert!(m.values().all(|v| v.is_ascii() && !v.contains(['\r', '\n'])), "{m:?}");
+        assert_eq!(m["ib-channel"], "email");
+        assert_eq!(DocumentSource::from_metadata(&m), s);
+        assert_eq!(DocumentSource::from_metadata(&BTreeMap::new()), DocumentSource::default());
+        let long = DocumentSource { subject: Some("x".repeat(5000)), ..DocumentSource::default() };
+        assert_eq!(DocumentSource::from_metadata(&long.to_metadata()).subject.unwrap().len(), 512);
     }
 
     #[test]
