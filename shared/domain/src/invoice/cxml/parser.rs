@@ -632,8 +632,42 @@ impl<'a> State<'a> {
         Ok(None)
     }
 
+    /// A start tag: hands the element to the reader of its section. Elements outside these
+    /// sections (and known elements in unexpected places) are ignored.
     fn start(&mut self, el: El, e: &BytesStart<'_>, pos: usize) -> Result<(), Box<Parsed>> {
         let parent = self.parent();
+        match el {
+            El::CXml | El::Credential | El::Request | El::InvoiceDetailRequest => self.start_envelope(el, parent, e, pos),
+            El::RequestHeader => self.start_request_header(e, pos),
+            El::HeaderIndicator | El::LineIndicator | El::PaymentTerm => self.start_header_detail(el, parent, e, pos),
+            El::Contact | El::Country => self.start_contact(el, parent, e, pos),
+            El::IdReference if parent == El::InvoicePartner => self.start_partner_id(e, pos),
+            El::IdReference | El::Extrinsic => self.start_extrinsic(el, parent, e, pos),
+            El::InvoiceDetailOrder | El::InvoiceDetailHeaderOrder | El::OrderSummary => self.start_order_block(el, e, pos),
+            El::OrderInfo
+            | El::OrderReference
+            | El::OrderIdInfo
+            | El::DocumentReference
+            | El::MasterAgreementIdInfo
+            | El::SupplierOrderInfo => self.start_order_reference(el, parent, e, pos),
+            El::Item | El::ServiceItem if parent == El::InvoiceDetailOrder => self.start_item(el, e, pos),
+            El::PriceBasisQuantity | El::ItemReference | El::ServiceItemReference | El::Classification => {
+                self.start_item_detail(el, e, pos)
+            }
+            El::Summary if parent == El::InvoiceDetailRequest => {
+                self.inv.has_summary = true;
+                Ok(())
+            }
+            El::Tax | El::TaxDetail => self.start_tax(el, e, pos),
+            El::Distribution | El::Accounting | El::AccountingSegment => self.start_distribution(el, e, pos),
+            El::Money => self.start_money(e, pos),
+            _ => Ok(()),
+        }
+    }
+
+    /// `<cXML>` (the first one is the document), its `Request`, and the credentials of the
+    /// Header's From / To / Sender.
+    fn start_envelope(&mut self, el: El, parent: El, e: &BytesStart<'_>, pos: usize) -> Result<(), Box<Parsed>> {
         match el {
             El::CXml if !self.seen_cxml => {
                 self.seen_cxml = true;
@@ -649,72 +683,61 @@ impl<'a> State<'a> {
                 self.inv.deployment_mode = self.attr(e, b"deploymentMode", pos)?;
             }
             El::InvoiceDetailRequest if parent == El::Request => self.seen_request = true,
-            El::RequestHeader => {
-                let h = &mut self.inv.header;
-                h.invoice_id = None;
-                let id = self.attr(e, b"invoiceID", pos)?;
-                let purpose = self.attr(e, b"purpose", pos)?;
-                let operation = self.attr(e, b"operation", pos)?;
-                let date = self.attr(e, b"invoiceDate", pos)?;
-                let h = &mut self.inv.header;
-                h.invoice_id = id.filter(|s| !s.is_empty());
-                h.purpose_raw = purpose.clone();
-                h.purpose = purpose.as_deref().and_then(Purpose::parse).unwrap_or_default();
-                if let Some(p) = purpose.as_deref() {
-                    if Purpose::parse(p).is_none() {
-                        self.issues.push(Issue::new(
-                            Code::InvalidPurpose,
-                            format!("InvoiceDetailRequestHeader@purpose is '{p}'; expected standard, creditMemo, lineLevelCreditMemo, debitMemo or lineLevelDebitMemo"),
-                        ));
-                    }
-                }
-                let h = &mut self.inv.header;
-                h.operation_raw = operation.clone();
-                h.operation = match operation.as_deref() {
-                    Some("delete") => Operation::Delete,
-                    _ => Operation::New,
-                };
-                if let Some(op) = operation.as_deref() {
-                    if op != "new" && op != "delete" {
-                        self.issues.push(Issue::new(
-                            Code::InvalidPurpose,
-                            format!("InvoiceDetailRequestHeader@operation is '{op}'; expected new or delete"),
-                        ));
-                    }
-                }
-                self.inv.header.invoice_date = date.filter(|s| !s.is_empty());
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// `InvoiceDetailRequestHeader`: invoice id, date, purpose and operation.
+    fn start_request_header(&mut self, e: &BytesStart<'_>, pos: usize) -> Result<(), Box<Parsed>> {
+        self.inv.header.invoice_id = None;
+        let id = self.attr(e, b"invoiceID", pos)?;
+        let purpose = self.attr(e, b"purpose", pos)?;
+        let operation = self.attr(e, b"operation", pos)?;
+        let date = self.attr(e, b"invoiceDate", pos)?;
+        self.inv.header.invoice_id = id.filter(|s| !s.is_empty());
+        self.read_purpose(purpose);
+        self.read_operation(operation);
+        self.inv.header.invoice_date = date.filter(|s| !s.is_empty());
+        Ok(())
+    }
+
+    fn read_purpose(&mut self, purpose: Option<Text>) {
+        let parsed = purpose.as_deref().and_then(Purpose::parse);
+        if let (Some(p), None) = (purpose.as_deref(), parsed) {
+            self.issues.push(Issue::new(
+                Code::InvalidPurpose,
+                format!("InvoiceDetailRequestHeader@purpose is '{p}'; expected standard, creditMemo, lineLevelCreditMemo, debitMemo or lineLevelDebitMemo"),
+            ));
+        }
+        self.inv.header.purpose = parsed.unwrap_or_default();
+        self.inv.header.purpose_raw = purpose;
+    }
+
+    fn read_operation(&mut self, operation: Option<Text>) {
+        self.inv.header.operation = match operation.as_deref() {
+            Some("delete") => Operation::Delete,
+            _ => Operation::New,
+        };
+        if let Some(op) = operation.as_deref() {
+            if op != "new" && op != "delete" {
+                self.issues.push(Issue::new(
+                    Code::InvalidPurpose,
+                    format!("InvoiceDetailRequestHeader@operation is '{op}'; expected new or delete"),
+                ));
             }
+        }
+        self.inv.header.operation_raw = operation;
+    }
+
+    /// The header's indicators and payment terms.
+    fn start_header_detail(&mut self, el: El, parent: El, e: &BytesStart<'_>, pos: usize) -> Result<(), Box<Parsed>> {
+        match el {
             El::HeaderIndicator => {
                 self.inv.header.is_header_invoice = self.attr(e, b"isHeaderInvoice", pos)?.as_deref() == Some("yes");
             }
             El::LineIndicator => {
                 self.inv.header.is_tax_in_line = self.attr(e, b"isTaxInLine", pos)?.as_deref() == Some("yes");
-            }
-            El::Contact if matches!(parent, El::InvoicePartner | El::InvoiceDetailShipping) => {
-                let role = self.attr(e, b"role", pos)?.unwrap_or_default();
-                let address_id = self.attr(e, b"addressID", pos)?.filter(|s| !s.is_empty());
-                self.contact = Some((parent, Contact { role, address_id, ..Default::default() }));
-            }
-            El::Country if self.contact.is_some() => {
-                let code = self.attr(e, b"isoCountryCode", pos)?;
-                if let Some((_, c)) = self.contact.as_mut() {
-                    c.country_code = code.filter(|s| !s.is_empty());
-                }
-            }
-            El::IdReference if parent == El::InvoicePartner => {
-                let domain = self.attr(e, b"domain", pos)?.unwrap_or_default();
-                let identifier = self.attr(e, b"identifier", pos)?.unwrap_or_default();
-                self.inv.header.partner_ids.push(IdReference { domain, identifier });
-            }
-            El::IdReference if parent == El::Extrinsic => {
-                // <Extrinsic name="CustomFields"><IdReference identifier="..."/></Extrinsic>
-                if let Some(id) = self.attr(e, b"identifier", pos)? {
-                    if let Some(name) = self.extrinsic_name.as_ref() {
-                        let ext = Extrinsic { name: name.clone(), value: id };
-                        self.push_extrinsic(ext);
-                        self.extrinsic_name = None;
-                    }
-                }
             }
             El::PaymentTerm if parent == El::RequestHeader => {
                 let raw = self.attr(e, b"payInNumberOfDays", pos)?;
@@ -730,21 +753,80 @@ impl<'a> State<'a> {
                     percentage_rate,
                 });
             }
-            El::Extrinsic => {
-                self.extrinsic_name = self.attr(e, b"name", pos)?;
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// A `Contact` of an `InvoicePartner` or of `InvoiceDetailShipping`, and its country code.
+    fn start_contact(&mut self, el: El, parent: El, e: &BytesStart<'_>, pos: usize) -> Result<(), Box<Parsed>> {
+        match el {
+            El::Contact if matches!(parent, El::InvoicePartner | El::InvoiceDetailShipping) => {
+                let role = self.attr(e, b"role", pos)?.unwrap_or_default();
+                let address_id = self.attr(e, b"addressID", pos)?.filter(|s| !s.is_empty());
+                self.contact = Some((parent, Contact { role, address_id, ..Default::default() }));
             }
-            El::InvoiceDetailOrder => self.order = Some(InvoiceOrder::default()),
-            El::InvoiceDetailHeaderOrder => self.header_order = Some(HeaderOrder { source_line: self.line(pos), ..Default::default() }),
-            El::OrderInfo => self.order_info = Some(OrderInfo::default()),
-            El::OrderReference if parent == El::OrderInfo => {
-                let id = self.attr(e, b"orderID", pos)?.filter(|s| !s.is_empty());
-                let date = self.attr(e, b"orderDate", pos)?.filter(|s| !s.is_empty());
-                if let Some(oi) = self.order_info.as_mut() {
-                    oi.order_id = oi.order_id.take().or(id);
-                    oi.order_date = oi.order_date.take().or(date);
+            El::Country if self.contact.is_some() => {
+                let code = self.attr(e, b"isoCountryCode", pos)?;
+                if let Some((_, c)) = self.contact.as_mut() {
+                    c.country_code = code.filter(|s| !s.is_empty());
                 }
             }
-            El::OrderIdInfo if parent == El::OrderInfo => {
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// `InvoicePartner/IdReference`: a partner's id (tax id, supplier number...).
+    fn start_partner_id(&mut self, e: &BytesStart<'_>, pos: usize) -> Result<(), Box<Parsed>> {
+        let domain = self.attr(e, b"domain", pos)?.unwrap_or_default();
+        let identifier = self.attr(e, b"identifier", pos)?.unwrap_or_default();
+        self.inv.header.partner_ids.push(IdReference { domain, identifier });
+        Ok(())
+    }
+
+    /// `<Extrinsic name="...">`; its value is its text, or an `IdReference@identifier` inside
+    /// it (`<Extrinsic name="CustomFields"><IdReference identifier="..."/></Extrinsic>`).
+    fn start_extrinsic(&mut self, el: El, parent: El, e: &BytesStart<'_>, pos: usize) -> Result<(), Box<Parsed>> {
+        match el {
+            El::Extrinsic => self.extrinsic_name = self.attr(e, b"name", pos)?,
+            El::IdReference if parent == El::Extrinsic => {
+                if let Some(id) = self.attr(e, b"identifier", pos)? {
+                    if let Some(name) = self.extrinsic_name.as_ref() {
+                        let ext = Extrinsic { name: name.clone(), value: id };
+                        self.push_extrinsic(ext);
+                        self.extrinsic_name = None;
+                    }
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// The blocks of the invoice: a line-level `InvoiceDetailOrder`, a header-level
+    /// `InvoiceDetailHeaderOrder` and the latter's `InvoiceDetailOrderSummary`.
+    fn start_order_block(&mut self, el: El, e: &BytesStart<'_>, pos: usize) -> Result<(), Box<Parsed>> {
+        match el {
+            El::InvoiceDetailOrder => self.order = Some(InvoiceOrder::default()),
+            El::InvoiceDetailHeaderOrder => self.header_order = Some(HeaderOrder { source_line: self.line(pos), ..Default::default() }),
+            El::OrderSummary if self.header_order.is_some() => {
+                let ln = self.attr(e, b"invoiceLineNumber", pos)?;
+                if let Some(ho) = self.header_order.as_mut() {
+                    ho.invoice_line_number = ln;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// `InvoiceDetailOrderInfo` and the references inside it: PO, master agreement, supplier
+    /// (Amazon) order.
+    fn start_order_reference(&mut self, el: El, parent: El, e: &BytesStart<'_>, pos: usize) -> Result<(), Box<Parsed>> {
+        match el {
+            El::OrderInfo => self.order_info = Some(OrderInfo::default()),
+            El::OrderReference | El::OrderIdInfo if parent == El::OrderInfo => {
                 let id = self.attr(e, b"orderID", pos)?.filter(|s| !s.is_empty());
                 let date = self.attr(e, b"orderDate", pos)?.filter(|s| !s.is_empty());
                 if let Some(oi) = self.order_info.as_mut() {
@@ -776,32 +858,42 @@ impl<'a> State<'a> {
                     oi.supplier_order_id = p;
                 }
             }
-            El::Item | El::ServiceItem if parent == El::InvoiceDetailOrder => {
-                let ln = self.attr(e, b"invoiceLineNumber", pos)?.filter(|s| !s.is_empty());
-                let qty = self.attr(e, b"quantity", pos)?.filter(|s| !s.is_empty());
-                let line = self.line(pos);
-                let mut item = Item {
-                    kind: if el == El::Item { ItemKind::Goods } else { ItemKind::Service },
-                    invoice_line_number: ln.as_deref().and_then(|s| s.parse::<u32>().ok()),
-                    invoice_line_number_raw: ln,
-                    source_line: line,
-                    ..Default::default()
-                };
-                if let Some(q) = qty.as_deref() {
-                    match parse_amount(q) {
-                        Ok(d) => item.quantity = Some(d),
-                        Err(_) => {
-                            item.amounts.unreadable = true;
-                            self.issues.push(Issue::new(
-                                Code::InvalidAmount,
-                                format!("{}: quantity '{q}' is not a plain decimal number", item.label()),
-                            ))
-                        }
-                    }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// An `InvoiceDetailItem` or `InvoiceDetailServiceItem` of an `InvoiceDetailOrder`.
+    fn start_item(&mut self, el: El, e: &BytesStart<'_>, pos: usize) -> Result<(), Box<Parsed>> {
+        let ln = self.attr(e, b"invoiceLineNumber", pos)?.filter(|s| !s.is_empty());
+        let qty = self.attr(e, b"quantity", pos)?.filter(|s| !s.is_empty());
+        let line = self.line(pos);
+        let mut item = Item {
+            kind: if el == El::Item { ItemKind::Goods } else { ItemKind::Service },
+            invoice_line_number: ln.as_deref().and_then(|s| s.parse::<u32>().ok()),
+            invoice_line_number_raw: ln,
+            source_line: line,
+            ..Default::default()
+        };
+        if let Some(q) = qty.as_deref() {
+            match parse_amount(q) {
+                Ok(d) => item.quantity = Some(d),
+                Err(_) => {
+                    item.amounts.unreadable = true;
+                    self.issues
+                        .push(Issue::new(Code::InvalidAmount, format!("{}: quantity '{q}' is not a plain decimal number", item.label())))
                 }
-                item.quantity_raw = qty;
-                self.item = Some(item);
             }
+        }
+        item.quantity_raw = qty;
+        self.item = Some(item);
+        Ok(())
+    }
+
+    /// Attributes of the current item's children: price basis, reference line number,
+    /// classification domain.
+    fn start_item_detail(&mut self, el: El, e: &BytesStart<'_>, pos: usize) -> Result<(), Box<Parsed>> {
+        match el {
             El::PriceBasisQuantity if self.item.is_some() => {
                 let q = self.attr(e, b"quantity", pos)?;
                 let c = self.attr(e, b"conversionFactor", pos)?;
@@ -816,36 +908,48 @@ impl<'a> State<'a> {
                     item.reference_line_number = ln;
                 }
             }
-            El::Classification => {
-                self.classification_domain = self.attr(e, b"domain", pos)?;
-            }
-            El::OrderSummary if self.header_order.is_some() => {
-                let ln = self.attr(e, b"invoiceLineNumber", pos)?;
-                if let Some(ho) = self.header_order.as_mut() {
-                    ho.invoice_line_number = ln;
-                }
-            }
-            El::Summary if parent == El::InvoiceDetailRequest => self.inv.has_summary = true,
+            El::Classification => self.classification_domain = self.attr(e, b"domain", pos)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// A `Tax` (of an item, a header order or the summary) and its `TaxDetail`s.
+    fn start_tax(&mut self, el: El, e: &BytesStart<'_>, pos: usize) -> Result<(), Box<Parsed>> {
+        match el {
             El::Tax => self.tax = Some(Tax::default()),
             El::TaxDetail if self.tax.is_some() => {
                 let purpose = self.attr(e, b"purpose", pos)?;
                 let category = self.attr(e, b"category", pos)?;
                 let rate = self.attr_str(e, b"percentageRate", pos)?;
                 let percentage_rate = match rate.as_deref().filter(|r| !r.is_empty()) {
-                    Some(r) => match parse_amount(r) {
-                        Ok(d) => Some(d),
-                        Err(_) => {
-                            self.issues.push(Issue::new(
-                                Code::InvalidAmount,
-                                format!("TaxDetail@percentageRate '{r}' at source line {} is not a number", self.line(pos)),
-                            ));
-                            None
-                        }
-                    },
+                    Some(r) => self.read_rate(r, pos),
                     None => None,
                 };
                 self.tax_detail = Some(TaxDetail { purpose, category, percentage_rate, ..Default::default() });
             }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// `TaxDetail@percentageRate`; a value that is not a number is reported.
+    fn read_rate(&mut self, rate: &str, pos: usize) -> Option<Decimal> {
+        match parse_amount(rate) {
+            Ok(d) => Some(d),
+            Err(_) => {
+                self.issues.push(Issue::new(
+                    Code::InvalidAmount,
+                    format!("TaxDetail@percentageRate '{rate}' at source line {} is not a number", self.line(pos)),
+                ));
+                None
+            }
+        }
+    }
+
+    /// An item's `Distribution` with its `Accounting` segments.
+    fn start_distribution(&mut self, el: El, e: &BytesStart<'_>, pos: usize) -> Result<(), Box<Parsed>> {
+        match el {
             El::Distribution if self.item.is_some() => self.distribution = Some(Distribution::default()),
             El::Accounting if self.distribution.is_some() => {
                 let n = self.attr(e, b"name", pos)?;
@@ -857,19 +961,20 @@ impl<'a> State<'a> {
                 let id = self.attr(e, b"id", pos)?.unwrap_or_default();
                 self.segment = Some(AccountingSegment { id, ..Default::default() });
             }
-            El::Money => {
-                self.money = self.money_slot(pos);
-                if let Some(slot) = self.money.as_mut() {
-                    slot.currency = None;
-                }
-                if self.money.is_some() {
-                    let cur = self.attr_str(e, b"currency", pos)?;
-                    if let Some(slot) = self.money.as_mut() {
-                        slot.currency = cur;
-                    }
-                }
-            }
             _ => {}
+        }
+        Ok(())
+    }
+
+    /// `<Money>`: which amount it fills (from its parent and grandparent) and its currency;
+    /// the amount is read at its end tag.
+    fn start_money(&mut self, e: &BytesStart<'_>, pos: usize) -> Result<(), Box<Parsed>> {
+        self.money = self.money_slot(pos);
+        if self.money.is_some() {
+            let cur = self.attr_str(e, b"currency", pos)?;
+            if let Some(slot) = self.money.as_mut() {
+                slot.currency = cur;
+            }
         }
         Ok(())
     }
@@ -979,8 +1084,28 @@ impl<'a> State<'a> {
         }
     }
 
+    /// An end tag with the element's trimmed text: hands it to the reader of its section.
     fn end(&mut self, el: El, text: &str) {
         let parent = self.parent();
+        match el {
+            El::Identity | El::Credential | El::UserAgent => self.end_envelope(el, parent, text),
+            El::Name if parent == El::Contact => self.end_contact(el, text),
+            El::Street | El::City | El::State | El::PostalCode | El::Country | El::Email | El::Contact => self.end_contact(el, text),
+            El::Comments => self.end_comments(parent, text),
+            El::Extrinsic => self.end_extrinsic(text),
+            El::SupplierPartId | El::SupplierPartAuxId | El::Classification | El::UnitOfMeasure => self.end_item_detail(el, text),
+            El::Description => self.end_description(parent, text),
+            El::TaxLocation | El::TaxDetail | El::Tax => self.end_tax(el, parent, text),
+            El::Name | El::AccountingSegment | El::Distribution => self.end_distribution(el, parent, text),
+            El::Money => self.end_money(text),
+            El::Item | El::ServiceItem | El::OrderInfo | El::InvoiceDetailOrder | El::InvoiceDetailHeaderOrder => self.end_order_block(el),
+            _ => {}
+        }
+    }
+
+    /// A credential's identity, the credential itself (into From, To or Sender), the Sender's
+    /// user agent.
+    fn end_envelope(&mut self, el: El, parent: El, text: &str) {
         match el {
             El::Identity => {
                 if let Some((_, c)) = self.credential.as_mut() {
@@ -997,108 +1122,92 @@ impl<'a> State<'a> {
                 }
             }
             El::UserAgent if parent == El::Sender => self.inv.user_agent = trimmed(text),
-            El::Name if parent == El::Contact => {
-                if let Some((_, c)) = self.contact.as_mut() {
-                    c.name = trimmed(text);
+            _ => {}
+        }
+    }
+
+    /// The fields of the open contact, and the contact itself (a partner or a shipping party).
+    fn end_contact(&mut self, el: El, text: &str) {
+        if el == El::Contact {
+            if let Some((owner, c)) = self.contact.take() {
+                if owner == El::InvoiceDetailShipping {
+                    self.inv.header.shipping.push(c);
+                } else {
+                    self.inv.header.partners.push(c);
                 }
             }
-            El::Street => {
-                if let (Some((_, c)), Some(s)) = (self.contact.as_mut(), trimmed(text)) {
-                    c.street.push(s);
-                }
+            return;
+        }
+        let Some((_, c)) = self.contact.as_mut() else { return };
+        let v = trimmed(text);
+        match el {
+            El::Name => c.name = v,
+            El::Street => c.street.extend(v),
+            El::City => c.city = v,
+            El::State => c.state = v,
+            El::PostalCode => c.postal_code = v,
+            El::Country => c.country = v,
+            El::Email => c.email = v,
+            _ => {}
+        }
+    }
+
+    /// `Comments` of the request header or of the current item.
+    fn end_comments(&mut self, parent: El, text: &str) {
+        let v = trimmed(text);
+        if parent == El::RequestHeader {
+            self.inv.header.comments = v;
+        } else if let Some(item) = self.item.as_mut() {
+            item.comments = v;
+        }
+    }
+
+    fn end_extrinsic(&mut self, text: &str) {
+        if let Some(name) = self.extrinsic_name.take() {
+            let ext = Extrinsic { name, value: Text::from(text) };
+            self.push_extrinsic(ext);
+        }
+    }
+
+    /// Text fields of the current item: part ids, classification, unit of measure.
+    fn end_item_detail(&mut self, el: El, text: &str) {
+        if el == El::Classification {
+            let domain = self.classification_domain.take().unwrap_or_default();
+            if let (Some(item), Some(v)) = (self.item.as_mut(), trimmed(text)) {
+                item.classifications.push((domain, v));
             }
-            El::City | El::State | El::PostalCode | El::Country | El::Email => {
-                if let Some((_, c)) = self.contact.as_mut() {
-                    let v = trimmed(text);
-                    match el {
-                        El::City => c.city = v,
-                        El::State => c.state = v,
-                        El::PostalCode => c.postal_code = v,
-                        El::Country => c.country = v,
-                        _ => c.email = v,
-                    }
-                }
-            }
-            El::Contact => {
-                if let Some((owner, c)) = self.contact.take() {
-                    if owner == El::InvoiceDetailShipping {
-                        self.inv.header.shipping.push(c);
-                    } else {
-                        self.inv.header.partners.push(c);
-                    }
-                }
-            }
-            El::Comments => {
-                let v = trimmed(text);
-                if parent == El::RequestHeader {
-                    self.inv.header.comments = v;
-                } else if let Some(item) = self.item.as_mut() {
-                    item.comments = v;
-                }
-            }
-            El::Extrinsic => {
-                if let Some(name) = self.extrinsic_name.take() {
-                    let ext = Extrinsic { name, value: Text::from(text) };
-                    self.push_extrinsic(ext);
-                }
-            }
-            El::SupplierPartId => {
-                if let Some(item) = self.item.as_mut() {
-                    item.supplier_part_id = trimmed(text);
-                }
-            }
-            El::SupplierPartAuxId => {
-                if let Some(item) = self.item.as_mut() {
-                    item.supplier_part_aux_id = trimmed(text);
-                }
-            }
-            El::Description => match parent {
-                El::ItemReference | El::ServiceItemReference => {
-                    if let Some(item) = self.item.as_mut() {
-                        item.description = trimmed(text);
-                    }
-                }
-                El::Tax => {
-                    if let Some(t) = self.tax.as_mut() {
-                        t.description = trimmed(text);
-                    }
-                }
-                El::AccountingSegment => {
-                    if let Some(s) = self.segment.as_mut() {
-                        s.description = trimmed(text);
-                    }
-                }
-                _ => {}
-            },
-            El::Name if parent == El::AccountingSegment => {
-                if let Some(s) = self.segment.as_mut() {
-                    s.name = trimmed(text);
-                }
-            }
-            El::Classification => {
-                let domain = self.classification_domain.take().unwrap_or_default();
-                if let (Some(item), Some(v)) = (self.item.as_mut(), trimmed(text)) {
-                    item.classifications.push((domain, v));
-                }
-            }
-            El::UnitOfMeasure => {
-                if let Some(item) = self.item.as_mut() {
-                    item.unit_of_measure = trimmed(text);
-                }
-            }
+            return;
+        }
+        let Some(item) = self.item.as_mut() else { return };
+        let v = trimmed(text);
+        match el {
+            El::SupplierPartId => item.supplier_part_id = v,
+            El::SupplierPartAuxId => item.supplier_part_aux_id = v,
+            El::UnitOfMeasure => item.unit_of_measure = v,
+            _ => {}
+        }
+    }
+
+    /// A `Description` of an item reference, a tax or an accounting segment.
+    fn end_description(&mut self, parent: El, text: &str) {
+        let target = match parent {
+            El::ItemReference | El::ServiceItemReference => self.item.as_mut().map(|i| &mut i.description),
+            El::Tax => self.tax.as_mut().map(|t| &mut t.description),
+            El::AccountingSegment => self.segment.as_mut().map(|s| &mut s.description),
+            _ => None,
+        };
+        if let Some(d) = target {
+            *d = trimmed(text);
+        }
+    }
+
+    /// A `TaxDetail`'s location, the detail itself, and the `Tax` into its owner (the item, the
+    /// header order's summary or the invoice summary).
+    fn end_tax(&mut self, el: El, parent: El, text: &str) {
+        match el {
             El::TaxLocation => {
                 if let Some(td) = self.tax_detail.as_mut() {
                     td.location = trimmed(text);
-                }
-            }
-            El::Money => {
-                if let Some(slot) = self.money.take() {
-                    let before = self.issues.len();
-                    let m = self.read_money(&slot, text);
-                    if self.issues.len() > before {
-                        self.mark_unreadable(&slot);
-                    }
-                    self.assign(&slot, m);
                 }
             }
             El::TaxDetail => {
@@ -1107,23 +1216,35 @@ impl<'a> State<'a> {
                 }
             }
             El::Tax => {
-                if let Some(mut t) = self.tax.take() {
-                    // Vec::push reserves 4 TaxDetails (576 bytes); a line has one or two.
-                    t.details.shrink_to_fit();
-                    match parent {
-                        El::Item | El::ServiceItem => {
-                            if let Some(item) = self.item.as_mut() {
-                                item.amounts.tax = Some(t);
-                            }
+                let Some(mut t) = self.tax.take() else { return };
+                // Vec::push reserves 4 TaxDetails (576 bytes); a line has one or two.
+                t.details.shrink_to_fit();
+                match parent {
+                    El::Item | El::ServiceItem => {
+                        if let Some(item) = self.item.as_mut() {
+                            item.amounts.tax = Some(t);
                         }
-                        El::OrderSummary => {
-                            if let Some(ho) = self.header_order.as_mut() {
-                                ho.amounts.tax = Some(t);
-                            }
-                        }
-                        El::Summary => self.inv.summary.tax = Some(t),
-                        _ => {}
                     }
+                    El::OrderSummary => {
+                        if let Some(ho) = self.header_order.as_mut() {
+                            ho.amounts.tax = Some(t);
+                        }
+                    }
+                    El::Summary => self.inv.summary.tax = Some(t),
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// An accounting segment's name, the segment into its distribution, the distribution into
+    /// the item.
+    fn end_distribution(&mut self, el: El, parent: El, text: &str) {
+        match el {
+            El::Name if parent == El::AccountingSegment => {
+                if let Some(s) = self.segment.as_mut() {
+                    s.name = trimmed(text);
                 }
             }
             El::AccountingSegment => {
@@ -1136,6 +1257,26 @@ impl<'a> State<'a> {
                     item.distributions.push(d);
                 }
             }
+            _ => {}
+        }
+    }
+
+    /// `</Money>`: reads the amount into the slot its start tag chose.
+    fn end_money(&mut self, text: &str) {
+        if let Some(slot) = self.money.take() {
+            let before = self.issues.len();
+            let m = self.read_money(&slot, text);
+            if self.issues.len() > before {
+                self.mark_unreadable(&slot);
+            }
+            self.assign(&slot, m);
+        }
+    }
+
+    /// The end of an item (into its order), of an order info (into its block), of a block
+    /// (into the invoice).
+    fn end_order_block(&mut self, el: El) {
+        match el {
             El::Item | El::ServiceItem => {
                 if let (Some(mut item), Some(order)) = (self.item.take(), self.order.as_mut()) {
                     // The model of a large invoice is mostly its items: no spare capacity.
