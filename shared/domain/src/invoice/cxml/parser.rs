@@ -13,7 +13,7 @@
 use std::borrow::Cow;
 
 use quick_xml::events::attributes::Attribute;
-use quick_xml::events::{BytesStart, Event};
+use quick_xml::events::{BytesCData, BytesRef, BytesStart, BytesText, Event};
 use quick_xml::Reader;
 use rust_decimal::Decimal;
 
@@ -387,32 +387,7 @@ pub fn parse_str(src: &str, limits: &Limits) -> Parsed {
         cfg.check_end_names = true;
         cfg.trim_text(false);
     }
-    let mut st = State {
-        src,
-        line_cursor: std::cell::Cell::new((0, 1)),
-        issues: Vec::new(),
-        inv: CxmlInvoice::default(),
-        stack: Vec::with_capacity(32),
-        text: Cow::Borrowed(""),
-        seen_root: false,
-        root_name: None,
-        seen_cxml: false,
-        root_closed: false,
-        seen_request: false,
-        credential: None,
-        contact: None,
-        order_info: None,
-        order: None,
-        header_order: None,
-        item: None,
-        tax: None,
-        tax_detail: None,
-        distribution: None,
-        segment: None,
-        extrinsic_name: None,
-        classification_domain: None,
-        money: None,
-    };
+    let mut st = State::new(src);
     loop {
         let pos = reader.buffer_position() as usize;
         let ev = match reader.read_event() {
@@ -425,133 +400,37 @@ pub fn parse_str(src: &str, limits: &Limits) -> Parsed {
                 );
             }
         };
-        match ev {
-            Event::Start(e) => {
-                if st.stack.len() >= limits.max_depth {
-                    return Parsed::fatal(
-                        Code::TooLarge,
-                        format!("elements are nested more than {} deep (source line {})", limits.max_depth, line_of(src.as_bytes(), pos)),
-                    );
-                }
-                let el = el_of(e.local_name().as_ref());
-                if st.root_closed {
-                    return Parsed::fatal(
-                        Code::MalformedXml,
-                        format!("a second root element starts at source line {}; a document has exactly one", line_of(src.as_bytes(), pos)),
-                    );
-                }
-                if !st.seen_root {
-                    st.seen_root = true;
-                    if el != El::CXml {
-                        // Not fatal yet: integration envelopes (Ariba's <Combined><Payload>)
-                        // carry the cXML document inside; the first <cXML> is the document.
-                        st.root_name = Some(String::from_utf8_lossy(e.name().as_ref()).into_owned());
-                    }
-                }
-                if let Err(p) = st.start(el, &e, pos) {
-                    return *p;
-                }
-                st.stack.push(el);
-                st.text = Cow::Borrowed("");
-            }
+        let read = match ev {
+            Event::Start(e) => st.on_start(&e, pos, limits),
             Event::End(_) => {
-                let el = st.stack.pop().unwrap_or(El::Other);
-                let text = std::mem::replace(&mut st.text, Cow::Borrowed(""));
-                st.end(el, text.trim());
-                if st.stack.is_empty() {
-                    st.root_closed = true;
-                }
+                st.on_end();
+                Ok(())
             }
-            Event::Text(t) => {
-                if !st.stack.is_empty() {
-                    // Text events borrow from `src`, which is valid UTF-8 already: slicing it
-                    // avoids validating every text node a second time.
-                    let s = match in_src(src, &t) {
-                        Some(s) => Cow::Borrowed(s),
-                        None => match t.decode() {
-                            Ok(s) => s,
-                            Err(e) => return Parsed::fatal(Code::InvalidEncoding, format!("text could not be decoded: {e}")),
-                        },
-                    };
-                    append(&mut st.text, s);
-                } else if !t.iter().all(|b| b.is_ascii_whitespace()) {
-                    return Parsed::fatal(
-                        Code::MalformedXml,
-                        format!("text outside the root element at source line {}", line_of(src.as_bytes(), pos)),
-                    );
-                }
-            }
-            Event::CData(t) => {
-                let s = match std::str::from_utf8(t.into_inner().as_ref()) {
-                    Ok(s) => s.to_string(),
-                    Err(_) => return Parsed::fatal(Code::InvalidEncoding, "CDATA section is not valid UTF-8"),
-                };
-                append(&mut st.text, Cow::Owned(s));
-            }
-            Event::GeneralRef(r) => {
-                let resolved: Option<String> = match r.resolve_char_ref() {
-                    Ok(Some(c)) => Some(c.to_string()),
-                    Ok(None) => {
-                        let name = String::from_utf8_lossy(r.as_ref()).into_owned();
-                        match quick_xml::escape::resolve_predefined_entity(&name) {
-                            Some(s) => Some(s.to_string()),
-                            None => {
-                                return Parsed::fatal(
-                                    Code::ForbiddenEntity,
-                                    format!(
-                                        "entity reference &{name}; at source line {}: only the five predefined XML entities and character references are allowed",
-                                        line_of(src.as_bytes(), pos)
-                                    ),
-                                )
-                            }
-                        }
-                    }
-                    Err(e) => {
-                        return Parsed::fatal(
-                            Code::MalformedXml,
-                            format!("bad character reference at source line {}: {e}", line_of(src.as_bytes(), pos)),
-                        )
-                    }
-                };
-                if let Some(s) = resolved {
-                    append(&mut st.text, Cow::Owned(s));
-                }
-            }
-            Event::DocType(d) => {
-                let body = String::from_utf8_lossy(d.as_ref());
-                if body.contains('[') || body.contains("<!ENTITY") || body.contains("ENTITY") {
-                    return Parsed::fatal(
-                        Code::ForbiddenEntity,
-                        "the DOCTYPE declares an internal subset (entity or element declarations); cXML documents may only name the external DTD, and entities are never expanded",
-                    );
-                }
-            }
+            Event::Text(t) => st.on_text(&t, pos),
+            Event::CData(t) => st.on_cdata(t),
+            Event::GeneralRef(r) => st.on_reference(&r, pos),
+            Event::DocType(d) => check_doctype(&d),
             Event::Eof => break,
-            Event::Empty(_) | Event::Comment(_) | Event::Decl(_) | Event::PI(_) => {}
+            Event::Empty(_) | Event::Comment(_) | Event::Decl(_) | Event::PI(_) => Ok(()),
+        };
+        if let Err(p) = read {
+            return *p;
         }
     }
-    if !st.seen_root {
-        return Parsed::fatal(Code::NotXml, "the document has no root element");
+    st.finish()
+}
+
+/// A DOCTYPE may only name the external DTD: an internal subset (entity or element
+/// declarations) is refused, never read.
+fn check_doctype(d: &BytesText<'_>) -> Result<(), Box<Parsed>> {
+    let body = String::from_utf8_lossy(d.as_ref());
+    if body.contains('[') || body.contains("<!ENTITY") || body.contains("ENTITY") {
+        return Err(fail(
+            Code::ForbiddenEntity,
+            "the DOCTYPE declares an internal subset (entity or element declarations); cXML documents may only name the external DTD, and entities are never expanded",
+        ));
     }
-    if !st.stack.is_empty() {
-        return Parsed::fatal(Code::MalformedXml, "the document ends before its elements are closed (truncated?)");
-    }
-    if !st.seen_cxml {
-        return Parsed::fatal(
-            Code::NotAnInvoice,
-            format!(
-                "the root element is <{}> and there is no <cXML> element; a cXML invoice starts with <cXML>",
-                st.root_name.as_deref().unwrap_or("?")
-            ),
-        );
-    }
-    if !st.seen_request {
-        return Parsed::fatal(
-            Code::NotAnInvoice,
-            "this cXML document has no Request/InvoiceDetailRequest: it is not an invoice (an order, a ship notice or a response?)",
-        );
-    }
-    Parsed { invoice: Some(st.inv), issues: st.issues }
+    Ok(())
 }
 
 /// `bytes` as the same bytes of `src` when they are a part of it (the events and attribute
@@ -580,6 +459,164 @@ fn trimmed(s: &str) -> Option<Text> {
 }
 
 impl<'a> State<'a> {
+    fn new(src: &'a str) -> State<'a> {
+        State {
+            src,
+            line_cursor: std::cell::Cell::new((0, 1)),
+            issues: Vec::new(),
+            inv: CxmlInvoice::default(),
+            stack: Vec::with_capacity(32),
+            text: Cow::Borrowed(""),
+            seen_root: false,
+            root_name: None,
+            seen_cxml: false,
+            root_closed: false,
+            seen_request: false,
+            credential: None,
+            contact: None,
+            order_info: None,
+            order: None,
+            header_order: None,
+            item: None,
+            tax: None,
+            tax_detail: None,
+            distribution: None,
+            segment: None,
+            extrinsic_name: None,
+            classification_domain: None,
+            money: None,
+        }
+    }
+
+    /// A start tag: depth and single-root checks, then the element's reader.
+    fn on_start(&mut self, e: &BytesStart<'_>, pos: usize, limits: &Limits) -> Result<(), Box<Parsed>> {
+        if self.stack.len() >= limits.max_depth {
+            return Err(fail(
+                Code::TooLarge,
+                format!("elements are nested more than {} deep (source line {})", limits.max_depth, line_of(self.src.as_bytes(), pos)),
+            ));
+        }
+        let el = el_of(e.local_name().as_ref());
+        if self.root_closed {
+            return Err(fail(
+                Code::MalformedXml,
+                format!("a second root element starts at source line {}; a document has exactly one", line_of(self.src.as_bytes(), pos)),
+            ));
+        }
+        if !self.seen_root {
+            self.seen_root = true;
+            if el != El::CXml {
+                // Not fatal yet: integration envelopes (Ariba's <Combined><Payload>)
+                // carry the cXML document inside; the first <cXML> is the document.
+                self.root_name = Some(String::from_utf8_lossy(e.name().as_ref()).into_owned());
+            }
+        }
+        self.start(el, e, pos)?;
+        self.stack.push(el);
+        self.text = Cow::Borrowed("");
+        Ok(())
+    }
+
+    /// An end tag (quick-xml has checked that it matches): the element's reader gets its text.
+    fn on_end(&mut self) {
+        let el = self.stack.pop().unwrap_or(El::Other);
+        let text = std::mem::replace(&mut self.text, Cow::Borrowed(""));
+        self.end(el, text.trim());
+        if self.stack.is_empty() {
+            self.root_closed = true;
+        }
+    }
+
+    /// Text inside an element is collected for its end tag; outside the root only white space
+    /// may appear.
+    fn on_text(&mut self, t: &BytesText<'_>, pos: usize) -> Result<(), Box<Parsed>> {
+        if !self.stack.is_empty() {
+            // Text events borrow from `src`, which is valid UTF-8 already: slicing it avoids
+            // validating every text node a second time.
+            let s = match in_src(self.src, t) {
+                Some(s) => Cow::Borrowed(s),
+                None => match t.decode() {
+                    Ok(s) => Cow::Owned(s.into_owned()),
+                    Err(e) => return Err(fail(Code::InvalidEncoding, format!("text could not be decoded: {e}"))),
+                },
+            };
+            append(&mut self.text, s);
+        } else if !t.iter().all(|b| b.is_ascii_whitespace()) {
+            return Err(fail(
+                Code::MalformedXml,
+                format!("text outside the root element at source line {}", line_of(self.src.as_bytes(), pos)),
+            ));
+        }
+        Ok(())
+    }
+
+    fn on_cdata(&mut self, t: BytesCData<'_>) -> Result<(), Box<Parsed>> {
+        let s = match std::str::from_utf8(t.into_inner().as_ref()) {
+            Ok(s) => s.to_string(),
+            Err(_) => return Err(fail(Code::InvalidEncoding, "CDATA section is not valid UTF-8")),
+        };
+        append(&mut self.text, Cow::Owned(s));
+        Ok(())
+    }
+
+    /// `&...;` in text: a character reference or one of the five predefined entities is
+    /// resolved into the text; any other entity is refused, never expanded.
+    fn on_reference(&mut self, r: &BytesRef<'_>, pos: usize) -> Result<(), Box<Parsed>> {
+        let resolved = match r.resolve_char_ref() {
+            Ok(Some(c)) => c.to_string(),
+            Ok(None) => {
+                let name = String::from_utf8_lossy(r.as_ref()).into_owned();
+                match quick_xml::escape::resolve_predefined_entity(&name) {
+                    Some(s) => s.to_string(),
+                    None => {
+                        return Err(fail(
+                            Code::ForbiddenEntity,
+                            format!(
+                                "entity reference &{name}; at source line {}: only the five predefined XML entities and character references are allowed",
+                                line_of(self.src.as_bytes(), pos)
+                            ),
+                        ))
+                    }
+                }
+            }
+            Err(e) => {
+                return Err(fail(
+                    Code::MalformedXml,
+                    format!("bad character reference at source line {}: {e}", line_of(self.src.as_bytes(), pos)),
+                ))
+            }
+        };
+        append(&mut self.text, Cow::Owned(resolved));
+        Ok(())
+    }
+
+    /// After the last event: the document must have had a root, closed it, and been a cXML
+    /// invoice request.
+    fn finish(self) -> Parsed {
+        if !self.seen_root {
+            return Parsed::fatal(Code::NotXml, "the document has no root element");
+        }
+        if !self.stack.is_empty() {
+            return Parsed::fatal(Code::MalformedXml, "the document ends before its elements are closed (truncated?)");
+        }
+        if !self.seen_cxml {
+            return Parsed::fatal(
+                Code::NotAnInvoice,
+                format!(
+                    "the root element is <{}> and there is no <cXML> element; a cXML invoice starts with <cXML>",
+                    self.root_name.as_deref().unwrap_or("?")
+                ),
+            );
+        }
+        if !self.seen_request {
+            return Parsed::fatal(
+                Code::NotAnInvoice,
+                "this cXML document has no Request/InvoiceDetailRequest: it is not an invoice (an order, a ship notice or a response?)",
+            );
+        }
+        Parsed { invoice: Some(self.inv), issues: self.issues }
+    }
+
     fn parent(&self) -> El {
         self.stack.last().copied().unwrap_or(El::Other)
     }
