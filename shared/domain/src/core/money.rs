@@ -175,7 +175,12 @@ const CURRENCIES: &[(&str, u32)] = &[
 
 /// An ISO 4217 currency code known to [`CURRENCIES`]. `Copy`, three ASCII upper-case letters.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Currency([u8; 3]);
+pub struct Currency {
+    code: [u8; 3],
+    /// The code's minor units from the table, kept beside it (it fits the padding of
+    /// [`Money`]): a function of the code, so equality and order are the code's.
+    minor: u8,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MoneyError {
@@ -194,21 +199,20 @@ impl Currency {
     pub fn parse(code: &str) -> Result<Self, MoneyError> {
         let c = code.trim();
         let b = c.as_bytes();
-        if b.len() == 3 && CURRENCIES.binary_search_by(|(k, _)| k.as_bytes().cmp(b)).is_ok() {
-            Ok(Currency([b[0], b[1], b[2]]))
-        } else {
-            Err(MoneyError::UnknownCurrency(c.to_string()))
+        match CURRENCIES.binary_search_by(|(k, _)| k.as_bytes().cmp(b)) {
+            Ok(i) if b.len() == 3 => Ok(Currency { code: [b[0], b[1], b[2]], minor: CURRENCIES[i].1 as u8 }),
+            _ => Err(MoneyError::UnknownCurrency(c.to_string())),
         }
     }
 
     pub fn code(&self) -> &str {
         // Only ever built from ASCII codes of the table.
-        std::str::from_utf8(&self.0).unwrap_or("???")
+        std::str::from_utf8(&self.code).unwrap_or("???")
     }
 
     /// Digits after the decimal point of the currency's minor unit (USD 2, JPY 0, KWD 3).
     pub fn minor_units(&self) -> u32 {
-        CURRENCIES.binary_search_by(|(k, _)| k.as_bytes().cmp(&self.0[..])).map(|i| CURRENCIES[i].1).unwrap_or(2)
+        u32::from(self.minor)
     }
 
     /// One minor unit of the currency as a decimal (0.01 for USD, 1 for JPY).
@@ -266,9 +270,35 @@ pub fn parse_amount(text: &str) -> Result<Decimal, MoneyError> {
     if digits == 0 || dots > 1 {
         return Err(MoneyError::InvalidAmount(t.to_string()));
     }
+    if digits <= MAX_U64_DIGITS {
+        return Ok(small_amount(bytes.first() == Some(&b'-'), body));
+    }
     let normalized = t.strip_prefix('+').unwrap_or(t);
     // rust_decimal accepts ".5" and "-.5" and "5." as written.
     Decimal::from_str_exact(normalized).map_err(|_| MoneyError::InvalidAmount(t.to_string()))
+}
+
+/// Digits that always fit a `u64` mantissa (10^19 - 1 does).
+const MAX_U64_DIGITS: usize = 19;
+
+/// The value of `body` (ASCII digits with at most one `.`, at most [`MAX_U64_DIGITS`] digits),
+/// built directly: the same `Decimal` (mantissa, scale, sign) as `Decimal::from_str_exact`
+/// gives, which the tests check, without its general parser. Amounts are parsed by the
+/// hundred thousand in a large invoice.
+fn small_amount(negative: bool, body: &[u8]) -> Decimal {
+    let mut mantissa: u64 = 0;
+    let mut scale = 0u32;
+    let mut after_dot = false;
+    for &b in body {
+        if b == b'.' {
+            after_dot = true;
+        } else {
+            mantissa = mantissa * 10 + u64::from(b - b'0');
+            scale += u32::from(after_dot);
+        }
+    }
+    // `from_parts` drops the sign of a zero, as the string parser does.
+    Decimal::from_parts(mantissa as u32, (mantissa >> 32) as u32, 0, negative, scale)
 }
 
 /// An exact amount in one currency.
@@ -401,6 +431,63 @@ mod tests {
         assert_eq!(parse_amount("+3").unwrap(), dec("3"));
         assert_eq!(parse_amount(" 7.99\n").unwrap(), dec("7.99"));
         assert_eq!(parse_amount("5.").unwrap(), dec("5"));
+    }
+
+    #[test]
+    fn small_amounts_are_the_decimals_the_string_parser_makes() {
+        let mut cases: Vec<String> = [
+            "0",
+            "-0",
+            "+0",
+            "0.00",
+            "-0.00",
+            ".0",
+            "-.0",
+            "0.",
+            "-0.",
+            "5.",
+            ".5",
+            "-.5",
+            "+.5",
+            "007",
+            "-007.50",
+            "12.50",
+            "-45.00",
+            "365",
+            "0.000000000000000001",
+            "1234567890123456789",
+            "-1234567890.123456789",
+            "9999999999999999999",
+            "-9999999999999999999",
+            ".9999999999999999999",
+            "18446744073709551615",
+            "99999999999999999999",
+            "12345678901234567890.5",
+            "0.0000000000000000000000000001",
+            "1.00000000000000000000000000000",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        // Every length and position of the point, both signs.
+        for len in 1..=21 {
+            let digits: String = (0..len).map(|i| char::from(b'0' + ((i * 7 + 3) % 10) as u8)).collect();
+            for dot in 0..=len {
+                for sign in ["", "-", "+"] {
+                    cases.push(format!("{sign}{}.{}", &digits[..dot], &digits[dot..]));
+                    cases.push(format!("{sign}{digits}"));
+                }
+            }
+        }
+        for c in &cases {
+            let normalized = c.strip_prefix('+').unwrap_or(c);
+            let reference = Decimal::from_str_exact(normalized);
+            match (parse_amount(c), reference) {
+                (Ok(ours), Ok(theirs)) => assert_eq!(ours.serialize(), theirs.serialize(), "{c}: {ours} vs {theirs}"),
+                (Err(_), Err(_)) => {}
+                (ours, theirs) => panic!("{c}: {ours:?} vs {theirs:?}"),
+            }
+        }
     }
 
     #[test]

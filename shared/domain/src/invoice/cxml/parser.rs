@@ -14,9 +14,11 @@ use std::borrow::Cow;
 
 use quick_xml::events::attributes::Attribute;
 use quick_xml::events::{BytesCData, BytesRef, BytesStart, BytesText, Event};
+use quick_xml::name::QName;
 use quick_xml::Reader;
 use rust_decimal::Decimal;
 
+use super::lex::{find_attr, trim};
 use super::model::*;
 use crate::core::money::{parse_amount, Currency, Money, MoneyError};
 use crate::invoice::issue::{Code, Issue};
@@ -234,6 +236,41 @@ enum El {
     Other,
 }
 
+/// The element of a start tag, by its local name. Known names have no prefix, so the full
+/// name is tried first and the prefix is only looked for when it is not a known one.
+fn element(e: &BytesStart<'_>) -> El {
+    match el_of(e.name().as_ref()) {
+        El::Other => el_of(e.local_name().as_ref()),
+        el => el,
+    }
+}
+
+/// Whether the reader uses the text of the element (at its end tag). The text of every other
+/// element is not collected: nothing is copied or joined for it.
+fn uses_text(el: El) -> bool {
+    matches!(
+        el,
+        El::Identity
+            | El::UserAgent
+            | El::Name
+            | El::Street
+            | El::City
+            | El::State
+            | El::PostalCode
+            | El::Country
+            | El::Email
+            | El::Comments
+            | El::Extrinsic
+            | El::SupplierPartId
+            | El::SupplierPartAuxId
+            | El::Classification
+            | El::UnitOfMeasure
+            | El::Description
+            | El::TaxLocation
+            | El::Money
+    )
+}
+
 fn el_of(name: &[u8]) -> El {
     match name {
         b"cXML" => El::CXml,
@@ -366,6 +403,11 @@ struct State<'a> {
     order: Option<InvoiceOrder>,
     header_order: Option<HeaderOrder>,
     item: Option<Item>,
+    /// The open item's extrinsics and classifications and the open Tax's details, collected
+    /// here and moved into the model at the element's end with their exact count.
+    item_extrinsics: Vec<Extrinsic>,
+    item_classifications: Vec<(Text, Text)>,
+    tax_details: Vec<TaxDetail>,
     tax: Option<Tax>,
     tax_detail: Option<TaxDetail>,
     distribution: Option<Distribution>,
@@ -373,6 +415,8 @@ struct State<'a> {
     extrinsic_name: Option<Text>,
     classification_domain: Option<Text>,
     money: Option<MoneySlot<'a>>,
+    /// The currency of the last amount: documents state one currency thousands of times.
+    last_currency: Option<Currency>,
 }
 
 /// Parses UTF-8 text.
@@ -441,16 +485,23 @@ fn in_src<'a>(src: &'a str, bytes: &[u8]) -> Option<&'a str> {
     src.get(start..start.checked_add(bytes.len())?)
 }
 
+/// Joins the pieces of an element's text (text, references, CDATA); one piece stays borrowed.
 fn append<'a>(buf: &mut Cow<'a, str>, s: Cow<'a, str>) {
-    if buf.is_empty() {
-        *buf = s;
-    } else {
-        buf.to_mut().push_str(&s);
+    match buf {
+        _ if buf.is_empty() => *buf = s,
+        Cow::Borrowed(b) => {
+            // Room for the pieces that usually follow (`A &amp; B` is three).
+            let mut joined = String::with_capacity(b.len() + s.len() + 16);
+            joined.push_str(b);
+            joined.push_str(&s);
+            *buf = Cow::Owned(joined);
+        }
+        Cow::Owned(o) => o.push_str(&s),
     }
 }
 
 fn trimmed(s: &str) -> Option<Text> {
-    let t = s.trim();
+    let t = trim(s);
     if t.is_empty() {
         None
     } else {
@@ -478,6 +529,9 @@ impl<'a> State<'a> {
             order: None,
             header_order: None,
             item: None,
+            item_extrinsics: Vec::new(),
+            item_classifications: Vec::new(),
+            tax_details: Vec::new(),
             tax: None,
             tax_detail: None,
             distribution: None,
@@ -485,6 +539,7 @@ impl<'a> State<'a> {
             extrinsic_name: None,
             classification_domain: None,
             money: None,
+            last_currency: None,
         }
     }
 
@@ -496,7 +551,7 @@ impl<'a> State<'a> {
                 format!("elements are nested more than {} deep (source line {})", limits.max_depth, line_of(self.src.as_bytes(), pos)),
             ));
         }
-        let el = el_of(e.local_name().as_ref());
+        let el = element(e);
         if self.root_closed {
             return Err(fail(
                 Code::MalformedXml,
@@ -521,7 +576,7 @@ impl<'a> State<'a> {
     fn on_end(&mut self) {
         let el = self.stack.pop().unwrap_or(El::Other);
         let text = std::mem::replace(&mut self.text, Cow::Borrowed(""));
-        self.end(el, text.trim());
+        self.end(el, if uses_text(el) { trim(&text) } else { "" });
         if self.stack.is_empty() {
             self.root_closed = true;
         }
@@ -540,7 +595,9 @@ impl<'a> State<'a> {
                     Err(e) => return Err(fail(Code::InvalidEncoding, format!("text could not be decoded: {e}"))),
                 },
             };
-            append(&mut self.text, s);
+            if self.collecting() {
+                append(&mut self.text, s);
+            }
         } else if !t.iter().all(|b| b.is_ascii_whitespace()) {
             return Err(fail(
                 Code::MalformedXml,
@@ -551,23 +608,34 @@ impl<'a> State<'a> {
     }
 
     fn on_cdata(&mut self, t: BytesCData<'_>) -> Result<(), Box<Parsed>> {
-        let s = match std::str::from_utf8(t.into_inner().as_ref()) {
-            Ok(s) => s.to_string(),
-            Err(_) => return Err(fail(Code::InvalidEncoding, "CDATA section is not valid UTF-8")),
+        let bytes = t.into_inner();
+        let Ok(s) = std::str::from_utf8(&bytes) else {
+            return Err(fail(Code::InvalidEncoding, "CDATA section is not valid UTF-8"));
         };
-        append(&mut self.text, Cow::Owned(s));
+        if self.collecting() {
+            let s = match in_src(self.src, s.as_bytes()) {
+                Some(s) => Cow::Borrowed(s),
+                None => Cow::Owned(s.to_string()),
+            };
+            append(&mut self.text, s);
+        }
         Ok(())
+    }
+
+    /// Whether the text being read belongs to an element whose text the reader uses.
+    fn collecting(&self) -> bool {
+        self.stack.last().is_some_and(|&el| uses_text(el))
     }
 
     /// `&...;` in text: a character reference or one of the five predefined entities is
     /// resolved into the text; any other entity is refused, never expanded.
     fn on_reference(&mut self, r: &BytesRef<'_>, pos: usize) -> Result<(), Box<Parsed>> {
-        let resolved = match r.resolve_char_ref() {
-            Ok(Some(c)) => c.to_string(),
+        let resolved: Cow<'a, str> = match r.resolve_char_ref() {
+            Ok(Some(c)) => Cow::Owned(c.to_string()),
             Ok(None) => {
                 let name = String::from_utf8_lossy(r.as_ref()).into_owned();
                 match quick_xml::escape::resolve_predefined_entity(&name) {
-                    Some(s) => s.to_string(),
+                    Some(s) => Cow::Borrowed(s),
                     None => {
                         return Err(fail(
                             Code::ForbiddenEntity,
@@ -586,7 +654,9 @@ impl<'a> State<'a> {
                 ))
             }
         };
-        append(&mut self.text, Cow::Owned(resolved));
+        if self.collecting() {
+            append(&mut self.text, resolved);
+        }
         Ok(())
     }
 
@@ -644,29 +714,27 @@ impl<'a> State<'a> {
     /// [`Self::attr`] without an allocation when the value has no entity or character
     /// reference: the value is then borrowed from the source.
     fn attr_str(&self, e: &BytesStart<'_>, name: &[u8], pos: usize) -> Result<Option<Cow<'a, str>>, Box<Parsed>> {
-        for a in e.attributes().with_checks(false) {
-            let a: Attribute<'_> =
-                a.map_err(|err| fail(Code::MalformedXml, format!("malformed attribute at source line {}: {err}", self.line(pos))))?;
-            if a.key.as_ref() == name {
-                if !a.value.contains(&b'&') {
-                    if let Some(v) = in_src(self.src, &a.value) {
-                        return Ok(Some(Cow::Borrowed(v.trim())));
-                    }
-                }
-                let v = a.unescape_value().map_err(|err| {
-                    fail(
-                        Code::ForbiddenEntity,
-                        format!(
-                            "attribute {} at source line {}: {err}; only predefined entities and character references are allowed",
-                            String::from_utf8_lossy(name),
-                            self.line(pos)
-                        ),
-                    )
-                })?;
-                return Ok(Some(Cow::Owned(v.trim().to_string())));
+        let tag: &[u8] = e;
+        let found = find_attr(tag, e.name().as_ref().len(), name)
+            .map_err(|err| fail(Code::MalformedXml, format!("malformed attribute at source line {}: {err}", self.line(pos))))?;
+        let Some(value) = found else { return Ok(None) };
+        if !value.contains(&b'&') {
+            if let Some(v) = in_src(self.src, value) {
+                return Ok(Some(Cow::Borrowed(trim(v))));
             }
         }
-        Ok(None)
+        let a = Attribute { key: QName(name), value: Cow::Borrowed(value) };
+        let v = a.unescape_value().map_err(|err| {
+            fail(
+                Code::ForbiddenEntity,
+                format!(
+                    "attribute {} at source line {}: {err}; only predefined entities and character references are allowed",
+                    String::from_utf8_lossy(name),
+                    self.line(pos)
+                ),
+            )
+        })?;
+        Ok(Some(Cow::Owned(trim(&v).to_string())))
     }
 
     /// A start tag: hands the element to the reader of its section. Elements outside these
@@ -923,6 +991,8 @@ impl<'a> State<'a> {
             }
         }
         item.quantity_raw = qty;
+        self.item_extrinsics.clear();
+        self.item_classifications.clear();
         self.item = Some(item);
         Ok(())
     }
@@ -954,7 +1024,10 @@ impl<'a> State<'a> {
     /// A `Tax` (of an item, a header order or the summary) and its `TaxDetail`s.
     fn start_tax(&mut self, el: El, e: &BytesStart<'_>, pos: usize) -> Result<(), Box<Parsed>> {
         match el {
-            El::Tax => self.tax = Some(Tax::default()),
+            El::Tax => {
+                self.tax_details.clear();
+                self.tax = Some(Tax::default());
+            }
             El::TaxDetail if self.tax.is_some() => {
                 let purpose = self.attr(e, b"purpose", pos)?;
                 let category = self.attr(e, b"category", pos)?;
@@ -1089,8 +1162,12 @@ impl<'a> State<'a> {
             self.issues.push(Issue::new(Code::InvalidCurrency, format!("{label}: amount '{text}' has no currency attribute")));
             return None;
         };
-        let currency = match Currency::parse(cur) {
-            Ok(c) => c,
+        let cached = self.last_currency.filter(|c| c.code() == cur);
+        let currency = match cached.map_or_else(|| Currency::parse(cur), Ok) {
+            Ok(c) => {
+                self.last_currency = Some(c);
+                c
+            }
             Err(_) => {
                 let label = self.money_label(slot);
                 self.issues.push(Issue::new(
@@ -1114,8 +1191,8 @@ impl<'a> State<'a> {
     }
 
     fn push_extrinsic(&mut self, ext: Extrinsic) {
-        if let Some(item) = self.item.as_mut() {
-            item.extrinsics.push(ext);
+        if self.item.is_some() {
+            self.item_extrinsics.push(ext);
         } else if self.stack.contains(&El::RequestHeader) {
             self.inv.header.extrinsics.push(ext);
         }
@@ -1210,8 +1287,8 @@ impl<'a> State<'a> {
     fn end_item_detail(&mut self, el: El, text: &str) {
         if el == El::Classification {
             let domain = self.classification_domain.take().unwrap_or_default();
-            if let (Some(item), Some(v)) = (self.item.as_mut(), trimmed(text)) {
-                item.classifications.push((domain, v));
+            if let (true, Some(v)) = (self.item.is_some(), trimmed(text)) {
+                self.item_classifications.push((domain, v));
             }
             return;
         }
@@ -1248,14 +1325,16 @@ impl<'a> State<'a> {
                 }
             }
             El::TaxDetail => {
-                if let (Some(td), Some(t)) = (self.tax_detail.take(), self.tax.as_mut()) {
-                    t.details.push(td);
+                if let (Some(td), true) = (self.tax_detail.take(), self.tax.is_some()) {
+                    self.tax_details.push(td);
                 }
             }
             El::Tax => {
+                // Collected aside and copied once at their exact count (a line has one or two;
+                // pushing into the Tax would reserve four, 576 bytes).
+                let details: Vec<TaxDetail> = self.tax_details.drain(..).collect();
                 let Some(mut t) = self.tax.take() else { return };
-                // Vec::push reserves 4 TaxDetails (576 bytes); a line has one or two.
-                t.details.shrink_to_fit();
+                t.details = details;
                 match parent {
                     El::Item | El::ServiceItem => {
                         if let Some(item) = self.item.as_mut() {
@@ -1315,10 +1394,12 @@ impl<'a> State<'a> {
     fn end_order_block(&mut self, el: El) {
         match el {
             El::Item | El::ServiceItem => {
+                // The model of a large invoice is mostly its items: vectors of the exact size.
+                let classifications = self.item_classifications.drain(..).collect();
+                let extrinsics = self.item_extrinsics.drain(..).collect();
                 if let (Some(mut item), Some(order)) = (self.item.take(), self.order.as_mut()) {
-                    // The model of a large invoice is mostly its items: no spare capacity.
-                    item.classifications.shrink_to_fit();
-                    item.extrinsics.shrink_to_fit();
+                    item.classifications = classifications;
+                    item.extrinsics = extrinsics;
                     item.distributions.shrink_to_fit();
                     order.items.push(item);
                 }
