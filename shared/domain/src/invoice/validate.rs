@@ -92,13 +92,40 @@ fn missing(issues: &mut Vec<Issue>, what: &str) {
     issues.push(Issue::new(Code::MissingField, format!("{what} is required but missing or empty")));
 }
 
+/// The stated amounts of a block in the order messages list them (subtotal, special handling,
+/// shipping, gross, discount, net, deposit, due), and its tax.
+struct Stated<'a> {
+    amounts: [Option<Money>; 8],
+    tax: &'a Option<Tax>,
+}
+
+const STATED_NAMES: [&str; 8] = [
+    "SubtotalAmount",
+    "SpecialHandlingAmount",
+    "ShippingAmount",
+    "GrossAmount",
+    "InvoiceDetailDiscount",
+    "NetAmount",
+    "DepositAmount",
+    "DueAmount",
+];
+
+fn stated(a: &Amounts) -> Stated<'_> {
+    Stated { amounts: [a.subtotal, a.special_handling, a.shipping, a.gross, a.discount, a.net, a.deposit, a.due], tax: &a.tax }
+}
+
+fn stated_line(a: &LineAmounts) -> Stated<'_> {
+    let o = a.other();
+    Stated { amounts: [a.subtotal, o.special_handling, o.shipping, o.gross, o.discount, o.net, o.deposit, o.due], tax: &a.tax }
+}
+
 /// Calls `f` with every stated amount of the document (no allocation; the hot path).
 fn visit_money(inv: &CxmlInvoice, f: &mut impl FnMut(Money)) {
-    fn amounts(a: &Amounts, f: &mut impl FnMut(Money)) {
-        for m in [a.subtotal, a.special_handling, a.shipping, a.gross, a.discount, a.net, a.deposit, a.due].into_iter().flatten() {
+    fn amounts(a: Stated<'_>, f: &mut impl FnMut(Money)) {
+        for m in a.amounts.into_iter().flatten() {
             f(m);
         }
-        if let Some(t) = &a.tax {
+        if let Some(t) = a.tax {
             t.amount.into_iter().for_each(&mut *f);
             for d in &t.details {
                 [d.taxable_amount, d.tax_amount].into_iter().flatten().for_each(&mut *f);
@@ -107,13 +134,13 @@ fn visit_money(inv: &CxmlInvoice, f: &mut impl FnMut(Money)) {
     }
     for item in inv.items() {
         item.unit_price.into_iter().for_each(&mut *f);
-        amounts(&item.amounts, f);
+        amounts(stated_line(&item.amounts), f);
         item.distributions.iter().filter_map(|d| d.charge).for_each(&mut *f);
     }
     for ho in &inv.header_orders {
-        amounts(&ho.amounts, f);
+        amounts(stated(&ho.amounts), f);
     }
-    amounts(&inv.summary, f);
+    amounts(stated(&inv.summary), f);
 }
 
 /// Every stated amount of the document with a label, for currency-mismatch messages (only
@@ -132,30 +159,20 @@ fn all_money(inv: &CxmlInvoice) -> Vec<(String, Money)> {
             }
         }
     }
-    fn amounts_money(out: &mut Vec<(String, Money)>, owner: &str, a: &Amounts) {
-        let named = [
-            ("SubtotalAmount", a.subtotal),
-            ("SpecialHandlingAmount", a.special_handling),
-            ("ShippingAmount", a.shipping),
-            ("GrossAmount", a.gross),
-            ("InvoiceDetailDiscount", a.discount),
-            ("NetAmount", a.net),
-            ("DepositAmount", a.deposit),
-            ("DueAmount", a.due),
-        ];
-        for (n, m) in named {
+    fn amounts_money(out: &mut Vec<(String, Money)>, owner: &str, a: Stated<'_>) {
+        for (n, m) in STATED_NAMES.into_iter().zip(a.amounts) {
             if let Some(m) = m {
                 out.push((format!("{owner} {n}"), m));
             }
         }
-        tax_money(out, owner, &a.tax);
+        tax_money(out, owner, a.tax);
     }
     for item in inv.items() {
         let label = item.label();
         if let Some(m) = item.unit_price {
             out.push((format!("{label} UnitPrice"), m));
         }
-        amounts_money(&mut out, &label, &item.amounts);
+        amounts_money(&mut out, &label, stated_line(&item.amounts));
         for d in &item.distributions {
             if let Some(m) = d.charge {
                 out.push((format!("{label} Distribution/Charge"), m));
@@ -163,9 +180,9 @@ fn all_money(inv: &CxmlInvoice) -> Vec<(String, Money)> {
         }
     }
     for ho in &inv.header_orders {
-        amounts_money(&mut out, &format!("InvoiceDetailOrderSummary (source line {})", ho.source_line), &ho.amounts);
+        amounts_money(&mut out, &format!("InvoiceDetailOrderSummary (source line {})", ho.source_line), stated(&ho.amounts));
     }
-    amounts_money(&mut out, "InvoiceDetailSummary", &inv.summary);
+    amounts_money(&mut out, "InvoiceDetailSummary", stated(&inv.summary));
     out
 }
 

@@ -1470,11 +1470,13 @@ impl<'a> State<'a> {
             }
             return;
         }
+        if slot.scope == Scope::Item {
+            if let Some(item) = self.item.as_mut() {
+                assign_line(&mut item.amounts, slot.field, m);
+            }
+            return;
+        }
         let amounts = match slot.scope {
-            Scope::Item => match self.item.as_mut() {
-                Some(i) => &mut i.amounts,
-                None => return,
-            },
             Scope::HeaderOrder => match self.header_order.as_mut() {
                 Some(h) => &mut h.amounts,
                 None => return,
@@ -1494,6 +1496,32 @@ impl<'a> State<'a> {
         };
         *target = m;
     }
+}
+
+/// A line's amount of `field` (its rare amounts are only boxed once one is stated).
+fn assign_line(a: &mut LineAmounts, field: Field, m: Option<Money>) {
+    if field == Field::Subtotal {
+        a.subtotal = m;
+        return;
+    }
+    let rare = matches!(
+        field,
+        Field::SpecialHandling | Field::Shipping | Field::Gross | Field::Discount | Field::Net | Field::Deposit | Field::Due
+    );
+    if !rare || (m.is_none() && a.other.is_none()) {
+        return;
+    }
+    let o = a.other.get_or_insert_with(Box::default);
+    let target = match field {
+        Field::SpecialHandling => &mut o.special_handling,
+        Field::Shipping => &mut o.shipping,
+        Field::Gross => &mut o.gross,
+        Field::Discount => &mut o.discount,
+        Field::Net => &mut o.net,
+        Field::Deposit => &mut o.deposit,
+        _ => &mut o.due,
+    };
+    *target = m;
 }
 
 /// Parses a decimal attribute the way amounts are parsed.
@@ -1541,6 +1569,26 @@ mod tests {
         let rate = item.amounts.tax.as_ref().expect("tax").details[0].percentage_rate;
         assert_eq!(rate, Some(Decimal::new(65, 1)));
         assert_eq!(item.extrinsic("soldBy"), Some("Amazon.com"));
+    }
+
+    #[test]
+    fn rare_line_amounts_are_boxed_only_when_stated() {
+        let doc = invoice_testgen::large_invoice(2);
+        let inv = parse_str(&doc, &Limits::default()).invoice.expect("invoice");
+        assert!(inv.items().all(|i| i.amounts.other.is_none()));
+        let shipping = "<InvoiceDetailLineShipping><Money currency=\"USD\">2.50</Money></InvoiceDetailLineShipping>";
+        let empty = "<GrossAmount><Money currency=\"USD\"/></GrossAmount>";
+        let doc = doc.replacen("<SubtotalAmount>", &format!("{shipping}<SubtotalAmount>"), 1);
+        let second = doc.rfind("<SubtotalAmount>").expect("second line");
+        let doc = format!("{}{empty}{}", &doc[..second], &doc[second..]);
+        let p = parse_str(&doc, &Limits::default());
+        assert!(p.issues.is_empty(), "{:?}", p.issues);
+        let items: Vec<&Item> = p.invoice.as_ref().expect("invoice").items().collect();
+        let other = items[0].amounts.other.as_deref().expect("line shipping stated");
+        assert_eq!(other.shipping, Some(Money::parse("2.50", "USD").unwrap()));
+        assert_eq!(items[0].amounts.other().gross, None);
+        assert!(items[1].amounts.other.is_none(), "an empty <Money/> states nothing");
+        assert_eq!(items[1].amounts.other().shipping, None);
     }
 
     #[test]
