@@ -358,9 +358,16 @@ impl Money {
     /// units, i.e. `other` is a correctly rounded statement of `self`. Half-even rounding is
     /// accepted too (banker's rounding is common in ERPs).
     pub fn rounds_to(&self, other: &Money) -> bool {
-        self.currency == other.currency
-            && (self.round(RoundingStrategy::MidpointAwayFromZero).amount == other.amount
-                || self.round(RoundingStrategy::MidpointNearestEven).amount == other.amount)
+        if self.currency != other.currency {
+            return false;
+        }
+        // The usual case, without rounding: equal, and `other` has no digit past the minor unit
+        // (so rounding `self` changes nothing).
+        if self.amount == other.amount && other.amount.scale() <= self.currency.minor_units() {
+            return true;
+        }
+        self.round(RoundingStrategy::MidpointAwayFromZero).amount == other.amount
+            || self.round(RoundingStrategy::MidpointNearestEven).amount == other.amount
     }
     /// The amount as a decimal string with at least the currency's minor units (`12.50`).
     pub fn amount_string(&self) -> String {
@@ -531,6 +538,17 @@ mod tests {
         assert!(exact.rounds_to(&Money::parse("0.12", "USD").unwrap()));
         assert!(!exact.rounds_to(&Money::parse("0.11", "USD").unwrap()));
         assert!(!exact.rounds_to(&Money::parse("0.13", "EUR").unwrap()));
+        // Equal amounts: only a correct statement when no digit is past the minor unit.
+        let usd = |a: &str| Money::parse(a, "USD").unwrap();
+        assert!(usd("12.5").rounds_to(&usd("12.50")));
+        assert!(usd("12.50").rounds_to(&usd("12.5")));
+        assert!(usd("-3").rounds_to(&usd("-3.00")));
+        assert!(!usd("1.005").rounds_to(&usd("1.005")));
+        assert!(!usd("1.0050").rounds_to(&usd("1.0050")), "1.01 or 1.00 when rounded");
+        assert!(usd("1.0000").rounds_to(&usd("1.00")));
+        let jpy = |a: &str| Money::parse(a, "JPY").unwrap();
+        assert!(!jpy("100.5").rounds_to(&jpy("100.5")));
+        assert!(jpy("100").rounds_to(&jpy("100")));
     }
 
     #[test]

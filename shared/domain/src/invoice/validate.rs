@@ -194,21 +194,43 @@ fn fmt_m(m: &Money) -> String {
 /// established, the effective totals.
 pub fn validate(inv: &CxmlInvoice) -> (Vec<Issue>, Option<Totals>) {
     let mut issues = Vec::new();
-    let h = &inv.header;
-    let is_new = h.operation == Operation::New;
+    required_fields(inv, &mut issues);
+    let currency = invoice_currency(inv, &mut issues);
+    let lines = check_items(inv, currency, &mut issues);
+    for ho in &inv.header_orders {
+        check_tax_details(&mut issues, || format!("InvoiceDetailOrderSummary (source line {})", ho.source_line), &ho.amounts.tax);
+    }
+    check_tax_details(&mut issues, || "InvoiceDetailSummary".to_string(), &inv.summary.tax);
 
-    // Required fields.
+    let (Some(cur), Some(lines)) = (currency, lines) else {
+        return (issues, None);
+    };
+    let Some(subtotal) = inv.summary.subtotal.filter(|m| m.currency == cur) else {
+        return (issues, None);
+    };
+    if inv.item_count() > 0 {
+        lines_against_summary(inv, &lines, subtotal, &mut issues);
+    } else if !inv.header_orders.is_empty() {
+        header_orders_against_summary(inv, subtotal, &mut issues);
+    }
+    let totals = summary_totals(&inv.summary, subtotal, &mut issues);
+    (issues, Some(totals))
+}
+
+/// The fields every invoice needs, and its dates.
+fn required_fields(inv: &CxmlInvoice, issues: &mut Vec<Issue>) {
+    let h = &inv.header;
     if inv.payload_id.as_deref().is_none_or(str::is_empty) {
-        missing(&mut issues, "cXML@payloadID");
+        missing(issues, "cXML@payloadID");
     }
     if inv.from.iter().all(|c| c.identity.is_empty()) {
-        missing(&mut issues, "Header/From/Credential/Identity (who issued the invoice)");
+        missing(issues, "Header/From/Credential/Identity (who issued the invoice)");
     }
     if h.invoice_id.is_none() {
-        missing(&mut issues, "InvoiceDetailRequestHeader@invoiceID");
+        missing(issues, "InvoiceDetailRequestHeader@invoiceID");
     }
     match h.invoice_date.as_deref() {
-        None => missing(&mut issues, "InvoiceDetailRequestHeader@invoiceDate"),
+        None => missing(issues, "InvoiceDetailRequestHeader@invoiceDate"),
         Some(d) if parse_cxml_date(d).is_none() => issues.push(Issue::new(
             Code::InvalidDate,
             format!("InvoiceDetailRequestHeader@invoiceDate is '{d}'; expected an ISO 8601 date such as 2025-11-14 or 2025-11-14T10:00:00-08:00"),
@@ -238,18 +260,21 @@ pub fn validate(inv: &CxmlInvoice) -> (Vec<Issue>, Option<Totals>) {
         }
     }
     if !inv.has_summary {
-        missing(&mut issues, "InvoiceDetailSummary");
+        missing(issues, "InvoiceDetailSummary");
     } else if inv.summary.subtotal.is_none() {
-        missing(&mut issues, "InvoiceDetailSummary/SubtotalAmount/Money");
+        missing(issues, "InvoiceDetailSummary/SubtotalAmount/Money");
     }
-    if is_new && inv.item_count() == 0 && inv.header_orders.is_empty() {
+    if h.operation == Operation::New && inv.item_count() == 0 && inv.header_orders.is_empty() {
         missing(
-            &mut issues,
+            issues,
             "InvoiceDetailOrder with at least one InvoiceDetailItem or InvoiceDetailServiceItem (or an InvoiceDetailHeaderOrder)",
         );
     }
+}
 
-    // The invoice currency: the summary's, else the first amount's.
+/// The invoice currency: the summary's, else the first amount's. Every amount in another
+/// currency is reported.
+fn invoice_currency(inv: &CxmlInvoice, issues: &mut Vec<Issue>) -> Option<Currency> {
     let mut first: Option<Currency> = None;
     let mut mixed = false;
     let stated = inv.summary.subtotal.or(inv.summary.net).or(inv.summary.due).map(|m| m.currency);
@@ -270,158 +295,215 @@ pub fn validate(inv: &CxmlInvoice) -> (Vec<Issue>, Option<Totals>) {
                 }
             }
         }
-    } else if is_new && !issues.iter().any(|i| i.code == Code::InvalidCurrency) {
-        missing(&mut issues, "a currency (no amount of the invoice states one)");
+    } else if inv.header.operation == Operation::New && !issues.iter().any(|i| i.code == Code::InvalidCurrency) {
+        missing(issues, "a currency (no amount of the invoice states one)");
+    }
+    currency
+}
+
+/// What the item lines add up to in the invoice currency, for the comparison with the summary.
+struct LineTotals {
+    /// Σ line subtotals (stated, else UnitPrice × quantity rounded).
+    subtotal: Money,
+    /// Every readable line had a subtotal in the invoice currency, and none was unreadable.
+    complete: bool,
+    /// Σ line taxes in the invoice currency; `None` once the sum overflowed.
+    tax: Option<Money>,
+    taxed_lines: usize,
+    any_unreadable: bool,
+}
+
+impl LineTotals {
+    fn new(cur: Currency) -> LineTotals {
+        let zero = Money::zero(cur);
+        LineTotals { subtotal: zero, complete: true, tax: Some(zero), taxed_lines: 0, any_unreadable: false }
     }
 
-    // Items.
-    let credit = h.purpose.is_credit();
-    let mut seen: HashMap<u32, u32> = HashMap::new();
-    for item in inv.items() {
-        // Built only when a message needs it (10,000-line invoices are the norm, errors are not).
-        let label = || item.label();
-        match (&item.invoice_line_number_raw, item.invoice_line_number) {
-            (None, _) => missing(&mut issues, &format!("invoiceLineNumber of the item at source line {}", item.source_line)),
-            (Some(raw), None) => issues.push(Issue::new(
-                Code::InvalidLineNumber,
-                format!("{}: invoiceLineNumber '{raw}' is not a positive whole number", label()),
-            )),
-            (Some(_), Some(n)) => {
-                if let Some(first) = seen.insert(n, item.source_line) {
-                    issues.push(Issue::new(
-                        Code::DuplicateLineNumber,
-                        format!(
-                            "{}: invoiceLineNumber {n} is already used by the item at source line {first}; each line needs its own number",
-                            label()
-                        ),
-                    ));
-                }
+    fn add(&mut self, item: &Item) {
+        let cur = self.subtotal.currency;
+        if item.amounts.unreadable {
+            self.complete = false;
+            self.any_unreadable = true;
+        } else {
+            match line_subtotal(item).filter(|m| m.currency == cur) {
+                Some(m) => self.subtotal = self.subtotal.checked_add(&m).unwrap_or(self.subtotal),
+                None => self.complete = false,
             }
         }
-        // cXML: a goods item needs quantity and UnitPrice; a service item may be billed as a
-        // lump sum (SubtotalAmount only).
-        let service = item.kind == ItemKind::Service;
-        if item.quantity_raw.is_none() && !service {
-            missing(&mut issues, &format!("{} @quantity", label()));
+        if let Some(m) = item.amounts.tax_amount().filter(|m| m.currency == cur) {
+            self.taxed_lines += 1;
+            self.tax = self.tax.and_then(|sum| sum.checked_add(&m).ok());
         }
-        if service && item.amounts.subtotal.is_none() && (item.unit_price.is_none() || item.quantity.is_none()) && !item.amounts.unreadable
-        {
-            missing(&mut issues, &format!("{} SubtotalAmount/Money (or UnitPrice and quantity)", label()));
+    }
+}
+
+/// The rules of every item line, in one pass over the lines that also adds them up in the
+/// invoice currency (a 10,000-line model is read once more, not three times).
+fn check_items(inv: &CxmlInvoice, currency: Option<Currency>, issues: &mut Vec<Issue>) -> Option<LineTotals> {
+    let credit = inv.header.purpose.is_credit();
+    let mut seen = SeenLineNumbers::new(inv.item_count());
+    let mut totals = currency.map(LineTotals::new);
+    for item in inv.items() {
+        check_item(item, credit, &mut seen, issues);
+        if let Some(t) = totals.as_mut() {
+            t.add(item);
         }
-        if let Some(q) = item.quantity {
-            if q.is_sign_negative() && !q.is_zero() && !credit {
+    }
+    totals
+}
+
+/// For each `invoiceLineNumber`, the source line of the item that used it last (a duplicate
+/// names the previous use): a table for the usual numbers 0..=n, a map for the others.
+struct SeenLineNumbers {
+    dense: Vec<Option<u32>>,
+    sparse: HashMap<u32, u32>,
+}
+
+impl SeenLineNumbers {
+    fn new(items: usize) -> SeenLineNumbers {
+        SeenLineNumbers { dense: vec![None; items + 1], sparse: HashMap::new() }
+    }
+
+    /// Records `line` for `n`; the line recorded before for `n`, if any (`HashMap::insert`).
+    fn insert(&mut self, n: u32, line: u32) -> Option<u32> {
+        match usize::try_from(n).ok().and_then(|i| self.dense.get_mut(i)) {
+            Some(slot) => slot.replace(line),
+            None => self.sparse.insert(n, line),
+        }
+    }
+}
+
+fn check_item(item: &Item, credit: bool, seen: &mut SeenLineNumbers, issues: &mut Vec<Issue>) {
+    // Built only when a message needs it (10,000-line invoices are the norm, errors are not).
+    let label = || item.label();
+    match (&item.invoice_line_number_raw, item.invoice_line_number) {
+        (None, _) => missing(issues, &format!("invoiceLineNumber of the item at source line {}", item.source_line)),
+        (Some(raw), None) => issues
+            .push(Issue::new(Code::InvalidLineNumber, format!("{}: invoiceLineNumber '{raw}' is not a positive whole number", label()))),
+        (Some(_), Some(n)) => {
+            if let Some(first) = seen.insert(n, item.source_line) {
                 issues.push(Issue::new(
-                    Code::NegativeQuantity,
-                    format!("{}: quantity is {q}; negative quantities are only allowed in credit memos (purpose creditMemo or lineLevelCreditMemo)", label()),
+                    Code::DuplicateLineNumber,
+                    format!(
+                        "{}: invoiceLineNumber {n} is already used by the item at source line {first}; each line needs its own number",
+                        label()
+                    ),
                 ));
             }
         }
-        if item.unit_price.is_none() && !item.amounts.unreadable && !service {
-            missing(&mut issues, &format!("{} UnitPrice/Money", label()));
+    }
+    // cXML: a goods item needs quantity and UnitPrice; a service item may be billed as a
+    // lump sum (SubtotalAmount only).
+    let service = item.kind == ItemKind::Service;
+    if item.quantity_raw.is_none() && !service {
+        missing(issues, &format!("{} @quantity", label()));
+    }
+    if service && item.amounts.subtotal.is_none() && (item.unit_price.is_none() || item.quantity.is_none()) && !item.amounts.unreadable {
+        missing(issues, &format!("{} SubtotalAmount/Money (or UnitPrice and quantity)", label()));
+    }
+    if let Some(q) = item.quantity {
+        if q.is_sign_negative() && !q.is_zero() && !credit {
+            issues.push(Issue::new(
+                Code::NegativeQuantity,
+                format!(
+                    "{}: quantity is {q}; negative quantities are only allowed in credit memos (purpose creditMemo or lineLevelCreditMemo)",
+                    label()
+                ),
+            ));
         }
-        if let (Some(price), Some(qty), Some(sub)) = (item.unit_price, item.quantity, item.amounts.subtotal) {
-            if let Some(expected) = line_amount(price, qty, item) {
-                if price.currency == sub.currency && !expected.rounds_to(&sub) {
-                    issues.push(Issue::new(
-                        Code::LineAmountMismatch,
-                        format!(
-                            "{}: UnitPrice × quantity = {} × {} = {}, but SubtotalAmount is {}",
-                            label(),
-                            price.amount,
-                            qty,
-                            fmt_m(&expected),
-                            fmt_m(&sub)
-                        ),
-                    ));
-                }
+    }
+    if item.unit_price.is_none() && !item.amounts.unreadable && !service {
+        missing(issues, &format!("{} UnitPrice/Money", label()));
+    }
+    if let (Some(price), Some(qty), Some(sub)) = (item.unit_price, item.quantity, item.amounts.subtotal) {
+        if let Some(expected) = line_amount(price, qty, item) {
+            if price.currency == sub.currency && !expected.rounds_to(&sub) {
+                issues.push(Issue::new(
+                    Code::LineAmountMismatch,
+                    format!(
+                        "{}: UnitPrice × quantity = {} × {} = {}, but SubtotalAmount is {}",
+                        label(),
+                        price.amount,
+                        qty,
+                        fmt_m(&expected),
+                        fmt_m(&sub)
+                    ),
+                ));
             }
         }
-        check_tax_details(&mut issues, label, &item.amounts.tax);
     }
-    for ho in &inv.header_orders {
-        check_tax_details(&mut issues, || format!("InvoiceDetailOrderSummary (source line {})", ho.source_line), &ho.amounts.tax);
-    }
-    check_tax_details(&mut issues, || "InvoiceDetailSummary".to_string(), &inv.summary.tax);
+    check_tax_details(issues, label, &item.amounts.tax);
+}
 
-    let Some(cur) = currency else {
-        return (issues, None);
-    };
-    let Some(subtotal) = inv.summary.subtotal.filter(|m| m.currency == cur) else {
-        return (issues, None);
-    };
+/// The item lines' subtotals and taxes against the summary's.
+fn lines_against_summary(inv: &CxmlInvoice, lines: &LineTotals, subtotal: Money, issues: &mut Vec<Issue>) {
+    let cur = subtotal.currency;
+    let zero = Money::zero(cur);
+    if lines.complete && lines.subtotal.amount != subtotal.amount {
+        issues.push(Issue::new(
+            Code::SubtotalMismatch,
+            format!(
+                "the {} item lines add up to {}, but InvoiceDetailSummary/SubtotalAmount is {}",
+                inv.item_count(),
+                fmt_m(&lines.subtotal),
+                fmt_m(&subtotal)
+            ),
+        ));
+    }
+    if lines.taxed_lines > 0 && !inv.summary.unreadable && !lines.any_unreadable {
+        let sum_tax = lines.tax.unwrap_or(zero);
+        let stated = inv.summary.tax_amount().filter(|m| m.currency == cur).unwrap_or(zero);
+        if sum_tax.amount != stated.amount {
+            issues.push(Issue::new(
+                Code::TaxMismatch,
+                format!("the tax of the item lines adds up to {}, but InvoiceDetailSummary/Tax is {}", fmt_m(&sum_tax), fmt_m(&stated)),
+            ));
+        }
+    }
+}
+
+/// A header-level invoice: the InvoiceDetailOrderSummary subtotals and taxes against the summary's.
+fn header_orders_against_summary(inv: &CxmlInvoice, subtotal: Money, issues: &mut Vec<Issue>) {
+    let cur = subtotal.currency;
     let same = |m: Option<Money>| m.filter(|m| m.currency == cur);
     let zero = Money::zero(cur);
-
-    // Lines against the summary.
-    if inv.item_count() > 0 {
-        let mut sum = zero;
-        let mut complete = true;
-        for item in inv.items() {
-            if item.amounts.unreadable {
-                complete = false;
-                continue;
-            }
-            match line_subtotal(item).filter(|m| m.currency == cur) {
-                Some(m) => sum = sum.checked_add(&m).unwrap_or(sum),
-                None => complete = false,
-            }
-        }
-        if complete && sum.amount != subtotal.amount {
+    let subs: Vec<Money> = inv.header_orders.iter().filter_map(|h| same(h.amounts.subtotal)).collect();
+    if subs.len() == inv.header_orders.len() && inv.header_orders.iter().all(|h| !h.amounts.unreadable) {
+        let sum = Money::sum(cur, &subs).unwrap_or(zero);
+        if sum.amount != subtotal.amount {
             issues.push(Issue::new(
                 Code::SubtotalMismatch,
                 format!(
-                    "the {} item lines add up to {}, but InvoiceDetailSummary/SubtotalAmount is {}",
-                    inv.item_count(),
+                    "the InvoiceDetailOrderSummary subtotals add up to {}, but InvoiceDetailSummary/SubtotalAmount is {}",
                     fmt_m(&sum),
                     fmt_m(&subtotal)
                 ),
             ));
         }
-        let line_taxes: Vec<Money> = inv.items().filter_map(|i| same(i.amounts.tax_amount())).collect();
-        if !line_taxes.is_empty() && !inv.summary.unreadable && inv.items().all(|i| !i.amounts.unreadable) {
-            let sum_tax = Money::sum(cur, &line_taxes).unwrap_or(zero);
-            let stated = same(inv.summary.tax_amount()).unwrap_or(zero);
-            if sum_tax.amount != stated.amount {
-                issues.push(Issue::new(
-                    Code::TaxMismatch,
-                    format!("the tax of the item lines adds up to {}, but InvoiceDetailSummary/Tax is {}", fmt_m(&sum_tax), fmt_m(&stated)),
-                ));
-            }
-        }
-    } else if !inv.header_orders.is_empty() {
-        let subs: Vec<Money> = inv.header_orders.iter().filter_map(|h| same(h.amounts.subtotal)).collect();
-        if subs.len() == inv.header_orders.len() && inv.header_orders.iter().all(|h| !h.amounts.unreadable) {
-            let sum = Money::sum(cur, &subs).unwrap_or(zero);
-            if sum.amount != subtotal.amount {
-                issues.push(Issue::new(
-                    Code::SubtotalMismatch,
-                    format!(
-                        "the InvoiceDetailOrderSummary subtotals add up to {}, but InvoiceDetailSummary/SubtotalAmount is {}",
-                        fmt_m(&sum),
-                        fmt_m(&subtotal)
-                    ),
-                ));
-            }
-        }
-        let taxes: Vec<Money> = inv.header_orders.iter().filter_map(|h| same(h.amounts.tax_amount())).collect();
-        if !taxes.is_empty() && !inv.summary.unreadable {
-            let sum = Money::sum(cur, &taxes).unwrap_or(zero);
-            let stated = same(inv.summary.tax_amount()).unwrap_or(zero);
-            if sum.amount != stated.amount {
-                issues.push(Issue::new(
-                    Code::TaxMismatch,
-                    format!(
-                        "the InvoiceDetailOrderSummary taxes add up to {}, but InvoiceDetailSummary/Tax is {}",
-                        fmt_m(&sum),
-                        fmt_m(&stated)
-                    ),
-                ));
-            }
+    }
+    let taxes: Vec<Money> = inv.header_orders.iter().filter_map(|h| same(h.amounts.tax_amount())).collect();
+    if !taxes.is_empty() && !inv.summary.unreadable {
+        let sum = Money::sum(cur, &taxes).unwrap_or(zero);
+        let stated = same(inv.summary.tax_amount()).unwrap_or(zero);
+        if sum.amount != stated.amount {
+            issues.push(Issue::new(
+                Code::TaxMismatch,
+                format!(
+                    "the InvoiceDetailOrderSummary taxes add up to {}, but InvoiceDetailSummary/Tax is {}",
+                    fmt_m(&sum),
+                    fmt_m(&stated)
+                ),
+            ));
         }
     }
+}
 
-    // Summary arithmetic.
-    let s = &inv.summary;
+/// The summary arithmetic: Net = Subtotal + Tax + SpecialHandling + Shipping − Discount and
+/// Due = Net − Deposit, stated or computed.
+fn summary_totals(s: &Amounts, subtotal: Money, issues: &mut Vec<Issue>) -> Totals {
+    let cur = subtotal.currency;
+    let same = |m: Option<Money>| m.filter(|m| m.currency == cur);
+    let zero = Money::zero(cur);
     let tax = same(s.tax_amount()).unwrap_or(zero);
     let special_handling = same(s.special_handling).unwrap_or(zero);
     let shipping = same(s.shipping).unwrap_or(zero);
@@ -467,9 +549,7 @@ pub fn validate(inv: &CxmlInvoice) -> (Vec<Issue>, Option<Totals>) {
         }
         None => (expected_due, true),
     };
-    let totals =
-        Totals { currency: cur, subtotal, tax, special_handling, shipping, discount, net, deposit, due, net_computed, due_computed };
-    (issues, Some(totals))
+    Totals { currency: cur, subtotal, tax, special_handling, shipping, discount, net, deposit, due, net_computed, due_computed }
 }
 
 /// Exact UnitPrice × quantity (÷ PriceBasisQuantity × conversion factor when given).
