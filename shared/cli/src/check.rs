@@ -1,10 +1,25 @@
 //! `invoicectl check`: validates documents offline.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use invoice_domain::invoice::cxml::Limits;
 use invoice_domain::invoice::report::CheckReport;
+
+/// [`run`] on the process's stdout and stderr. A terminal gets each file's verdict as soon as
+/// it is checked; a file or a pipe gets them in blocks (a corpus of small invoices is otherwise
+/// one write system call per file).
+pub fn run_on_stdio(files: &[PathBuf], json: bool, limits: &Limits) -> i32 {
+    let stdout = std::io::stdout();
+    let mut err = std::io::stderr().lock();
+    if stdout.is_terminal() {
+        return run(files, json, limits, &mut stdout.lock(), &mut err);
+    }
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, stdout.lock());
+    let status = run(files, json, limits, &mut out, &mut err);
+    let _ = out.flush();
+    status
+}
 
 /// Exit status of `check`: 0 all valid, 1 some invalid, 2 some path unreadable.
 pub fn run(files: &[PathBuf], json: bool, limits: &Limits, out: &mut impl Write, err: &mut impl Write) -> i32 {
@@ -14,6 +29,8 @@ pub fn run(files: &[PathBuf], json: bool, limits: &Limits, out: &mut impl Write,
         let bytes = match read_capped(path, limits.max_bytes) {
             Ok(b) => b,
             Err(e) => {
+                // What was reported so far comes first when both streams go to one place.
+                let _ = out.flush();
                 let _ = writeln!(err, "invoicectl: cannot read {name}: {e}");
                 status = 2;
                 continue;
@@ -38,11 +55,13 @@ pub fn run(files: &[PathBuf], json: bool, limits: &Limits, out: &mut impl Write,
 fn read_capped(path: &PathBuf, max: usize) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
     let f = std::fs::File::open(path)?;
-    if f.metadata()?.is_dir() {
+    let meta = f.metadata()?;
+    if meta.is_dir() {
         return Err(std::io::Error::other("is a directory"));
     }
-    let mut buf = Vec::with_capacity(f.metadata().map(|m| (m.len() as usize).min(max + 1)).unwrap_or(0));
-    f.take(max as u64 + 1).read_to_end(&mut buf)?;
+    let cap = max.saturating_add(1);
+    let mut buf = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(usize::MAX).min(cap));
+    f.take(u64::try_from(cap).unwrap_or(u64::MAX)).read_to_end(&mut buf)?;
     Ok(buf)
 }
 

@@ -60,6 +60,21 @@ pub fn check(bytes: &[u8], limits: &Limits) -> Checked {
 /// with optional fractional seconds. Returns the calendar date as written (no time-zone shift).
 pub fn parse_cxml_date(s: &str) -> Option<NaiveDate> {
     let s = s.trim();
+    // A plain `YYYY-MM-DD` (most invoice and order dates) can only be read by the date-only
+    // format: every other one needs a time. Tried first, it spares the eight others.
+    if is_plain_date(s) {
+        return NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
+    }
+    parse_date_formats(s)
+}
+
+fn is_plain_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 10 && b.iter().enumerate().all(|(i, c)| if i == 4 || i == 7 { *c == b'-' } else { c.is_ascii_digit() })
+}
+
+/// Every format in turn, the first that reads `s` wins.
+fn parse_date_formats(s: &str) -> Option<NaiveDate> {
     if let Ok(dt) = DateTime::parse_from_rfc3339(s) {
         return Some(dt.date_naive());
     }
@@ -587,5 +602,44 @@ fn check_tax_details(issues: &mut Vec<Issue>, owner: impl FnOnce() -> String, ta
             Code::TaxMismatch,
             format!("{}: the TaxDetail amounts add up to {} {}, but the Tax is {}", owner(), sum, total.currency, fmt_m(&total)),
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_dates_read_as_all_formats_read_them() {
+        let mut cases = vec![
+            "2025-11-14".to_string(),
+            "2024-02-29".into(),
+            "2025-02-29".into(),
+            "2025-13-01".into(),
+            "2025-00-10".into(),
+            "0000-01-01".into(),
+            "9999-12-31".into(),
+            "2025-11-1x".into(),
+            "2025/11/14".into(),
+        ];
+        for y in [1999, 2025] {
+            for m in 0..=13 {
+                for d in [0, 1, 28, 29, 30, 31, 32] {
+                    cases.push(format!("{y:04}-{m:02}-{d:02}"));
+                }
+            }
+        }
+        let mut plain = 0;
+        for c in &cases {
+            if is_plain_date(c) {
+                plain += 1;
+                assert_eq!(parse_cxml_date(c), parse_date_formats(c), "{c}");
+            }
+        }
+        assert!(plain > 200, "{plain}");
+        assert_eq!(parse_cxml_date(" 2025-11-14\n"), NaiveDate::from_ymd_opt(2025, 11, 14));
+        assert_eq!(parse_cxml_date("2025-11-14T23:30:00-08:00"), NaiveDate::from_ymd_opt(2025, 11, 14));
+        assert_eq!(parse_cxml_date("20251114"), NaiveDate::from_ymd_opt(2025, 11, 14));
+        assert_eq!(parse_cxml_date("2025-02-30"), None);
     }
 }
