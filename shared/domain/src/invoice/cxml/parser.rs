@@ -1572,6 +1572,36 @@ mod tests {
     }
 
     #[test]
+    fn white_space_inside_a_text_is_kept_around_references_comments_and_cdata() {
+        let doc = invoice_testgen::large_invoice(1).replacen(
+            "<SupplierPartID>",
+            "<SupplierPartID>\n   A &amp; B <!-- c --> C <![CDATA[ D ]]> E &#70;\n\t G  ",
+            1,
+        );
+        let p = parse_str(&doc, &Limits::default());
+        let item = p.invoice.as_ref().and_then(|i| i.items().next().cloned()).expect("item");
+        let id = item.supplier_part_id.expect("part id");
+        assert!(id.starts_with("A & B  C  D  E F\n\t G  B0"), "{id:?}");
+    }
+
+    #[test]
+    fn lines_of_tags_and_references_after_indentation() {
+        let doc = "<cXML payloadID=\"p\">\n\n   <Request>\n      <InvoiceDetailRequest>\n\n  \n        <InvoiceDetailRequestHeader invoiceID=\"1\"\n x=\"y\">\n    \n  <Comments>\n\n     &nope;</Comments></InvoiceDetailRequestHeader></InvoiceDetailRequest></Request></cXML>";
+        let p = parse_str(doc, &Limits::default());
+        assert_eq!(p.issues.len(), 1, "{:?}", p.issues);
+        assert!(p.issues[0].message.contains("&nope; at source line 12"), "{}", p.issues[0].message);
+        let deep = Limits { max_bytes: 1 << 20, max_depth: 4 };
+        let p = parse_str(doc, &deep);
+        assert!(p.issues[0].message.contains("nested more than 4 deep (source line 10)"), "{}", p.issues[0].message);
+        let items = invoice_testgen::large_invoice(2).replace("<InvoiceDetailItem ", "\n\n  <InvoiceDetailItem ");
+        let p = parse_str(&items, &Limits::default());
+        let lines: Vec<u32> = p.invoice.expect("invoice").items().map(|i| i.source_line).collect();
+        let expected: Vec<u32> =
+            items.match_indices("<InvoiceDetailItem ").map(|(at, _)| items[..at].matches('\n').count() as u32 + 1).collect();
+        assert_eq!(lines, expected);
+    }
+
+    #[test]
     fn rare_line_amounts_are_boxed_only_when_stated() {
         let doc = invoice_testgen::large_invoice(2);
         let inv = parse_str(&doc, &Limits::default()).invoice.expect("invoice");
