@@ -134,28 +134,49 @@ fn stated_line(a: &LineAmounts) -> Stated<'_> {
     Stated { amounts: [a.subtotal, o.special_handling, o.shipping, o.gross, o.discount, o.net, o.deposit, o.due], tax: &a.tax }
 }
 
-/// Calls `f` with every stated amount of the document (no allocation; the hot path).
-fn visit_money(inv: &CxmlInvoice, f: &mut impl FnMut(Money)) {
-    fn amounts(a: Stated<'_>, f: &mut impl FnMut(Money)) {
-        for m in a.amounts.into_iter().flatten() {
-            f(m);
-        }
-        if let Some(t) = a.tax {
-            t.amount.into_iter().for_each(&mut *f);
-            for d in &t.details {
-                [d.taxable_amount, d.tax_amount].into_iter().flatten().for_each(&mut *f);
-            }
+/// Calls `f` with every stated amount of a block, in document order (no allocation).
+fn visit_block(a: Stated<'_>, f: &mut impl FnMut(Money)) {
+    for m in a.amounts.into_iter().flatten() {
+        f(m);
+    }
+    if let Some(t) = a.tax {
+        t.amount.into_iter().for_each(&mut *f);
+        for d in &t.details {
+            [d.taxable_amount, d.tax_amount].into_iter().flatten().for_each(&mut *f);
         }
     }
-    for item in inv.items() {
-        item.unit_price.into_iter().for_each(&mut *f);
-        amounts(stated_line(&item.amounts), f);
-        item.distributions.iter().filter_map(|d| d.charge).for_each(&mut *f);
+}
+
+/// Calls `f` with every stated amount of an item line.
+fn visit_item(item: &Item, f: &mut impl FnMut(Money)) {
+    item.unit_price.into_iter().for_each(&mut *f);
+    visit_block(stated_line(&item.amounts), f);
+    item.distributions.iter().filter_map(|d| d.charge).for_each(&mut *f);
+}
+
+/// The invoice currency as the amounts are read, in document order: the summary's, else the
+/// first amount's; and whether any amount is in another currency.
+struct CurrencyScan {
+    stated: Option<Currency>,
+    first: Option<Currency>,
+    mixed: bool,
+}
+
+impl CurrencyScan {
+    fn new(inv: &CxmlInvoice) -> CurrencyScan {
+        let stated = inv.summary.subtotal.or(inv.summary.net).or(inv.summary.due).map(|m| m.currency);
+        CurrencyScan { stated, first: None, mixed: false }
     }
-    for ho in &inv.header_orders {
-        amounts(stated(&ho.amounts), f);
+
+    fn see(&mut self, m: Money) {
+        let reference = *self.stated.as_ref().or(self.first.as_ref()).unwrap_or(&m.currency);
+        self.first.get_or_insert(m.currency);
+        self.mixed |= m.currency != reference;
     }
-    amounts(stated(&inv.summary), f);
+
+    fn currency(&self) -> Option<Currency> {
+        self.stated.or(self.first)
+    }
 }
 
 /// Every stated amount of the document with a label, for currency-mismatch messages (only
@@ -210,14 +231,23 @@ fn fmt_m(m: &Money) -> String {
 pub fn validate(inv: &CxmlInvoice) -> (Vec<Issue>, Option<Totals>) {
     let mut issues = Vec::new();
     required_fields(inv, &mut issues);
-    let currency = invoice_currency(inv, &mut issues);
-    let lines = check_items(inv, currency, &mut issues);
+    // One pass over the lines for the currency, the line rules and the line sums; the lines'
+    // problems are reported after the currency's.
+    let mut scan = CurrencyScan::new(inv);
+    let mut line_issues = Vec::new();
+    let lines = check_items(inv, &mut scan, &mut line_issues);
+    for ho in &inv.header_orders {
+        visit_block(stated(&ho.amounts), &mut |m| scan.see(m));
+    }
+    visit_block(stated(&inv.summary), &mut |m| scan.see(m));
+    let currency = invoice_currency(inv, &scan, &mut issues);
+    issues.append(&mut line_issues);
     for ho in &inv.header_orders {
         check_tax_details(&mut issues, || format!("InvoiceDetailOrderSummary (source line {})", ho.source_line), &ho.amounts.tax);
     }
     check_tax_details(&mut issues, || "InvoiceDetailSummary".to_string(), &inv.summary.tax);
 
-    let (Some(cur), Some(lines)) = (currency, lines) else {
+    let Some(cur) = currency else {
         return (issues, None);
     };
     let Some(subtotal) = inv.summary.subtotal.filter(|m| m.currency == cur) else {
@@ -289,18 +319,10 @@ fn required_fields(inv: &CxmlInvoice, issues: &mut Vec<Issue>) {
 
 /// The invoice currency: the summary's, else the first amount's. Every amount in another
 /// currency is reported.
-fn invoice_currency(inv: &CxmlInvoice, issues: &mut Vec<Issue>) -> Option<Currency> {
-    let mut first: Option<Currency> = None;
-    let mut mixed = false;
-    let stated = inv.summary.subtotal.or(inv.summary.net).or(inv.summary.due).map(|m| m.currency);
-    visit_money(inv, &mut |m| {
-        let reference = *stated.as_ref().or(first.as_ref()).unwrap_or(&m.currency);
-        first.get_or_insert(m.currency);
-        mixed |= m.currency != reference;
-    });
-    let currency = stated.or(first);
+fn invoice_currency(inv: &CxmlInvoice, scan: &CurrencyScan, issues: &mut Vec<Issue>) -> Option<Currency> {
+    let currency = scan.currency();
     if let Some(cur) = currency {
-        if mixed {
+        if scan.mixed {
             for (label, m) in all_money(inv) {
                 if m.currency != cur {
                     issues.push(Issue::new(
@@ -318,51 +340,50 @@ fn invoice_currency(inv: &CxmlInvoice, issues: &mut Vec<Issue>) -> Option<Curren
 
 /// What the item lines add up to in the invoice currency, for the comparison with the summary.
 struct LineTotals {
-    /// Σ line subtotals (stated, else UnitPrice × quantity rounded).
-    subtotal: Money,
+    /// Σ line subtotals (stated, else UnitPrice × quantity rounded); an addition that would
+    /// overflow is left out.
+    subtotal: Decimal,
     /// Every readable line had a subtotal in the invoice currency, and none was unreadable.
     complete: bool,
     /// Σ line taxes in the invoice currency; `None` once the sum overflowed.
-    tax: Option<Money>,
+    tax: Option<Decimal>,
     taxed_lines: usize,
     any_unreadable: bool,
 }
 
 impl LineTotals {
-    fn new(cur: Currency) -> LineTotals {
-        let zero = Money::zero(cur);
-        LineTotals { subtotal: zero, complete: true, tax: Some(zero), taxed_lines: 0, any_unreadable: false }
-    }
-
-    fn add(&mut self, item: &Item) {
-        let cur = self.subtotal.currency;
+    /// Adds a line whose amounts are all known to `scan` (the currency is then settled, or
+    /// the line has no amount).
+    fn add(&mut self, item: &Item, cur: Option<Currency>) {
+        let in_cur = |m: &Money| Some(m.currency) == cur;
         if item.amounts.unreadable {
             self.complete = false;
             self.any_unreadable = true;
         } else {
-            match line_subtotal(item).filter(|m| m.currency == cur) {
-                Some(m) => self.subtotal = self.subtotal.checked_add(&m).unwrap_or(self.subtotal),
+            match line_subtotal(item).filter(in_cur) {
+                Some(m) => self.subtotal = self.subtotal.checked_add(m.amount).unwrap_or(self.subtotal),
                 None => self.complete = false,
             }
         }
-        if let Some(m) = item.amounts.tax_amount().filter(|m| m.currency == cur) {
+        if let Some(m) = item.amounts.tax_amount().filter(in_cur) {
             self.taxed_lines += 1;
-            self.tax = self.tax.and_then(|sum| sum.checked_add(&m).ok());
+            self.tax = self.tax.and_then(|sum| sum.checked_add(m.amount));
         }
     }
 }
 
-/// The rules of every item line, in one pass over the lines that also adds them up in the
-/// invoice currency (a 10,000-line model is read once more, not three times).
-fn check_items(inv: &CxmlInvoice, currency: Option<Currency>, issues: &mut Vec<Issue>) -> Option<LineTotals> {
+/// The rules of every item line, in one pass over the lines (a 10,000-line model does not fit
+/// a cache): each line's amounts go to the currency scan first, then its rules are checked and
+/// it is added up.
+fn check_items(inv: &CxmlInvoice, scan: &mut CurrencyScan, issues: &mut Vec<Issue>) -> LineTotals {
     let credit = inv.header.purpose.is_credit();
     let mut seen = SeenLineNumbers::new(inv.item_count());
-    let mut totals = currency.map(LineTotals::new);
+    let mut totals =
+        LineTotals { subtotal: Decimal::ZERO, complete: true, tax: Some(Decimal::ZERO), taxed_lines: 0, any_unreadable: false };
     for item in inv.items() {
+        visit_item(item, &mut |m| scan.see(m));
         check_item(item, credit, &mut seen, issues);
-        if let Some(t) = totals.as_mut() {
-            t.add(item);
-        }
+        totals.add(item, scan.currency());
     }
     totals
 }
@@ -454,19 +475,20 @@ fn check_item(item: &Item, credit: bool, seen: &mut SeenLineNumbers, issues: &mu
 fn lines_against_summary(inv: &CxmlInvoice, lines: &LineTotals, subtotal: Money, issues: &mut Vec<Issue>) {
     let cur = subtotal.currency;
     let zero = Money::zero(cur);
-    if lines.complete && lines.subtotal.amount != subtotal.amount {
+    let sum = Money::new(lines.subtotal, cur);
+    if lines.complete && sum.amount != subtotal.amount {
         issues.push(Issue::new(
             Code::SubtotalMismatch,
             format!(
                 "the {} item lines add up to {}, but InvoiceDetailSummary/SubtotalAmount is {}",
                 inv.item_count(),
-                fmt_m(&lines.subtotal),
+                fmt_m(&sum),
                 fmt_m(&subtotal)
             ),
         ));
     }
     if lines.taxed_lines > 0 && !inv.summary.unreadable && !lines.any_unreadable {
-        let sum_tax = lines.tax.unwrap_or(zero);
+        let sum_tax = lines.tax.map_or(zero, |t| Money::new(t, cur));
         let stated = inv.summary.tax_amount().filter(|m| m.currency == cur).unwrap_or(zero);
         if sum_tax.amount != stated.amount {
             issues.push(Issue::new(
