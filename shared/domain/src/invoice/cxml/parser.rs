@@ -434,8 +434,22 @@ pub fn parse_str(src: &str, limits: &Limits) -> Parsed {
     let mut st = State::new(src);
     loop {
         let pos = reader.buffer_position() as usize;
-        let ev = match reader.read_event() {
-            Ok(ev) => ev,
+        // Matched by reference where the reader left it: moving the event out first copies it,
+        // and that copy (of an event still being written) was the costliest instruction of
+        // the parse.
+        let ev = reader.read_event();
+        let read = match &ev {
+            Ok(Event::Start(e)) => st.on_start(e, pos, limits),
+            Ok(Event::End(_)) => {
+                st.on_end();
+                Ok(())
+            }
+            Ok(Event::Text(t)) => st.on_text(t, pos),
+            Ok(Event::CData(t)) => st.on_cdata(t),
+            Ok(Event::GeneralRef(r)) => st.on_reference(r, pos),
+            Ok(Event::DocType(d)) => check_doctype(d),
+            Ok(Event::Eof) => break,
+            Ok(Event::Empty(_) | Event::Comment(_) | Event::Decl(_) | Event::PI(_)) => Ok(()),
             Err(e) => {
                 let at = reader.error_position() as usize;
                 return Parsed::fatal(
@@ -443,19 +457,6 @@ pub fn parse_str(src: &str, limits: &Limits) -> Parsed {
                     format!("the XML is not well-formed at source line {}: {}", line_of(src.as_bytes(), at), e),
                 );
             }
-        };
-        let read = match ev {
-            Event::Start(e) => st.on_start(&e, pos, limits),
-            Event::End(_) => {
-                st.on_end();
-                Ok(())
-            }
-            Event::Text(t) => st.on_text(&t, pos),
-            Event::CData(t) => st.on_cdata(t),
-            Event::GeneralRef(r) => st.on_reference(&r, pos),
-            Event::DocType(d) => check_doctype(&d),
-            Event::Eof => break,
-            Event::Empty(_) | Event::Comment(_) | Event::Decl(_) | Event::PI(_) => Ok(()),
         };
         if let Err(p) = read {
             return *p;
@@ -607,9 +608,8 @@ impl<'a> State<'a> {
         Ok(())
     }
 
-    fn on_cdata(&mut self, t: BytesCData<'_>) -> Result<(), Box<Parsed>> {
-        let bytes = t.into_inner();
-        let Ok(s) = std::str::from_utf8(&bytes) else {
+    fn on_cdata(&mut self, t: &BytesCData<'_>) -> Result<(), Box<Parsed>> {
+        let Ok(s) = std::str::from_utf8(t) else {
             return Err(fail(Code::InvalidEncoding, "CDATA section is not valid UTF-8"));
         };
         if self.collecting() {
