@@ -259,7 +259,7 @@ pub fn validate(inv: &CxmlInvoice) -> (Vec<Issue>, Option<Totals>) {
         header_orders_against_summary(inv, subtotal, &mut issues);
     }
     let totals = summary_totals(&inv.summary, subtotal, &mut issues);
-    (issues, Some(totals))
+    (issues, totals)
 }
 
 /// The fields every invoice needs, and its dates.
@@ -536,8 +536,9 @@ fn header_orders_against_summary(inv: &CxmlInvoice, subtotal: Money, issues: &mu
 }
 
 /// The summary arithmetic: Net = Subtotal + Tax + SpecialHandling + Shipping − Discount and
-/// Due = Net − Deposit, stated or computed.
-fn summary_totals(s: &Amounts, subtotal: Money, issues: &mut Vec<Issue>) -> Totals {
+/// Due = Net − Deposit, stated or computed. `None` (and an `invalid-amount`) when the amounts
+/// are too large to add up.
+fn summary_totals(s: &Amounts, subtotal: Money, issues: &mut Vec<Issue>) -> Option<Totals> {
     let cur = subtotal.currency;
     let same = |m: Option<Money>| m.filter(|m| m.currency == cur);
     let zero = Money::zero(cur);
@@ -546,7 +547,19 @@ fn summary_totals(s: &Amounts, subtotal: Money, issues: &mut Vec<Issue>) -> Tota
     let shipping = same(s.shipping).unwrap_or(zero);
     let discount = same(s.discount).unwrap_or(zero);
     let deposit = same(s.deposit).unwrap_or(zero);
-    let computed_net = Money::new(subtotal.amount + tax.amount + special_handling.amount + shipping.amount - discount.amount, cur);
+    let computed_net = subtotal
+        .amount
+        .checked_add(tax.amount)
+        .and_then(|a| a.checked_add(special_handling.amount))
+        .and_then(|a| a.checked_add(shipping.amount))
+        .and_then(|a| a.checked_sub(discount.amount));
+    let Some(computed_net) = computed_net.map(|a| Money::new(a, cur)) else {
+        issues.push(too_large(format_args!(
+            "Subtotal {} + Tax {} + SpecialHandling {} + Shipping {} − Discount {}",
+            subtotal.amount, tax.amount, special_handling.amount, shipping.amount, discount.amount
+        )));
+        return None;
+    };
     let (net, net_computed) = match same(s.net) {
         Some(n) => {
             if n.amount != computed_net.amount && !s.unreadable {
@@ -568,7 +581,10 @@ fn summary_totals(s: &Amounts, subtotal: Money, issues: &mut Vec<Issue>) -> Tota
         }
         None => (computed_net, true),
     };
-    let expected_due = Money::new(net.amount - deposit.amount, cur);
+    let Some(expected_due) = net.amount.checked_sub(deposit.amount).map(|a| Money::new(a, cur)) else {
+        issues.push(too_large(format_args!("NetAmount {} − DepositAmount {}", net.amount, deposit.amount)));
+        return None;
+    };
     let (due, due_computed) = match same(s.due) {
         Some(d) => {
             if d.amount != expected_due.amount && !s.unreadable {
@@ -586,7 +602,15 @@ fn summary_totals(s: &Amounts, subtotal: Money, issues: &mut Vec<Issue>) -> Tota
         }
         None => (expected_due, true),
     };
-    Totals { currency: cur, subtotal, tax, special_handling, shipping, discount, net, deposit, due, net_computed, due_computed }
+    Some(Totals { currency: cur, subtotal, tax, special_handling, shipping, discount, net, deposit, due, net_computed, due_computed })
+}
+
+/// Summary arithmetic whose result a decimal amount cannot hold.
+fn too_large(what: std::fmt::Arguments<'_>) -> Issue {
+    Issue::new(
+        Code::InvalidAmount,
+        format!("InvoiceDetailSummary: {what} is too large to compute (a decimal amount holds at most 28 to 29 digits)"),
+    )
 }
 
 /// Exact UnitPrice × quantity (÷ PriceBasisQuantity × conversion factor when given).
@@ -618,12 +642,17 @@ fn check_tax_details(issues: &mut Vec<Issue>, owner: impl FnOnce() -> String, ta
     if t.details.iter().any(|d| d.tax_amount.map(|m| m.currency) != Some(total.currency)) {
         return; // reported as currency-mismatch
     }
-    let sum: Decimal = t.details.iter().filter_map(|d| d.tax_amount).map(|m| m.amount).sum();
-    if sum != total.amount {
-        issues.push(Issue::new(
+    let sum = t.details.iter().filter_map(|d| d.tax_amount).try_fold(Decimal::ZERO, |sum, m| sum.checked_add(m.amount));
+    match sum {
+        Some(sum) if sum == total.amount => {}
+        Some(sum) => issues.push(Issue::new(
             Code::TaxMismatch,
             format!("{}: the TaxDetail amounts add up to {} {}, but the Tax is {}", owner(), sum, total.currency, fmt_m(&total)),
-        ));
+        )),
+        None => issues.push(Issue::new(
+            Code::TaxMismatch,
+            format!("{}: the TaxDetail amounts add up to more than a decimal amount holds, but the Tax is {}", owner(), fmt_m(&total)),
+        )),
     }
 }
 
@@ -663,5 +692,39 @@ mod tests {
         assert_eq!(parse_cxml_date("2025-11-14T23:30:00-08:00"), NaiveDate::from_ymd_opt(2025, 11, 14));
         assert_eq!(parse_cxml_date("20251114"), NaiveDate::from_ymd_opt(2025, 11, 14));
         assert_eq!(parse_cxml_date("2025-02-30"), None);
+    }
+
+    const MAX: &str = "79228162514264337593543950335";
+
+    fn summary_doc(shipping: &str, deposit: Option<&str>) -> String {
+        let deposit = deposit.map(|d| format!("<DepositAmount><Money currency=\"USD\">{d}</Money></DepositAmount>")).unwrap_or_default();
+        format!(
+            r#"<cXML payloadID="p" timestamp="2025-11-14T10:00:00-08:00"><Header><From><Credential domain="d"><Identity>s</Identity></Credential></From></Header>
+<Request><InvoiceDetailRequest><InvoiceDetailRequestHeader invoiceID="1" invoiceDate="2025-11-14"/>
+<InvoiceDetailOrder><InvoiceDetailItem invoiceLineNumber="1" quantity="1"><UnitPrice><Money currency="USD">10</Money></UnitPrice>
+<SubtotalAmount><Money currency="USD">10</Money></SubtotalAmount>
+<Tax><Money currency="USD">1</Money><TaxDetail><TaxAmount><Money currency="USD">{MAX}</Money></TaxAmount></TaxDetail><TaxDetail><TaxAmount><Money currency="USD">{MAX}</Money></TaxAmount></TaxDetail></Tax>
+</InvoiceDetailItem></InvoiceDetailOrder>
+<InvoiceDetailSummary><SubtotalAmount><Money currency="USD">10</Money></SubtotalAmount><Tax><Money currency="USD">1</Money></Tax>
+<ShippingAmount><Money currency="USD">{shipping}</Money></ShippingAmount>{deposit}</InvoiceDetailSummary></InvoiceDetailRequest></Request></cXML>"#
+        )
+    }
+
+    #[test]
+    fn amounts_too_large_to_add_up_are_reported_not_a_panic() {
+        let c = check(summary_doc(MAX, None).as_bytes(), &Limits::default());
+        let codes: Vec<Code> = c.issues.iter().map(|i| i.code).collect();
+        assert_eq!(codes, [Code::TaxMismatch, Code::InvalidAmount], "{:?}", c.issues);
+        assert!(c.issues[0].message.contains("more than a decimal amount holds"), "{}", c.issues[0].message);
+        assert!(c.issues[1].message.contains(&format!("Shipping {MAX}")), "{}", c.issues[1].message);
+        assert!(c.totals.is_none());
+        // Net fits, Net − Deposit does not.
+        let c = check(summary_doc(&format!("-{MAX}"), Some(MAX)).as_bytes(), &Limits::default());
+        let last = c.issues.last().expect("an issue");
+        assert_eq!(last.code, Code::InvalidAmount, "{:?}", c.issues);
+        assert!(last.message.contains("DepositAmount"), "{}", last.message);
+        // Large but representable amounts still add up.
+        let c = check(summary_doc("1000000000000000000000000000", None).as_bytes(), &Limits::default());
+        assert_eq!(c.totals.map(|t| t.net.amount.to_string()).as_deref(), Some("1000000000000000000000000011"));
     }
 }
