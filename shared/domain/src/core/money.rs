@@ -197,7 +197,7 @@ pub enum MoneyError {
 impl Currency {
     /// Parses a code exactly (surrounding white space trimmed; case-sensitive as ISO 4217 is).
     pub fn parse(code: &str) -> Result<Self, MoneyError> {
-        let c = code.trim();
+        let c = trim(code);
         let b = c.as_bytes();
         match CURRENCIES.binary_search_by(|(k, _)| k.as_bytes().cmp(b)) {
             Ok(i) if b.len() == 3 => Ok(Currency { code: [b[0], b[1], b[2]], minor: CURRENCIES[i].1 as u8 }),
@@ -252,17 +252,26 @@ impl<'de> Deserialize<'de> for Currency {
 /// Parses an amount as real cXML senders write it: `365`, `16.2`, `.00`, `-45.00`, `+3`.
 /// No thousands separators, no exponent, no comma decimal separator.
 pub fn parse_amount(text: &str) -> Result<Decimal, MoneyError> {
-    let t = text.trim();
+    let t = trim(text);
     let bytes = t.as_bytes();
     let body = match bytes.first() {
         Some(b'-') | Some(b'+') => &bytes[1..],
         _ => bytes,
     };
+    // One pass: the characters are checked and, while they fit a u64, the digits accumulated.
     let mut digits = 0usize;
     let mut dots = 0usize;
+    let mut mantissa: u64 = 0;
+    let mut scale = 0u32;
     for &b in body {
         match b {
-            b'0'..=b'9' => digits += 1,
+            b'0'..=b'9' => {
+                digits += 1;
+                if digits <= MAX_U64_DIGITS {
+                    mantissa = mantissa * 10 + u64::from(b - b'0');
+                    scale += u32::from(dots > 0);
+                }
+            }
             b'.' => dots += 1,
             _ => return Err(MoneyError::InvalidAmount(t.to_string())),
         }
@@ -271,7 +280,11 @@ pub fn parse_amount(text: &str) -> Result<Decimal, MoneyError> {
         return Err(MoneyError::InvalidAmount(t.to_string()));
     }
     if digits <= MAX_U64_DIGITS {
-        return Ok(small_amount(bytes.first() == Some(&b'-'), body));
+        // The same Decimal (mantissa, scale, sign) as `Decimal::from_str_exact` makes, which the
+        // tests check, without its general parser: amounts are parsed by the hundred thousand in
+        // a large invoice. `from_parts` drops the sign of a zero, as the string parser does.
+        let negative = bytes.first() == Some(&b'-');
+        return Ok(Decimal::from_parts(mantissa as u32, (mantissa >> 32) as u32, 0, negative, scale));
     }
     let normalized = t.strip_prefix('+').unwrap_or(t);
     // rust_decimal accepts ".5" and "-.5" and "5." as written.
@@ -281,24 +294,13 @@ pub fn parse_amount(text: &str) -> Result<Decimal, MoneyError> {
 /// Digits that always fit a `u64` mantissa (10^19 - 1 does).
 const MAX_U64_DIGITS: usize = 19;
 
-/// The value of `body` (ASCII digits with at most one `.`, at most [`MAX_U64_DIGITS`] digits),
-/// built directly: the same `Decimal` (mantissa, scale, sign) as `Decimal::from_str_exact`
-/// gives, which the tests check, without its general parser. Amounts are parsed by the
-/// hundred thousand in a large invoice.
-fn small_amount(negative: bool, body: &[u8]) -> Decimal {
-    let mut mantissa: u64 = 0;
-    let mut scale = 0u32;
-    let mut after_dot = false;
-    for &b in body {
-        if b == b'.' {
-            after_dot = true;
-        } else {
-            mantissa = mantissa * 10 + u64::from(b - b'0');
-            scale += u32::from(after_dot);
-        }
+/// `str::trim`, without its Unicode scan when both ends are visible ASCII (amounts, codes).
+fn trim(s: &str) -> &str {
+    match s.as_bytes() {
+        [first, .., last] if first.is_ascii_graphic() && last.is_ascii_graphic() => s,
+        [only] if only.is_ascii_graphic() => s,
+        _ => s.trim(),
     }
-    // `from_parts` drops the sign of a zero, as the string parser does.
-    Decimal::from_parts(mantissa as u32, (mantissa >> 32) as u32, 0, negative, scale)
 }
 
 /// An exact amount in one currency.
@@ -494,6 +496,13 @@ mod tests {
                 (Err(_), Err(_)) => {}
                 (ours, theirs) => panic!("{c}: {ours:?} vs {theirs:?}"),
             }
+        }
+    }
+
+    #[test]
+    fn trim_is_str_trim() {
+        for t in ["", " ", "x", " x", "x ", "12.50", "\t12.50\n", "\u{a0}1\u{a0}", "1\u{3000}", "\u{e9}", "a b", "~", "!x!"] {
+            assert_eq!(trim(t), t.trim(), "{t:?}");
         }
     }
 

@@ -81,6 +81,12 @@ fn is_ascii_white(b: u8) -> bool {
 /// when a non-ASCII character is left at either end does the Unicode-aware trim run.
 pub(super) fn trim(s: &str) -> &str {
     let b = s.as_bytes();
+    // Most values (amounts, codes, names) have a visible ASCII character at both ends.
+    match b {
+        [first, .., last] if first.is_ascii_graphic() && last.is_ascii_graphic() => return s,
+        [only] if only.is_ascii_graphic() => return s,
+        _ => {}
+    }
     let mut start = 0;
     while start < b.len() && is_ascii_white(b[start]) {
         start += 1;
