@@ -61,9 +61,35 @@ fn read_capped(path: &PathBuf, max: usize) -> std::io::Result<Vec<u8>> {
     }
     let cap = max.saturating_add(1);
     let mut buf = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(usize::MAX).min(cap));
+    advise_huge_pages(&mut buf);
     f.take(u64::try_from(cap).unwrap_or(u64::MAX)).read_to_end(&mut buf)?;
     Ok(buf)
 }
+
+/// Asks Linux to back a large read buffer with transparent huge pages (2 MiB): a 10 MB
+/// document is then a few page faults instead of 2,500, which took a tenth of the whole
+/// `check` process on such a file. Only advice: the buffer and its contents are the same, the
+/// kernel may decline, errors are ignored.
+#[cfg(target_os = "linux")]
+fn advise_huge_pages(buf: &mut Vec<u8>) {
+    const HUGE_PAGE: usize = 2 << 20;
+    if buf.capacity() < 2 * HUGE_PAGE {
+        return;
+    }
+    let start = buf.as_mut_ptr() as usize;
+    let first = start.next_multiple_of(HUGE_PAGE);
+    let end = (start + buf.capacity()) / HUGE_PAGE * HUGE_PAGE;
+    if end > first {
+        // SAFETY: [first, end) lies inside the buffer's own allocation, not read or written
+        // yet; MADV_HUGEPAGE only changes how the kernel backs those pages.
+        unsafe {
+            libc::madvise(first as *mut libc::c_void, end - first, libc::MADV_HUGEPAGE);
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn advise_huge_pages(_: &mut Vec<u8>) {}
 
 fn write_text(r: &CheckReport, out: &mut impl Write) -> std::io::Result<()> {
     let verdict = if r.ok { "OK" } else { "INVALID" };
