@@ -1483,19 +1483,24 @@ impl<'a> State<'a> {
             },
             _ => &mut self.inv.summary,
         };
-        let target = match slot.field {
-            Field::Subtotal => &mut amounts.subtotal,
-            Field::SpecialHandling => &mut amounts.special_handling,
-            Field::Shipping => &mut amounts.shipping,
-            Field::Gross => &mut amounts.gross,
-            Field::Discount => &mut amounts.discount,
-            Field::Net => &mut amounts.net,
-            Field::Deposit => &mut amounts.deposit,
-            Field::Due => &mut amounts.due,
-            _ => return,
-        };
-        *target = m;
+        assign_block(amounts, slot.field, m);
     }
+}
+
+/// A block's (header order's or summary's) amount of `field`.
+fn assign_block(a: &mut Amounts, field: Field, m: Option<Money>) {
+    let target = match field {
+        Field::Subtotal => &mut a.subtotal,
+        Field::SpecialHandling => &mut a.special_handling,
+        Field::Shipping => &mut a.shipping,
+        Field::Gross => &mut a.gross,
+        Field::Discount => &mut a.discount,
+        Field::Net => &mut a.net,
+        Field::Deposit => &mut a.deposit,
+        Field::Due => &mut a.due,
+        _ => return,
+    };
+    *target = m;
 }
 
 /// A line's amount of `field` (its rare amounts are only boxed once one is stated).
