@@ -254,7 +254,7 @@ fn main() -> ExitCode {
     let code = match cli.cmd {
         Cmd::Check { json, max_bytes, max_depth, files } => {
             let limits = Limits { max_bytes, max_depth };
-            check::run(&files, json, &limits, &mut std::io::stdout().lock(), &mut std::io::stderr().lock())
+            check::run_on_stdio(&files, json, &limits)
         }
         Cmd::Vendor { cmd: VendorCmd::Preview { bundle } } => vendor_preview(&bundle),
         Cmd::Vendor { cmd: VendorCmd::Enqueue { company, order_ids, queue_url, reason } } => {

@@ -127,3 +127,28 @@ fn a_closed_pipe_ends_quietly() {
 fn libc_sigpipe() -> i32 {
     13 // SIGPIPE on Linux
 }
+
+#[test]
+fn verdicts_and_read_errors_keep_their_order_in_one_stream() {
+    // stdout and stderr into one file, as `> log 2>&1` does: the verdicts are then written in
+    // blocks, and those reported before an unreadable file still come before its error.
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log");
+    let f = std::fs::File::create(&log).unwrap();
+    let status = bin()
+        .arg("check")
+        .arg(samples().join("s01-amazon-business-two-sellers.xml"))
+        .arg(dir.path().join("missing.xml"))
+        .arg(samples().join("s02-integer-amounts-empty-net.xml"))
+        .stdout(f.try_clone().unwrap())
+        .stderr(f)
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(2));
+    let text = std::fs::read_to_string(&log).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert!(lines[0].contains("s01-amazon-business-two-sellers.xml: OK"), "{text}");
+    assert!(lines[1].starts_with("invoicectl: cannot read") && lines[1].contains("missing.xml"), "{text}");
+    assert!(lines[2].contains("s02-integer-amounts-empty-net.xml: OK"), "{text}");
+}

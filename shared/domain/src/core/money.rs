@@ -175,7 +175,12 @@ const CURRENCIES: &[(&str, u32)] = &[
 
 /// An ISO 4217 currency code known to [`CURRENCIES`]. `Copy`, three ASCII upper-case letters.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Currency([u8; 3]);
+pub struct Currency {
+    code: [u8; 3],
+    /// The code's minor units from the table, kept beside it (it fits the padding of
+    /// [`Money`]): a function of the code, so equality and order are the code's.
+    minor: u8,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MoneyError {
@@ -192,23 +197,22 @@ pub enum MoneyError {
 impl Currency {
     /// Parses a code exactly (surrounding white space trimmed; case-sensitive as ISO 4217 is).
     pub fn parse(code: &str) -> Result<Self, MoneyError> {
-        let c = code.trim();
+        let c = trim(code);
         let b = c.as_bytes();
-        if b.len() == 3 && CURRENCIES.binary_search_by(|(k, _)| k.as_bytes().cmp(b)).is_ok() {
-            Ok(Currency([b[0], b[1], b[2]]))
-        } else {
-            Err(MoneyError::UnknownCurrency(c.to_string()))
+        match CURRENCIES.binary_search_by(|(k, _)| k.as_bytes().cmp(b)) {
+            Ok(i) if b.len() == 3 => Ok(Currency { code: [b[0], b[1], b[2]], minor: CURRENCIES[i].1 as u8 }),
+            _ => Err(MoneyError::UnknownCurrency(c.to_string())),
         }
     }
 
     pub fn code(&self) -> &str {
         // Only ever built from ASCII codes of the table.
-        std::str::from_utf8(&self.0).unwrap_or("???")
+        std::str::from_utf8(&self.code).unwrap_or("???")
     }
 
     /// Digits after the decimal point of the currency's minor unit (USD 2, JPY 0, KWD 3).
     pub fn minor_units(&self) -> u32 {
-        CURRENCIES.binary_search_by(|(k, _)| k.as_bytes().cmp(&self.0[..])).map(|i| CURRENCIES[i].1).unwrap_or(2)
+        u32::from(self.minor)
     }
 
     /// One minor unit of the currency as a decimal (0.01 for USD, 1 for JPY).
@@ -248,17 +252,26 @@ impl<'de> Deserialize<'de> for Currency {
 /// Parses an amount as real cXML senders write it: `365`, `16.2`, `.00`, `-45.00`, `+3`.
 /// No thousands separators, no exponent, no comma decimal separator.
 pub fn parse_amount(text: &str) -> Result<Decimal, MoneyError> {
-    let t = text.trim();
+    let t = trim(text);
     let bytes = t.as_bytes();
     let body = match bytes.first() {
         Some(b'-') | Some(b'+') => &bytes[1..],
         _ => bytes,
     };
+    // One pass: the characters are checked and, while they fit a u64, the digits accumulated.
     let mut digits = 0usize;
     let mut dots = 0usize;
+    let mut mantissa: u64 = 0;
+    let mut scale = 0u32;
     for &b in body {
         match b {
-            b'0'..=b'9' => digits += 1,
+            b'0'..=b'9' => {
+                digits += 1;
+                if digits <= MAX_U64_DIGITS {
+                    mantissa = mantissa * 10 + u64::from(b - b'0');
+                    scale += u32::from(dots > 0);
+                }
+            }
             b'.' => dots += 1,
             _ => return Err(MoneyError::InvalidAmount(t.to_string())),
         }
@@ -266,9 +279,28 @@ pub fn parse_amount(text: &str) -> Result<Decimal, MoneyError> {
     if digits == 0 || dots > 1 {
         return Err(MoneyError::InvalidAmount(t.to_string()));
     }
+    if digits <= MAX_U64_DIGITS {
+        // The same Decimal (mantissa, scale, sign) as `Decimal::from_str_exact` makes, which the
+        // tests check, without its general parser: amounts are parsed by the hundred thousand in
+        // a large invoice. `from_parts` drops the sign of a zero, as the string parser does.
+        let negative = bytes.first() == Some(&b'-');
+        return Ok(Decimal::from_parts(mantissa as u32, (mantissa >> 32) as u32, 0, negative, scale));
+    }
     let normalized = t.strip_prefix('+').unwrap_or(t);
     // rust_decimal accepts ".5" and "-.5" and "5." as written.
     Decimal::from_str_exact(normalized).map_err(|_| MoneyError::InvalidAmount(t.to_string()))
+}
+
+/// Digits that always fit a `u64` mantissa (10^19 - 1 does).
+const MAX_U64_DIGITS: usize = 19;
+
+/// `str::trim`, without its Unicode scan when both ends are visible ASCII (amounts, codes).
+fn trim(s: &str) -> &str {
+    match s.as_bytes() {
+        [first, .., last] if first.is_ascii_graphic() && last.is_ascii_graphic() => s,
+        [only] if only.is_ascii_graphic() => s,
+        _ => s.trim(),
+    }
 }
 
 /// An exact amount in one currency.
@@ -328,9 +360,16 @@ impl Money {
     /// units, i.e. `other` is a correctly rounded statement of `self`. Half-even rounding is
     /// accepted too (banker's rounding is common in ERPs).
     pub fn rounds_to(&self, other: &Money) -> bool {
-        self.currency == other.currency
-            && (self.round(RoundingStrategy::MidpointAwayFromZero).amount == other.amount
-                || self.round(RoundingStrategy::MidpointNearestEven).amount == other.amount)
+        if self.currency != other.currency {
+            return false;
+        }
+        // The usual case, without rounding: equal, and `other` has no digit past the minor unit
+        // (so rounding `self` changes nothing).
+        if self.amount == other.amount && other.amount.scale() <= self.currency.minor_units() {
+            return true;
+        }
+        self.round(RoundingStrategy::MidpointAwayFromZero).amount == other.amount
+            || self.round(RoundingStrategy::MidpointNearestEven).amount == other.amount
     }
     /// The amount as a decimal string with at least the currency's minor units (`12.50`).
     pub fn amount_string(&self) -> String {
@@ -404,6 +443,70 @@ mod tests {
     }
 
     #[test]
+    fn small_amounts_are_the_decimals_the_string_parser_makes() {
+        let mut cases: Vec<String> = [
+            "0",
+            "-0",
+            "+0",
+            "0.00",
+            "-0.00",
+            ".0",
+            "-.0",
+            "0.",
+            "-0.",
+            "5.",
+            ".5",
+            "-.5",
+            "+.5",
+            "007",
+            "-007.50",
+            "12.50",
+            "-45.00",
+            "365",
+            "0.000000000000000001",
+            "1234567890123456789",
+            "-1234567890.123456789",
+            "9999999999999999999",
+            "-9999999999999999999",
+            ".9999999999999999999",
+            "18446744073709551615",
+            "99999999999999999999",
+            "12345678901234567890.5",
+            "0.0000000000000000000000000001",
+            "1.00000000000000000000000000000",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        // Every length and position of the point, both signs.
+        for len in 1..=21 {
+            let digits: String = (0..len).map(|i| char::from(b'0' + ((i * 7 + 3) % 10) as u8)).collect();
+            for dot in 0..=len {
+                for sign in ["", "-", "+"] {
+                    cases.push(format!("{sign}{}.{}", &digits[..dot], &digits[dot..]));
+                    cases.push(format!("{sign}{digits}"));
+                }
+            }
+        }
+        for c in &cases {
+            let normalized = c.strip_prefix('+').unwrap_or(c);
+            let reference = Decimal::from_str_exact(normalized);
+            match (parse_amount(c), reference) {
+                (Ok(ours), Ok(theirs)) => assert_eq!(ours.serialize(), theirs.serialize(), "{c}: {ours} vs {theirs}"),
+                (Err(_), Err(_)) => {}
+                (ours, theirs) => panic!("{c}: {ours:?} vs {theirs:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn trim_is_str_trim() {
+        for t in ["", " ", "x", " x", "x ", "12.50", "\t12.50\n", "\u{a0}1\u{a0}", "1\u{3000}", "\u{e9}", "a b", "~", "!x!"] {
+            assert_eq!(trim(t), t.trim(), "{t:?}");
+        }
+    }
+
+    #[test]
     fn malformed_amounts_are_rejected() {
         for a in ["12,50", "1e3", "1,000.00", "", "-", ".", "1.2.3", "$5", "NaN", "--1", "1 000"] {
             assert!(matches!(parse_amount(a), Err(MoneyError::InvalidAmount(_))), "{a:?}");
@@ -444,6 +547,17 @@ mod tests {
         assert!(exact.rounds_to(&Money::parse("0.12", "USD").unwrap()));
         assert!(!exact.rounds_to(&Money::parse("0.11", "USD").unwrap()));
         assert!(!exact.rounds_to(&Money::parse("0.13", "EUR").unwrap()));
+        // Equal amounts: only a correct statement when no digit is past the minor unit.
+        let usd = |a: &str| Money::parse(a, "USD").unwrap();
+        assert!(usd("12.5").rounds_to(&usd("12.50")));
+        assert!(usd("12.50").rounds_to(&usd("12.5")));
+        assert!(usd("-3").rounds_to(&usd("-3.00")));
+        assert!(!usd("1.005").rounds_to(&usd("1.005")));
+        assert!(!usd("1.0050").rounds_to(&usd("1.0050")), "1.01 or 1.00 when rounded");
+        assert!(usd("1.0000").rounds_to(&usd("1.00")));
+        let jpy = |a: &str| Money::parse(a, "JPY").unwrap();
+        assert!(!jpy("100.5").rounds_to(&jpy("100.5")));
+        assert!(jpy("100").rounds_to(&jpy("100")));
     }
 
     #[test]

@@ -1,4 +1,5 @@
 //! cXML `InvoiceDetailRequest`: typed model and streaming parser.
+mod lex;
 pub mod model;
 pub mod parser;
 

@@ -14,10 +14,12 @@
 use std::borrow::Cow;
 
 use quick_xml::events::attributes::Attribute;
-use quick_xml::events::{BytesStart, Event};
+use quick_xml::events::{BytesCData, BytesRef, BytesStart, BytesText, Event};
+use quick_xml::name::QName;
 use quick_xml::Reader;
 use rust_decimal::Decimal;
 
+use super::lex::{find_attr, trim};
 use super::model::*;
 use crate::core::money::{parse_amount, Currency, Money, MoneyError};
 use crate::invoice::issue::{Code, Issue};
@@ -235,6 +237,41 @@ enum El {
     Other,
 }
 
+/// The element of a start tag, by its local name. Known names have no prefix, so the full
+/// name is tried first and the prefix is only looked for when it is not a known one.
+fn element(e: &BytesStart<'_>) -> El {
+    match el_of(e.name().as_ref()) {
+        El::Other => el_of(e.local_name().as_ref()),
+        el => el,
+    }
+}
+
+/// Whether the reader uses the text of the element (at its end tag). The text of every other
+/// element is not collected: nothing is copied or joined for it.
+fn uses_text(el: El) -> bool {
+    matches!(
+        el,
+        El::Identity
+            | El::UserAgent
+            | El::Name
+            | El::Street
+            | El::City
+            | El::State
+            | El::PostalCode
+            | El::Country
+            | El::Email
+            | El::Comments
+            | El::Extrinsic
+            | El::SupplierPartId
+            | El::SupplierPartAuxId
+            | El::Classification
+            | El::UnitOfMeasure
+            | El::Description
+            | El::TaxLocation
+            | El::Money
+    )
+}
+
 fn el_of(name: &[u8]) -> El {
     match name {
         b"cXML" => El::CXml,
@@ -367,6 +404,11 @@ struct State<'a> {
     order: Option<InvoiceOrder>,
     header_order: Option<HeaderOrder>,
     item: Option<Item>,
+    /// The open item's extrinsics and classifications and the open Tax's details, collected
+    /// here and moved into the model at the element's end with their exact count.
+    item_extrinsics: Vec<Extrinsic>,
+    item_classifications: Vec<(Text, Text)>,
+    tax_details: Vec<TaxDetail>,
     tax: Option<Tax>,
     tax_detail: Option<TaxDetail>,
     distribution: Option<Distribution>,
@@ -374,6 +416,8 @@ struct State<'a> {
     extrinsic_name: Option<Text>,
     classification_domain: Option<Text>,
     money: Option<MoneySlot<'a>>,
+    /// The currency of the last amount: documents state one currency thousands of times.
+    last_currency: Option<Currency>,
 }
 
 /// Parses UTF-8 text.
@@ -388,36 +432,25 @@ pub fn parse_str(src: &str, limits: &Limits) -> Parsed {
         cfg.check_end_names = true;
         cfg.trim_text(false);
     }
-    let mut st = State {
-        src,
-        line_cursor: std::cell::Cell::new((0, 1)),
-        issues: Vec::new(),
-        inv: CxmlInvoice::default(),
-        stack: Vec::with_capacity(32),
-        text: Cow::Borrowed(""),
-        seen_root: false,
-        root_name: None,
-        seen_cxml: false,
-        root_closed: false,
-        seen_request: false,
-        credential: None,
-        contact: None,
-        order_info: None,
-        order: None,
-        header_order: None,
-        item: None,
-        tax: None,
-        tax_detail: None,
-        distribution: None,
-        segment: None,
-        extrinsic_name: None,
-        classification_domain: None,
-        money: None,
-    };
+    let mut st = State::new(src);
     loop {
         let pos = reader.buffer_position() as usize;
-        let ev = match reader.read_event() {
-            Ok(ev) => ev,
+        // Matched by reference where the reader left it: moving the event out first copies it,
+        // and that copy (of an event still being written) was the costliest instruction of
+        // the parse.
+        let ev = reader.read_event();
+        let read = match &ev {
+            Ok(Event::Start(e)) => st.on_start(e, pos, limits),
+            Ok(Event::End(_)) => {
+                st.on_end();
+                Ok(())
+            }
+            Ok(Event::Text(t)) => st.on_text(t, pos),
+            Ok(Event::CData(t)) => st.on_cdata(t),
+            Ok(Event::GeneralRef(r)) => st.on_reference(r, pos),
+            Ok(Event::DocType(d)) => check_doctype(d),
+            Ok(Event::Eof) => break,
+            Ok(Event::Empty(_) | Event::Comment(_) | Event::Decl(_) | Event::PI(_)) => Ok(()),
             Err(e) => {
                 let at = reader.error_position() as usize;
                 return Parsed::fatal(
@@ -426,133 +459,24 @@ pub fn parse_str(src: &str, limits: &Limits) -> Parsed {
                 );
             }
         };
-        match ev {
-            Event::Start(e) => {
-                if st.stack.len() >= limits.max_depth {
-                    return Parsed::fatal(
-                        Code::TooLarge,
-                        format!("elements are nested more than {} deep (source line {})", limits.max_depth, line_of(src.as_bytes(), pos)),
-                    );
-                }
-                let el = el_of(e.local_name().as_ref());
-                if st.root_closed {
-                    return Parsed::fatal(
-                        Code::MalformedXml,
-                        format!("a second root element starts at source line {}; a document has exactly one", line_of(src.as_bytes(), pos)),
-                    );
-                }
-                if !st.seen_root {
-                    st.seen_root = true;
-                    if el != El::CXml {
-                        // Not fatal yet: integration envelopes (Ariba's <Combined><Payload>)
-                        // carry the cXML document inside; the first <cXML> is the document.
-                        st.root_name = Some(String::from_utf8_lossy(e.name().as_ref()).into_owned());
-                    }
-                }
-                if let Err(p) = st.start(el, &e, pos) {
-                    return *p;
-                }
-                st.stack.push(el);
-                st.text = Cow::Borrowed("");
-            }
-            Event::End(_) => {
-                let el = st.stack.pop().unwrap_or(El::Other);
-                let text = std::mem::replace(&mut st.text, Cow::Borrowed(""));
-                st.end(el, text.trim());
-                if st.stack.is_empty() {
-                    st.root_closed = true;
-                }
-            }
-            Event::Text(t) => {
-                if !st.stack.is_empty() {
-                    // Text events borrow from `src`, which is valid UTF-8 already: slicing it
-                    // avoids validating every text node a second time.
-                    let s = match in_src(src, &t) {
-                        Some(s) => Cow::Borrowed(s),
-                        None => match t.decode() {
-                            Ok(s) => s,
-                            Err(e) => return Parsed::fatal(Code::InvalidEncoding, format!("text could not be decoded: {e}")),
-                        },
-                    };
-                    append(&mut st.text, s);
-                } else if !t.iter().all(|b| b.is_ascii_whitespace()) {
-                    return Parsed::fatal(
-                        Code::MalformedXml,
-                        format!("text outside the root element at source line {}", line_of(src.as_bytes(), pos)),
-                    );
-                }
-            }
-            Event::CData(t) => {
-                let s = match std::str::from_utf8(t.into_inner().as_ref()) {
-                    Ok(s) => s.to_string(),
-                    Err(_) => return Parsed::fatal(Code::InvalidEncoding, "CDATA section is not valid UTF-8"),
-                };
-                append(&mut st.text, Cow::Owned(s));
-            }
-            Event::GeneralRef(r) => {
-                let resolved: Option<String> = match r.resolve_char_ref() {
-                    Ok(Some(c)) => Some(c.to_string()),
-                    Ok(None) => {
-                        let name = String::from_utf8_lossy(r.as_ref()).into_owned();
-                        match quick_xml::escape::resolve_predefined_entity(&name) {
-                            Some(s) => Some(s.to_string()),
-                            None => {
-                                return Parsed::fatal(
-                                    Code::ForbiddenEntity,
-                                    format!(
-                                        "entity reference &{name}; at source line {}: only the five predefined XML entities and character references are allowed",
-                                        line_of(src.as_bytes(), pos)
-                                    ),
-                                )
-                            }
-                        }
-                    }
-                    Err(e) => {
-                        return Parsed::fatal(
-                            Code::MalformedXml,
-                            format!("bad character reference at source line {}: {e}", line_of(src.as_bytes(), pos)),
-                        )
-                    }
-                };
-                if let Some(s) = resolved {
-                    append(&mut st.text, Cow::Owned(s));
-                }
-            }
-            Event::DocType(d) => {
-                let body = String::from_utf8_lossy(d.as_ref());
-                if body.contains('[') || body.contains("<!ENTITY") || body.contains("ENTITY") {
-                    return Parsed::fatal(
-                        Code::ForbiddenEntity,
-                        "the DOCTYPE declares an internal subset (entity or element declarations); cXML documents may only name the external DTD, and entities are never expanded",
-                    );
-                }
-            }
-            Event::Eof => break,
-            Event::Empty(_) | Event::Comment(_) | Event::Decl(_) | Event::PI(_) => {}
+        if let Err(p) = read {
+            return *p;
         }
     }
-    if !st.seen_root {
-        return Parsed::fatal(Code::NotXml, "the document has no root element");
+    st.finish()
+}
+
+/// A DOCTYPE may only name the external DTD: an internal subset (entity or element
+/// declarations) is refused, never read.
+fn check_doctype(d: &BytesText<'_>) -> Result<(), Box<Parsed>> {
+    let body = String::from_utf8_lossy(d.as_ref());
+    if body.contains('[') || body.contains("<!ENTITY") || body.contains("ENTITY") {
+        return Err(fail(
+            Code::ForbiddenEntity,
+            "the DOCTYPE declares an internal subset (entity or element declarations); cXML documents may only name the external DTD, and entities are never expanded",
+        ));
     }
-    if !st.stack.is_empty() {
-        return Parsed::fatal(Code::MalformedXml, "the document ends before its elements are closed (truncated?)");
-    }
-    if !st.seen_cxml {
-        return Parsed::fatal(
-            Code::NotAnInvoice,
-            format!(
-                "the root element is <{}> and there is no <cXML> element; a cXML invoice starts with <cXML>",
-                st.root_name.as_deref().unwrap_or("?")
-            ),
-        );
-    }
-    if !st.seen_request {
-        return Parsed::fatal(
-            Code::NotAnInvoice,
-            "this cXML document has no Request/InvoiceDetailRequest: it is not an invoice (an order, a ship notice or a response?)",
-        );
-    }
-    Parsed { invoice: Some(st.inv), issues: st.issues }
+    Ok(())
 }
 
 /// `bytes` as the same bytes of `src` when they are a part of it (the events and attribute
@@ -563,16 +487,23 @@ fn in_src<'a>(src: &'a str, bytes: &[u8]) -> Option<&'a str> {
     src.get(start..start.checked_add(bytes.len())?)
 }
 
+/// Joins the pieces of an element's text (text, references, CDATA); one piece stays borrowed.
 fn append<'a>(buf: &mut Cow<'a, str>, s: Cow<'a, str>) {
-    if buf.is_empty() {
-        *buf = s;
-    } else {
-        buf.to_mut().push_str(&s);
+    match buf {
+        _ if buf.is_empty() => *buf = s,
+        Cow::Borrowed(b) => {
+            // Room for the pieces that usually follow (`A &amp; B` is three).
+            let mut joined = String::with_capacity(b.len() + s.len() + 16);
+            joined.push_str(b);
+            joined.push_str(&s);
+            *buf = Cow::Owned(joined);
+        }
+        Cow::Owned(o) => o.push_str(&s),
     }
 }
 
 fn trimmed(s: &str) -> Option<Text> {
-    let t = s.trim();
+    let t = trim(s);
     if t.is_empty() {
         None
     } else {
@@ -581,6 +512,182 @@ fn trimmed(s: &str) -> Option<Text> {
 }
 
 impl<'a> State<'a> {
+    fn new(src: &'a str) -> State<'a> {
+        State {
+            src,
+            line_cursor: std::cell::Cell::new((0, 1)),
+            issues: Vec::new(),
+            inv: CxmlInvoice::default(),
+            stack: Vec::with_capacity(32),
+            text: Cow::Borrowed(""),
+            seen_root: false,
+            root_name: None,
+            seen_cxml: false,
+            root_closed: false,
+            seen_request: false,
+            credential: None,
+            contact: None,
+            order_info: None,
+            order: None,
+            header_order: None,
+            item: None,
+            item_extrinsics: Vec::new(),
+            item_classifications: Vec::new(),
+            tax_details: Vec::new(),
+            tax: None,
+            tax_detail: None,
+            distribution: None,
+            segment: None,
+            extrinsic_name: None,
+            classification_domain: None,
+            money: None,
+            last_currency: None,
+        }
+    }
+
+    /// A start tag: depth and single-root checks, then the element's reader.
+    fn on_start(&mut self, e: &BytesStart<'_>, pos: usize, limits: &Limits) -> Result<(), Box<Parsed>> {
+        if self.stack.len() >= limits.max_depth {
+            return Err(fail(
+                Code::TooLarge,
+                format!("elements are nested more than {} deep (source line {})", limits.max_depth, line_of(self.src.as_bytes(), pos)),
+            ));
+        }
+        let el = element(e);
+        if self.root_closed {
+            return Err(fail(
+                Code::MalformedXml,
+                format!("a second root element starts at source line {}; a document has exactly one", line_of(self.src.as_bytes(), pos)),
+            ));
+        }
+        if !self.seen_root {
+            self.seen_root = true;
+            if el != El::CXml {
+                // Not fatal yet: integration envelopes (Ariba's <Combined><Payload>)
+                // carry the cXML document inside; the first <cXML> is the document.
+                self.root_name = Some(String::from_utf8_lossy(e.name().as_ref()).into_owned());
+            }
+        }
+        self.start(el, e, pos)?;
+        self.stack.push(el);
+        self.text = Cow::Borrowed("");
+        Ok(())
+    }
+
+    /// An end tag (quick-xml has checked that it matches): the element's reader gets its text.
+    fn on_end(&mut self) {
+        let el = self.stack.pop().unwrap_or(El::Other);
+        let text = std::mem::replace(&mut self.text, Cow::Borrowed(""));
+        self.end(el, if uses_text(el) { trim(&text) } else { "" });
+        if self.stack.is_empty() {
+            self.root_closed = true;
+        }
+    }
+
+    /// Text inside an element is collected for its end tag; outside the root only white space
+    /// may appear.
+    fn on_text(&mut self, t: &BytesText<'_>, pos: usize) -> Result<(), Box<Parsed>> {
+        if !self.stack.is_empty() {
+            // Text events borrow from `src`, which is valid UTF-8 already: slicing it avoids
+            // validating every text node a second time.
+            let s = match in_src(self.src, t) {
+                Some(s) => Cow::Borrowed(s),
+                None => match t.decode() {
+                    Ok(s) => Cow::Owned(s.into_owned()),
+                    Err(e) => return Err(fail(Code::InvalidEncoding, format!("text could not be decoded: {e}"))),
+                },
+            };
+            if self.collecting() {
+                append(&mut self.text, s);
+            }
+        } else if !t.iter().all(|b| b.is_ascii_whitespace()) {
+            return Err(fail(
+                Code::MalformedXml,
+                format!("text outside the root element at source line {}", line_of(self.src.as_bytes(), pos)),
+            ));
+        }
+        Ok(())
+    }
+
+    fn on_cdata(&mut self, t: &BytesCData<'_>) -> Result<(), Box<Parsed>> {
+        let Ok(s) = std::str::from_utf8(t) else {
+            return Err(fail(Code::InvalidEncoding, "CDATA section is not valid UTF-8"));
+        };
+        if self.collecting() {
+            let s = match in_src(self.src, s.as_bytes()) {
+                Some(s) => Cow::Borrowed(s),
+                None => Cow::Owned(s.to_string()),
+            };
+            append(&mut self.text, s);
+        }
+        Ok(())
+    }
+
+    /// Whether the text being read belongs to an element whose text the reader uses.
+    fn collecting(&self) -> bool {
+        self.stack.last().is_some_and(|&el| uses_text(el))
+    }
+
+    /// `&...;` in text: a character reference or one of the five predefined entities is
+    /// resolved into the text; any other entity is refused, never expanded.
+    fn on_reference(&mut self, r: &BytesRef<'_>, pos: usize) -> Result<(), Box<Parsed>> {
+        let resolved: Cow<'a, str> = match r.resolve_char_ref() {
+            Ok(Some(c)) => Cow::Owned(c.to_string()),
+            Ok(None) => {
+                let name = String::from_utf8_lossy(r.as_ref()).into_owned();
+                match quick_xml::escape::resolve_predefined_entity(&name) {
+                    Some(s) => Cow::Borrowed(s),
+                    None => {
+                        return Err(fail(
+                            Code::ForbiddenEntity,
+                            format!(
+                                "entity reference &{name}; at source line {}: only the five predefined XML entities and character references are allowed",
+                                line_of(self.src.as_bytes(), pos)
+                            ),
+                        ))
+                    }
+                }
+            }
+            Err(e) => {
+                return Err(fail(
+                    Code::MalformedXml,
+                    format!("bad character reference at source line {}: {e}", line_of(self.src.as_bytes(), pos)),
+                ))
+            }
+        };
+        if self.collecting() {
+            append(&mut self.text, resolved);
+        }
+        Ok(())
+    }
+
+    /// After the last event: the document must have had a root, closed it, and been a cXML
+    /// invoice request.
+    fn finish(self) -> Parsed {
+        if !self.seen_root {
+            return Parsed::fatal(Code::NotXml, "the document has no root element");
+        }
+        if !self.stack.is_empty() {
+            return Parsed::fatal(Code::MalformedXml, "the document ends before its elements are closed (truncated?)");
+        }
+        if !self.seen_cxml {
+            return Parsed::fatal(
+                Code::NotAnInvoice,
+                format!(
+                    "the root element is <{}> and there is no <cXML> element; a cXML invoice starts with <cXML>",
+                    self.root_name.as_deref().unwrap_or("?")
+                ),
+            );
+        }
+        if !self.seen_request {
+            return Parsed::fatal(
+                Code::NotAnInvoice,
+                "this cXML document has no Request/InvoiceDetailRequest: it is not an invoice (an order, a ship notice or a response?)",
+            );
+        }
+        Parsed { invoice: Some(self.inv), issues: self.issues }
+    }
+
     fn parent(&self) -> El {
         self.stack.last().copied().unwrap_or(El::Other)
     }
@@ -608,33 +715,65 @@ impl<'a> State<'a> {
     /// [`Self::attr`] without an allocation when the value has no entity or character
     /// reference: the value is then borrowed from the source.
     fn attr_str(&self, e: &BytesStart<'_>, name: &[u8], pos: usize) -> Result<Option<Cow<'a, str>>, Box<Parsed>> {
-        for a in e.attributes().with_checks(false) {
-            let a: Attribute<'_> =
-                a.map_err(|err| fail(Code::MalformedXml, format!("malformed attribute at source line {}: {err}", self.line(pos))))?;
-            if a.key.as_ref() == name {
-                if !a.value.contains(&b'&') {
-                    if let Some(v) = in_src(self.src, &a.value) {
-                        return Ok(Some(Cow::Borrowed(v.trim())));
-                    }
-                }
-                let v = a.unescape_value().map_err(|err| {
-                    fail(
-                        Code::ForbiddenEntity,
-                        format!(
-                            "attribute {} at source line {}: {err}; only predefined entities and character references are allowed",
-                            String::from_utf8_lossy(name),
-                            self.line(pos)
-                        ),
-                    )
-                })?;
-                return Ok(Some(Cow::Owned(v.trim().to_string())));
+        let tag: &[u8] = e;
+        let found = find_attr(tag, e.name().as_ref().len(), name)
+            .map_err(|err| fail(Code::MalformedXml, format!("malformed attribute at source line {}: {err}", self.line(pos))))?;
+        let Some(value) = found else { return Ok(None) };
+        if !value.contains(&b'&') {
+            if let Some(v) = in_src(self.src, value) {
+                return Ok(Some(Cow::Borrowed(trim(v))));
             }
         }
-        Ok(None)
+        let a = Attribute { key: QName(name), value: Cow::Borrowed(value) };
+        let v = a.unescape_value().map_err(|err| {
+            fail(
+                Code::ForbiddenEntity,
+                format!(
+                    "attribute {} at source line {}: {err}; only predefined entities and character references are allowed",
+                    String::from_utf8_lossy(name),
+                    self.line(pos)
+                ),
+            )
+        })?;
+        Ok(Some(Cow::Owned(trim(&v).to_string())))
     }
 
+    /// A start tag: hands the element to the reader of its section. Elements outside these
+    /// sections (and known elements in unexpected places) are ignored.
     fn start(&mut self, el: El, e: &BytesStart<'_>, pos: usize) -> Result<(), Box<Parsed>> {
         let parent = self.parent();
+        match el {
+            El::CXml | El::Credential | El::Request | El::InvoiceDetailRequest => self.start_envelope(el, parent, e, pos),
+            El::RequestHeader => self.start_request_header(e, pos),
+            El::HeaderIndicator | El::LineIndicator | El::PaymentTerm => self.start_header_detail(el, parent, e, pos),
+            El::Contact | El::Country => self.start_contact(el, parent, e, pos),
+            El::IdReference if parent == El::InvoicePartner => self.start_partner_id(e, pos),
+            El::IdReference | El::Extrinsic => self.start_extrinsic(el, parent, e, pos),
+            El::InvoiceDetailOrder | El::InvoiceDetailHeaderOrder | El::OrderSummary => self.start_order_block(el, e, pos),
+            El::OrderInfo
+            | El::OrderReference
+            | El::OrderIdInfo
+            | El::DocumentReference
+            | El::MasterAgreementIdInfo
+            | El::SupplierOrderInfo => self.start_order_reference(el, parent, e, pos),
+            El::Item | El::ServiceItem if parent == El::InvoiceDetailOrder => self.start_item(el, e, pos),
+            El::PriceBasisQuantity | El::ItemReference | El::ServiceItemReference | El::Classification => {
+                self.start_item_detail(el, e, pos)
+            }
+            El::Summary if parent == El::InvoiceDetailRequest => {
+                self.inv.has_summary = true;
+                Ok(())
+            }
+            El::Tax | El::TaxDetail => self.start_tax(el, e, pos),
+            El::Distribution | El::Accounting | El::AccountingSegment => self.start_distribution(el, e, pos),
+            El::Money => self.start_money(e, pos),
+            _ => Ok(()),
+        }
+    }
+
+    /// `<cXML>` (the first one is the document), its `Request`, and the credentials of the
+    /// Header's From / To / Sender.
+    fn start_envelope(&mut self, el: El, parent: El, e: &BytesStart<'_>, pos: usize) -> Result<(), Box<Parsed>> {
         match el {
             El::CXml if !self.seen_cxml => {
                 self.seen_cxml = true;
@@ -650,72 +789,61 @@ impl<'a> State<'a> {
                 self.inv.deployment_mode = self.attr(e, b"deploymentMode", pos)?;
             }
             El::InvoiceDetailRequest if parent == El::Request => self.seen_request = true,
-            El::RequestHeader => {
-                let h = &mut self.inv.header;
-                h.invoice_id = None;
-                let id = self.attr(e, b"invoiceID", pos)?;
-                let purpose = self.attr(e, b"purpose", pos)?;
-                let operation = self.attr(e, b"operation", pos)?;
-                let date = self.attr(e, b"invoiceDate", pos)?;
-                let h = &mut self.inv.header;
-                h.invoice_id = id.filter(|s| !s.is_empty());
-                h.purpose_raw = purpose.clone();
-                h.purpose = purpose.as_deref().and_then(Purpose::parse).unwrap_or_default();
-                if let Some(p) = purpose.as_deref() {
-                    if Purpose::parse(p).is_none() {
-                        self.issues.push(Issue::new(
-                            Code::InvalidPurpose,
-                            format!("InvoiceDetailRequestHeader@purpose is '{p}'; expected standard, creditMemo, lineLevelCreditMemo, debitMemo or lineLevelDebitMemo"),
-                        ));
-                    }
-                }
-                let h = &mut self.inv.header;
-                h.operation_raw = operation.clone();
-                h.operation = match operation.as_deref() {
-                    Some("delete") => Operation::Delete,
-                    _ => Operation::New,
-                };
-                if let Some(op) = operation.as_deref() {
-                    if op != "new" && op != "delete" {
-                        self.issues.push(Issue::new(
-                            Code::InvalidPurpose,
-                            format!("InvoiceDetailRequestHeader@operation is '{op}'; expected new or delete"),
-                        ));
-                    }
-                }
-                self.inv.header.invoice_date = date.filter(|s| !s.is_empty());
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// `InvoiceDetailRequestHeader`: invoice id, date, purpose and operation.
+    fn start_request_header(&mut self, e: &BytesStart<'_>, pos: usize) -> Result<(), Box<Parsed>> {
+        self.inv.header.invoice_id = None;
+        let id = self.attr(e, b"invoiceID", pos)?;
+        let purpose = self.attr(e, b"purpose", pos)?;
+        let operation = self.attr(e, b"operation", pos)?;
+        let date = self.attr(e, b"invoiceDate", pos)?;
+        self.inv.header.invoice_id = id.filter(|s| !s.is_empty());
+        self.read_purpose(purpose);
+        self.read_operation(operation);
+        self.inv.header.invoice_date = date.filter(|s| !s.is_empty());
+        Ok(())
+    }
+
+    fn read_purpose(&mut self, purpose: Option<Text>) {
+        let parsed = purpose.as_deref().and_then(Purpose::parse);
+        if let (Some(p), None) = (purpose.as_deref(), parsed) {
+            self.issues.push(Issue::new(
+                Code::InvalidPurpose,
+                format!("InvoiceDetailRequestHeader@purpose is '{p}'; expected standard, creditMemo, lineLevelCreditMemo, debitMemo or lineLevelDebitMemo"),
+            ));
+        }
+        self.inv.header.purpose = parsed.unwrap_or_default();
+        self.inv.header.purpose_raw = purpose;
+    }
+
+    fn read_operation(&mut self, operation: Option<Text>) {
+        self.inv.header.operation = match operation.as_deref() {
+            Some("delete") => Operation::Delete,
+            _ => Operation::New,
+        };
+        if let Some(op) = operation.as_deref() {
+            if op != "new" && op != "delete" {
+                self.issues.push(Issue::new(
+                    Code::InvalidPurpose,
+                    format!("InvoiceDetailRequestHeader@operation is '{op}'; expected new or delete"),
+                ));
             }
+        }
+        self.inv.header.operation_raw = operation;
+    }
+
+    /// The header's indicators and payment terms.
+    fn start_header_detail(&mut self, el: El, parent: El, e: &BytesStart<'_>, pos: usize) -> Result<(), Box<Parsed>> {
+        match el {
             El::HeaderIndicator => {
                 self.inv.header.is_header_invoice = self.attr(e, b"isHeaderInvoice", pos)?.as_deref() == Some("yes");
             }
             El::LineIndicator => {
                 self.inv.header.is_tax_in_line = self.attr(e, b"isTaxInLine", pos)?.as_deref() == Some("yes");
-            }
-            El::Contact if matches!(parent, El::InvoicePartner | El::InvoiceDetailShipping) => {
-                let role = self.attr(e, b"role", pos)?.unwrap_or_default();
-                let address_id = self.attr(e, b"addressID", pos)?.filter(|s| !s.is_empty());
-                self.contact = Some((parent, Contact { role, address_id, ..Default::default() }));
-            }
-            El::Country if self.contact.is_some() => {
-                let code = self.attr(e, b"isoCountryCode", pos)?;
-                if let Some((_, c)) = self.contact.as_mut() {
-                    c.country_code = code.filter(|s| !s.is_empty());
-                }
-            }
-            El::IdReference if parent == El::InvoicePartner => {
-                let domain = self.attr(e, b"domain", pos)?.unwrap_or_default();
-                let identifier = self.attr(e, b"identifier", pos)?.unwrap_or_default();
-                self.inv.header.partner_ids.push(IdReference { domain, identifier });
-            }
-            El::IdReference if parent == El::Extrinsic => {
-                // <Extrinsic name="CustomFields"><IdReference identifier="..."/></Extrinsic>
-                if let Some(id) = self.attr(e, b"identifier", pos)? {
-                    if let Some(name) = self.extrinsic_name.as_ref() {
-                        let ext = Extrinsic { name: name.clone(), value: id };
-                        self.push_extrinsic(ext);
-                        self.extrinsic_name = None;
-                    }
-                }
             }
             El::PaymentTerm if parent == El::RequestHeader => {
                 let raw = self.attr(e, b"payInNumberOfDays", pos)?;
@@ -731,21 +859,80 @@ impl<'a> State<'a> {
                     percentage_rate,
                 });
             }
-            El::Extrinsic => {
-                self.extrinsic_name = self.attr(e, b"name", pos)?;
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// A `Contact` of an `InvoicePartner` or of `InvoiceDetailShipping`, and its country code.
+    fn start_contact(&mut self, el: El, parent: El, e: &BytesStart<'_>, pos: usize) -> Result<(), Box<Parsed>> {
+        match el {
+            El::Contact if matches!(parent, El::InvoicePartner | El::InvoiceDetailShipping) => {
+                let role = self.attr(e, b"role", pos)?.unwrap_or_default();
+                let address_id = self.attr(e, b"addressID", pos)?.filter(|s| !s.is_empty());
+                self.contact = Some((parent, Contact { role, address_id, ..Default::default() }));
             }
-            El::InvoiceDetailOrder => self.order = Some(InvoiceOrder::default()),
-            El::InvoiceDetailHeaderOrder => self.header_order = Some(HeaderOrder { source_line: self.line(pos), ..Default::default() }),
-            El::OrderInfo => self.order_info = Some(OrderInfo::default()),
-            El::OrderReference if parent == El::OrderInfo => {
-                let id = self.attr(e, b"orderID", pos)?.filter(|s| !s.is_empty());
-                let date = self.attr(e, b"orderDate", pos)?.filter(|s| !s.is_empty());
-                if let Some(oi) = self.order_info.as_mut() {
-                    oi.order_id = oi.order_id.take().or(id);
-                    oi.order_date = oi.order_date.take().or(date);
+            El::Country if self.contact.is_some() => {
+                let code = self.attr(e, b"isoCountryCode", pos)?;
+                if let Some((_, c)) = self.contact.as_mut() {
+                    c.country_code = code.filter(|s| !s.is_empty());
                 }
             }
-            El::OrderIdInfo if parent == El::OrderInfo => {
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// `InvoicePartner/IdReference`: a partner's id (tax id, supplier number...).
+    fn start_partner_id(&mut self, e: &BytesStart<'_>, pos: usize) -> Result<(), Box<Parsed>> {
+        let domain = self.attr(e, b"domain", pos)?.unwrap_or_default();
+        let identifier = self.attr(e, b"identifier", pos)?.unwrap_or_default();
+        self.inv.header.partner_ids.push(IdReference { domain, identifier });
+        Ok(())
+    }
+
+    /// `<Extrinsic name="...">`; its value is its text, or an `IdReference@identifier` inside
+    /// it (`<Extrinsic name="CustomFields"><IdReference identifier="..."/></Extrinsic>`).
+    fn start_extrinsic(&mut self, el: El, parent: El, e: &BytesStart<'_>, pos: usize) -> Result<(), Box<Parsed>> {
+        match el {
+            El::Extrinsic => self.extrinsic_name = self.attr(e, b"name", pos)?,
+            El::IdReference if parent == El::Extrinsic => {
+                if let Some(id) = self.attr(e, b"identifier", pos)? {
+                    if let Some(name) = self.extrinsic_name.as_ref() {
+                        let ext = Extrinsic { name: name.clone(), value: id };
+                        self.push_extrinsic(ext);
+                        self.extrinsic_name = None;
+                    }
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// The blocks of the invoice: a line-level `InvoiceDetailOrder`, a header-level
+    /// `InvoiceDetailHeaderOrder` and the latter's `InvoiceDetailOrderSummary`.
+    fn start_order_block(&mut self, el: El, e: &BytesStart<'_>, pos: usize) -> Result<(), Box<Parsed>> {
+        match el {
+            El::InvoiceDetailOrder => self.order = Some(InvoiceOrder::default()),
+            El::InvoiceDetailHeaderOrder => self.header_order = Some(HeaderOrder { source_line: self.line(pos), ..Default::default() }),
+            El::OrderSummary if self.header_order.is_some() => {
+                let ln = self.attr(e, b"invoiceLineNumber", pos)?;
+                if let Some(ho) = self.header_order.as_mut() {
+                    ho.invoice_line_number = ln;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// `InvoiceDetailOrderInfo` and the references inside it: PO, master agreement, supplier
+    /// (Amazon) order.
+    fn start_order_reference(&mut self, el: El, parent: El, e: &BytesStart<'_>, pos: usize) -> Result<(), Box<Parsed>> {
+        match el {
+            El::OrderInfo => self.order_info = Some(OrderInfo::default()),
+            El::OrderReference | El::OrderIdInfo if parent == El::OrderInfo => {
                 let id = self.attr(e, b"orderID", pos)?.filter(|s| !s.is_empty());
                 let date = self.attr(e, b"orderDate", pos)?.filter(|s| !s.is_empty());
                 if let Some(oi) = self.order_info.as_mut() {
@@ -777,32 +964,44 @@ impl<'a> State<'a> {
                     oi.supplier_order_id = p;
                 }
             }
-            El::Item | El::ServiceItem if parent == El::InvoiceDetailOrder => {
-                let ln = self.attr(e, b"invoiceLineNumber", pos)?.filter(|s| !s.is_empty());
-                let qty = self.attr(e, b"quantity", pos)?.filter(|s| !s.is_empty());
-                let line = self.line(pos);
-                let mut item = Item {
-                    kind: if el == El::Item { ItemKind::Goods } else { ItemKind::Service },
-                    invoice_line_number: ln.as_deref().and_then(|s| s.parse::<u32>().ok()),
-                    invoice_line_number_raw: ln,
-                    source_line: line,
-                    ..Default::default()
-                };
-                if let Some(q) = qty.as_deref() {
-                    match parse_amount(q) {
-                        Ok(d) => item.quantity = Some(d),
-                        Err(_) => {
-                            item.amounts.unreadable = true;
-                            self.issues.push(Issue::new(
-                                Code::InvalidAmount,
-                                format!("{}: quantity '{q}' is not a plain decimal number", item.label()),
-                            ))
-                        }
-                    }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// An `InvoiceDetailItem` or `InvoiceDetailServiceItem` of an `InvoiceDetailOrder`.
+    fn start_item(&mut self, el: El, e: &BytesStart<'_>, pos: usize) -> Result<(), Box<Parsed>> {
+        let ln = self.attr(e, b"invoiceLineNumber", pos)?.filter(|s| !s.is_empty());
+        let qty = self.attr(e, b"quantity", pos)?.filter(|s| !s.is_empty());
+        let line = self.line(pos);
+        let mut item = Item {
+            kind: if el == El::Item { ItemKind::Goods } else { ItemKind::Service },
+            invoice_line_number: ln.as_deref().and_then(|s| s.parse::<u32>().ok()),
+            invoice_line_number_raw: ln,
+            source_line: line,
+            ..Default::default()
+        };
+        if let Some(q) = qty.as_deref() {
+            match parse_amount(q) {
+                Ok(d) => item.quantity = Some(d),
+                Err(_) => {
+                    item.amounts.unreadable = true;
+                    self.issues
+                        .push(Issue::new(Code::InvalidAmount, format!("{}: quantity '{q}' is not a plain decimal number", item.label())))
                 }
-                item.quantity_raw = qty;
-                self.item = Some(item);
             }
+        }
+        item.quantity_raw = qty;
+        self.item_extrinsics.clear();
+        self.item_classifications.clear();
+        self.item = Some(item);
+        Ok(())
+    }
+
+    /// Attributes of the current item's children: price basis, reference line number,
+    /// classification domain.
+    fn start_item_detail(&mut self, el: El, e: &BytesStart<'_>, pos: usize) -> Result<(), Box<Parsed>> {
+        match el {
             El::PriceBasisQuantity if self.item.is_some() => {
                 let q = self.attr(e, b"quantity", pos)?;
                 let c = self.attr(e, b"conversionFactor", pos)?;
@@ -817,36 +1016,51 @@ impl<'a> State<'a> {
                     item.reference_line_number = ln;
                 }
             }
-            El::Classification => {
-                self.classification_domain = self.attr(e, b"domain", pos)?;
+            El::Classification => self.classification_domain = self.attr(e, b"domain", pos)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// A `Tax` (of an item, a header order or the summary) and its `TaxDetail`s.
+    fn start_tax(&mut self, el: El, e: &BytesStart<'_>, pos: usize) -> Result<(), Box<Parsed>> {
+        match el {
+            El::Tax => {
+                self.tax_details.clear();
+                self.tax = Some(Tax::default());
             }
-            El::OrderSummary if self.header_order.is_some() => {
-                let ln = self.attr(e, b"invoiceLineNumber", pos)?;
-                if let Some(ho) = self.header_order.as_mut() {
-                    ho.invoice_line_number = ln;
-                }
-            }
-            El::Summary if parent == El::InvoiceDetailRequest => self.inv.has_summary = true,
-            El::Tax => self.tax = Some(Tax::default()),
             El::TaxDetail if self.tax.is_some() => {
                 let purpose = self.attr(e, b"purpose", pos)?;
                 let category = self.attr(e, b"category", pos)?;
                 let rate = self.attr_str(e, b"percentageRate", pos)?;
                 let percentage_rate = match rate.as_deref().filter(|r| !r.is_empty()) {
-                    Some(r) => match parse_amount(r) {
-                        Ok(d) => Some(d),
-                        Err(_) => {
-                            self.issues.push(Issue::new(
-                                Code::InvalidAmount,
-                                format!("TaxDetail@percentageRate '{r}' at source line {} is not a number", self.line(pos)),
-                            ));
-                            None
-                        }
-                    },
+                    Some(r) => self.read_rate(r, pos),
                     None => None,
                 };
                 self.tax_detail = Some(TaxDetail { purpose, category, percentage_rate, ..Default::default() });
             }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// `TaxDetail@percentageRate`; a value that is not a number is reported.
+    fn read_rate(&mut self, rate: &str, pos: usize) -> Option<Decimal> {
+        match parse_amount(rate) {
+            Ok(d) => Some(d),
+            Err(_) => {
+                self.issues.push(Issue::new(
+                    Code::InvalidAmount,
+                    format!("TaxDetail@percentageRate '{rate}' at source line {} is not a number", self.line(pos)),
+                ));
+                None
+            }
+        }
+    }
+
+    /// An item's `Distribution` with its `Accounting` segments.
+    fn start_distribution(&mut self, el: El, e: &BytesStart<'_>, pos: usize) -> Result<(), Box<Parsed>> {
+        match el {
             El::Distribution if self.item.is_some() => self.distribution = Some(Distribution::default()),
             El::Accounting if self.distribution.is_some() => {
                 let n = self.attr(e, b"name", pos)?;
@@ -858,19 +1072,20 @@ impl<'a> State<'a> {
                 let id = self.attr(e, b"id", pos)?.unwrap_or_default();
                 self.segment = Some(AccountingSegment { id, ..Default::default() });
             }
-            El::Money => {
-                self.money = self.money_slot(pos);
-                if let Some(slot) = self.money.as_mut() {
-                    slot.currency = None;
-                }
-                if self.money.is_some() {
-                    let cur = self.attr_str(e, b"currency", pos)?;
-                    if let Some(slot) = self.money.as_mut() {
-                        slot.currency = cur;
-                    }
-                }
-            }
             _ => {}
+        }
+        Ok(())
+    }
+
+    /// `<Money>`: which amount it fills (from its parent and grandparent) and its currency;
+    /// the amount is read at its end tag.
+    fn start_money(&mut self, e: &BytesStart<'_>, pos: usize) -> Result<(), Box<Parsed>> {
+        self.money = self.money_slot(pos);
+        if self.money.is_some() {
+            let cur = self.attr_str(e, b"currency", pos)?;
+            if let Some(slot) = self.money.as_mut() {
+                slot.currency = cur;
+            }
         }
         Ok(())
     }
@@ -948,8 +1163,12 @@ impl<'a> State<'a> {
             self.issues.push(Issue::new(Code::InvalidCurrency, format!("{label}: amount '{text}' has no currency attribute")));
             return None;
         };
-        let currency = match Currency::parse(cur) {
-            Ok(c) => c,
+        let cached = self.last_currency.filter(|c| c.code() == cur);
+        let currency = match cached.map_or_else(|| Currency::parse(cur), Ok) {
+            Ok(c) => {
+                self.last_currency = Some(c);
+                c
+            }
             Err(_) => {
                 let label = self.money_label(slot);
                 self.issues.push(Issue::new(
@@ -973,15 +1192,35 @@ impl<'a> State<'a> {
     }
 
     fn push_extrinsic(&mut self, ext: Extrinsic) {
-        if let Some(item) = self.item.as_mut() {
-            item.extrinsics.push(ext);
+        if self.item.is_some() {
+            self.item_extrinsics.push(ext);
         } else if self.stack.contains(&El::RequestHeader) {
             self.inv.header.extrinsics.push(ext);
         }
     }
 
+    /// An end tag with the element's trimmed text: hands it to the reader of its section.
     fn end(&mut self, el: El, text: &str) {
         let parent = self.parent();
+        match el {
+            El::Identity | El::Credential | El::UserAgent => self.end_envelope(el, parent, text),
+            El::Name if parent == El::Contact => self.end_contact(el, text),
+            El::Street | El::City | El::State | El::PostalCode | El::Country | El::Email | El::Contact => self.end_contact(el, text),
+            El::Comments => self.end_comments(parent, text),
+            El::Extrinsic => self.end_extrinsic(text),
+            El::SupplierPartId | El::SupplierPartAuxId | El::Classification | El::UnitOfMeasure => self.end_item_detail(el, text),
+            El::Description => self.end_description(parent, text),
+            El::TaxLocation | El::TaxDetail | El::Tax => self.end_tax(el, parent, text),
+            El::Name | El::AccountingSegment | El::Distribution => self.end_distribution(el, parent, text),
+            El::Money => self.end_money(text),
+            El::Item | El::ServiceItem | El::OrderInfo | El::InvoiceDetailOrder | El::InvoiceDetailHeaderOrder => self.end_order_block(el),
+            _ => {}
+        }
+    }
+
+    /// A credential's identity, the credential itself (into From, To or Sender), the Sender's
+    /// user agent.
+    fn end_envelope(&mut self, el: El, parent: El, text: &str) {
         match el {
             El::Identity => {
                 if let Some((_, c)) = self.credential.as_mut() {
@@ -998,133 +1237,131 @@ impl<'a> State<'a> {
                 }
             }
             El::UserAgent if parent == El::Sender => self.inv.user_agent = trimmed(text),
-            El::Name if parent == El::Contact => {
-                if let Some((_, c)) = self.contact.as_mut() {
-                    c.name = trimmed(text);
+            _ => {}
+        }
+    }
+
+    /// The fields of the open contact, and the contact itself (a partner or a shipping party).
+    fn end_contact(&mut self, el: El, text: &str) {
+        if el == El::Contact {
+            if let Some((owner, c)) = self.contact.take() {
+                if owner == El::InvoiceDetailShipping {
+                    self.inv.header.shipping.push(c);
+                } else {
+                    self.inv.header.partners.push(c);
                 }
             }
-            El::Street => {
-                if let (Some((_, c)), Some(s)) = (self.contact.as_mut(), trimmed(text)) {
-                    c.street.push(s);
-                }
+            return;
+        }
+        let Some((_, c)) = self.contact.as_mut() else { return };
+        let v = trimmed(text);
+        match el {
+            El::Name => c.name = v,
+            El::Street => c.street.extend(v),
+            El::City => c.city = v,
+            El::State => c.state = v,
+            El::PostalCode => c.postal_code = v,
+            El::Country => c.country = v,
+            El::Email => c.email = v,
+            _ => {}
+        }
+    }
+
+    /// `Comments` of the request header or of the current item.
+    fn end_comments(&mut self, parent: El, text: &str) {
+        let v = trimmed(text);
+        if parent == El::RequestHeader {
+            self.inv.header.comments = v;
+        } else if let Some(item) = self.item.as_mut() {
+            item.comments = v;
+        }
+    }
+
+    fn end_extrinsic(&mut self, text: &str) {
+        if let Some(name) = self.extrinsic_name.take() {
+            let ext = Extrinsic { name, value: Text::from(text) };
+            self.push_extrinsic(ext);
+        }
+    }
+
+    /// Text fields of the current item: part ids, classification, unit of measure.
+    fn end_item_detail(&mut self, el: El, text: &str) {
+        if el == El::Classification {
+            let domain = self.classification_domain.take().unwrap_or_default();
+            if let (true, Some(v)) = (self.item.is_some(), trimmed(text)) {
+                self.item_classifications.push((domain, v));
             }
-            El::City | El::State | El::PostalCode | El::Country | El::Email => {
-                if let Some((_, c)) = self.contact.as_mut() {
-                    let v = trimmed(text);
-                    match el {
-                        El::City => c.city = v,
-                        El::State => c.state = v,
-                        El::PostalCode => c.postal_code = v,
-                        El::Country => c.country = v,
-                        _ => c.email = v,
-                    }
-                }
-            }
-            El::Contact => {
-                if let Some((owner, c)) = self.contact.take() {
-                    if owner == El::InvoiceDetailShipping {
-                        self.inv.header.shipping.push(c);
-                    } else {
-                        self.inv.header.partners.push(c);
-                    }
-                }
-            }
-            El::Comments => {
-                let v = trimmed(text);
-                if parent == El::RequestHeader {
-                    self.inv.header.comments = v;
-                } else if let Some(item) = self.item.as_mut() {
-                    item.comments = v;
-                }
-            }
-            El::Extrinsic => {
-                if let Some(name) = self.extrinsic_name.take() {
-                    let ext = Extrinsic { name, value: Text::from(text) };
-                    self.push_extrinsic(ext);
-                }
-            }
-            El::SupplierPartId => {
-                if let Some(item) = self.item.as_mut() {
-                    item.supplier_part_id = trimmed(text);
-                }
-            }
-            El::SupplierPartAuxId => {
-                if let Some(item) = self.item.as_mut() {
-                    item.supplier_part_aux_id = trimmed(text);
-                }
-            }
-            El::Description => match parent {
-                El::ItemReference | El::ServiceItemReference => {
-                    if let Some(item) = self.item.as_mut() {
-                        item.description = trimmed(text);
-                    }
-                }
-                El::Tax => {
-                    if let Some(t) = self.tax.as_mut() {
-                        t.description = trimmed(text);
-                    }
-                }
-                El::AccountingSegment => {
-                    if let Some(s) = self.segment.as_mut() {
-                        s.description = trimmed(text);
-                    }
-                }
-                _ => {}
-            },
-            El::Name if parent == El::AccountingSegment => {
-                if let Some(s) = self.segment.as_mut() {
-                    s.name = trimmed(text);
-                }
-            }
-            El::Classification => {
-                let domain = self.classification_domain.take().unwrap_or_default();
-                if let (Some(item), Some(v)) = (self.item.as_mut(), trimmed(text)) {
-                    item.classifications.push((domain, v));
-                }
-            }
-            El::UnitOfMeasure => {
-                if let Some(item) = self.item.as_mut() {
-                    item.unit_of_measure = trimmed(text);
-                }
-            }
+            return;
+        }
+        let Some(item) = self.item.as_mut() else { return };
+        let v = trimmed(text);
+        match el {
+            El::SupplierPartId => item.supplier_part_id = v,
+            El::SupplierPartAuxId => item.supplier_part_aux_id = v,
+            El::UnitOfMeasure => item.unit_of_measure = v,
+            _ => {}
+        }
+    }
+
+    /// A `Description` of an item reference, a tax or an accounting segment.
+    fn end_description(&mut self, parent: El, text: &str) {
+        let target = match parent {
+            El::ItemReference | El::ServiceItemReference => self.item.as_mut().map(|i| &mut i.description),
+            El::Tax => self.tax.as_mut().map(|t| &mut t.description),
+            El::AccountingSegment => self.segment.as_mut().map(|s| &mut s.description),
+            _ => None,
+        };
+        if let Some(d) = target {
+            *d = trimmed(text);
+        }
+    }
+
+    /// A `TaxDetail`'s location, the detail itself, and the `Tax` into its owner (the item, the
+    /// header order's summary or the invoice summary).
+    fn end_tax(&mut self, el: El, parent: El, text: &str) {
+        match el {
             El::TaxLocation => {
                 if let Some(td) = self.tax_detail.as_mut() {
                     td.location = trimmed(text);
                 }
             }
-            El::Money => {
-                if let Some(slot) = self.money.take() {
-                    let before = self.issues.len();
-                    let m = self.read_money(&slot, text);
-                    if self.issues.len() > before {
-                        self.mark_unreadable(&slot);
-                    }
-                    self.assign(&slot, m);
-                }
-            }
             El::TaxDetail => {
-                if let (Some(td), Some(t)) = (self.tax_detail.take(), self.tax.as_mut()) {
-                    t.details.push(td);
+                if let (Some(td), true) = (self.tax_detail.take(), self.tax.is_some()) {
+                    self.tax_details.push(td);
                 }
             }
             El::Tax => {
-                if let Some(mut t) = self.tax.take() {
-                    // Vec::push reserves 4 TaxDetails (576 bytes); a line has one or two.
-                    t.details.shrink_to_fit();
-                    match parent {
-                        El::Item | El::ServiceItem => {
-                            if let Some(item) = self.item.as_mut() {
-                                item.amounts.tax = Some(t);
-                            }
+                // Collected aside and copied once at their exact count (a line has one or two;
+                // pushing into the Tax would reserve four, 576 bytes).
+                let details: Vec<TaxDetail> = self.tax_details.drain(..).collect();
+                let Some(mut t) = self.tax.take() else { return };
+                t.details = details;
+                match parent {
+                    El::Item | El::ServiceItem => {
+                        if let Some(item) = self.item.as_mut() {
+                            item.amounts.tax = Some(t);
                         }
-                        El::OrderSummary => {
-                            if let Some(ho) = self.header_order.as_mut() {
-                                ho.amounts.tax = Some(t);
-                            }
-                        }
-                        El::Summary => self.inv.summary.tax = Some(t),
-                        _ => {}
                     }
+                    El::OrderSummary => {
+                        if let Some(ho) = self.header_order.as_mut() {
+                            ho.amounts.tax = Some(t);
+                        }
+                    }
+                    El::Summary => self.inv.summary.tax = Some(t),
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// An accounting segment's name, the segment into its distribution, the distribution into
+    /// the item.
+    fn end_distribution(&mut self, el: El, parent: El, text: &str) {
+        match el {
+            El::Name if parent == El::AccountingSegment => {
+                if let Some(s) = self.segment.as_mut() {
+                    s.name = trimmed(text);
                 }
             }
             El::AccountingSegment => {
@@ -1137,11 +1374,33 @@ impl<'a> State<'a> {
                     item.distributions.push(d);
                 }
             }
+            _ => {}
+        }
+    }
+
+    /// `</Money>`: reads the amount into the slot its start tag chose.
+    fn end_money(&mut self, text: &str) {
+        if let Some(slot) = self.money.take() {
+            let before = self.issues.len();
+            let m = self.read_money(&slot, text);
+            if self.issues.len() > before {
+                self.mark_unreadable(&slot);
+            }
+            self.assign(&slot, m);
+        }
+    }
+
+    /// The end of an item (into its order), of an order info (into its block), of a block
+    /// (into the invoice).
+    fn end_order_block(&mut self, el: El) {
+        match el {
             El::Item | El::ServiceItem => {
+                // The model of a large invoice is mostly its items: vectors of the exact size.
+                let classifications = self.item_classifications.drain(..).collect();
+                let extrinsics = self.item_extrinsics.drain(..).collect();
                 if let (Some(mut item), Some(order)) = (self.item.take(), self.order.as_mut()) {
-                    // The model of a large invoice is mostly its items: no spare capacity.
-                    item.classifications.shrink_to_fit();
-                    item.extrinsics.shrink_to_fit();
+                    item.classifications = classifications;
+                    item.extrinsics = extrinsics;
                     item.distributions.shrink_to_fit();
                     order.items.push(item);
                 }
@@ -1212,30 +1471,63 @@ impl<'a> State<'a> {
             }
             return;
         }
+        if slot.scope == Scope::Item {
+            if let Some(item) = self.item.as_mut() {
+                assign_line(&mut item.amounts, slot.field, m);
+            }
+            return;
+        }
         let amounts = match slot.scope {
-            Scope::Item => match self.item.as_mut() {
-                Some(i) => &mut i.amounts,
-                None => return,
-            },
             Scope::HeaderOrder => match self.header_order.as_mut() {
                 Some(h) => &mut h.amounts,
                 None => return,
             },
             _ => &mut self.inv.summary,
         };
-        let target = match slot.field {
-            Field::Subtotal => &mut amounts.subtotal,
-            Field::SpecialHandling => &mut amounts.special_handling,
-            Field::Shipping => &mut amounts.shipping,
-            Field::Gross => &mut amounts.gross,
-            Field::Discount => &mut amounts.discount,
-            Field::Net => &mut amounts.net,
-            Field::Deposit => &mut amounts.deposit,
-            Field::Due => &mut amounts.due,
-            _ => return,
-        };
-        *target = m;
+        assign_block(amounts, slot.field, m);
     }
+}
+
+/// A block's (header order's or summary's) amount of `field`.
+fn assign_block(a: &mut Amounts, field: Field, m: Option<Money>) {
+    let target = match field {
+        Field::Subtotal => &mut a.subtotal,
+        Field::SpecialHandling => &mut a.special_handling,
+        Field::Shipping => &mut a.shipping,
+        Field::Gross => &mut a.gross,
+        Field::Discount => &mut a.discount,
+        Field::Net => &mut a.net,
+        Field::Deposit => &mut a.deposit,
+        Field::Due => &mut a.due,
+        _ => return,
+    };
+    *target = m;
+}
+
+/// A line's amount of `field` (its rare amounts are only boxed once one is stated).
+fn assign_line(a: &mut LineAmounts, field: Field, m: Option<Money>) {
+    if field == Field::Subtotal {
+        a.subtotal = m;
+        return;
+    }
+    let rare = matches!(
+        field,
+        Field::SpecialHandling | Field::Shipping | Field::Gross | Field::Discount | Field::Net | Field::Deposit | Field::Due
+    );
+    if !rare || (m.is_none() && a.other.is_none()) {
+        return;
+    }
+    let o = a.other.get_or_insert_with(Box::default);
+    let target = match field {
+        Field::SpecialHandling => &mut o.special_handling,
+        Field::Shipping => &mut o.shipping,
+        Field::Gross => &mut o.gross,
+        Field::Discount => &mut o.discount,
+        Field::Net => &mut o.net,
+        Field::Deposit => &mut o.deposit,
+        _ => &mut o.due,
+    };
+    *target = m;
 }
 
 /// Parses a decimal attribute the way amounts are parsed.
@@ -1283,6 +1575,56 @@ mod tests {
         let rate = item.amounts.tax.as_ref().expect("tax").details[0].percentage_rate;
         assert_eq!(rate, Some(Decimal::new(65, 1)));
         assert_eq!(item.extrinsic("soldBy"), Some("Amazon.com"));
+    }
+
+    #[test]
+    fn white_space_inside_a_text_is_kept_around_references_comments_and_cdata() {
+        let doc = invoice_testgen::large_invoice(1).replacen(
+            "<SupplierPartID>",
+            "<SupplierPartID>\n   A &amp; B <!-- c --> C <![CDATA[ D ]]> E &#70;\n\t G  ",
+            1,
+        );
+        let p = parse_str(&doc, &Limits::default());
+        let item = p.invoice.as_ref().and_then(|i| i.items().next().cloned()).expect("item");
+        let id = item.supplier_part_id.expect("part id");
+        assert!(id.starts_with("A & B  C  D  E F\n\t G  B0"), "{id:?}");
+    }
+
+    #[test]
+    fn lines_of_tags_and_references_after_indentation() {
+        let doc = "<cXML payloadID=\"p\">\n\n   <Request>\n      <InvoiceDetailRequest>\n\n  \n        <InvoiceDetailRequestHeader invoiceID=\"1\"\n x=\"y\">\n    \n  <Comments>\n\n     &nope;</Comments></InvoiceDetailRequestHeader></InvoiceDetailRequest></Request></cXML>";
+        let p = parse_str(doc, &Limits::default());
+        assert_eq!(p.issues.len(), 1, "{:?}", p.issues);
+        assert!(p.issues[0].message.contains("&nope; at source line 12"), "{}", p.issues[0].message);
+        let deep = Limits { max_bytes: 1 << 20, max_depth: 4 };
+        let p = parse_str(doc, &deep);
+        assert!(p.issues[0].message.contains("nested more than 4 deep (source line 10)"), "{}", p.issues[0].message);
+        let items = invoice_testgen::large_invoice(2).replace("<InvoiceDetailItem ", "\n\n  <InvoiceDetailItem ");
+        let p = parse_str(&items, &Limits::default());
+        let lines: Vec<u32> = p.invoice.expect("invoice").items().map(|i| i.source_line).collect();
+        let expected: Vec<u32> =
+            items.match_indices("<InvoiceDetailItem ").map(|(at, _)| items[..at].matches('\n').count() as u32 + 1).collect();
+        assert_eq!(lines, expected);
+    }
+
+    #[test]
+    fn rare_line_amounts_are_boxed_only_when_stated() {
+        let doc = invoice_testgen::large_invoice(2);
+        let inv = parse_str(&doc, &Limits::default()).invoice.expect("invoice");
+        assert!(inv.items().all(|i| i.amounts.other.is_none()));
+        let shipping = "<InvoiceDetailLineShipping><Money currency=\"USD\">2.50</Money></InvoiceDetailLineShipping>";
+        let empty = "<GrossAmount><Money currency=\"USD\"/></GrossAmount>";
+        let doc = doc.replacen("<SubtotalAmount>", &format!("{shipping}<SubtotalAmount>"), 1);
+        let second = doc.rfind("<SubtotalAmount>").expect("second line");
+        let doc = format!("{}{empty}{}", &doc[..second], &doc[second..]);
+        let p = parse_str(&doc, &Limits::default());
+        assert!(p.issues.is_empty(), "{:?}", p.issues);
+        let items: Vec<&Item> = p.invoice.as_ref().expect("invoice").items().collect();
+        let other = items[0].amounts.other.as_deref().expect("line shipping stated");
+        assert_eq!(other.shipping, Some(Money::parse("2.50", "USD").unwrap()));
+        assert_eq!(items[0].amounts.other().gross, None);
+        assert!(items[1].amounts.other.is_none(), "an empty <Money/> states nothing");
+        assert_eq!(items[1].amounts.other().shipping, None);
     }
 
     #[test]
