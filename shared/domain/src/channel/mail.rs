@@ -12,8 +12,10 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use mail_parser::{MessageParser, MimeHeaders, PartType};
 use serde::{Deserialize, Serialize};
 
-use crate::company::MailSettings;
-use crate::core::sha256_hex;
+use std::future::Future;
+
+use crate::company::{prefix_company, Company, CompanyDirectory, MailSettings};
+use crate::core::{sha256_hex, PortError};
 
 /// SES refuses messages larger than 40 MB (headers included).
 pub const SES_MAX_MESSAGE_BYTES: usize = 40 * 1024 * 1024;
@@ -577,6 +579,56 @@ pub fn decide(mail: &Mail, settings: &MailSettings) -> Vec<MailReason> {
         out.push(MailReason::new(MailCode::NoInvoiceAttachment, "the message has no cXML invoice and no PDF attached"));
     }
     out
+}
+
+/// The invoice addresses of companies, as the mail channel reads them.
+pub trait MailDirectory: CompanyDirectory {
+    /// The company that registered an invoice address (lowercased).
+    fn company_of_mail_address(&self, address: &str) -> impl Future<Output = Result<Option<String>, PortError>> + Send;
+}
+
+/// Normalises an e-mail address as registered and compared: trimmed, lowercased.
+pub fn normalize_address(a: &str) -> String {
+    a.trim().trim_matches(|c| c == '<' || c == '>').to_ascii_lowercase()
+}
+
+/// Whose a message is: `mail/<company>/…` names it (the SES rule of the company's address
+/// writes there); a message straight under `mail/` belongs to the one company that registered
+/// one of its recipients (To, Cc, Delivered-To); otherwise nobody's (the reason says why).
+pub async fn resolve_company<D: MailDirectory + Sync>(
+    dir: &D,
+    key: &str,
+    mail_prefix: &str,
+    recipients: &[String],
+) -> Result<Result<Company, String>, PortError> {
+    if let Some(segment) = prefix_company(key, mail_prefix) {
+        return Ok(match dir.company(segment).await? {
+            Some(c) => Ok(c),
+            None => Err(format!("the message was stored under {mail_prefix}{segment}/, but no company has the id '{segment}'")),
+        });
+    }
+    let mut holders: Vec<(String, String)> = Vec::new();
+    for r in recipients.iter().take(50) {
+        if let Some(h) = dir.company_of_mail_address(&normalize_address(r)).await? {
+            if !holders.iter().any(|(x, _)| *x == h) {
+                holders.push((h, r.clone()));
+            }
+        }
+    }
+    Ok(match holders.as_slice() {
+        [(holder, addr)] => match dir.company(holder).await? {
+            Some(c) => Ok(c),
+            None => Err(format!("{addr} is registered to company '{holder}', which no longer exists")),
+        },
+        [] => Err(format!(
+            "no company has registered any of the message's recipients ({}) as its invoice address (`invoicectl company set-mail ID --address …`)",
+            if recipients.is_empty() { "none".to_string() } else { recipients.join(", ") }
+        )),
+        many => Err(format!(
+            "the message's recipients belong to several companies ({})",
+            many.iter().map(|(h, a)| format!("{a} → {h}")).collect::<Vec<_>>().join(", ")
+        )),
+    })
 }
 
 #[cfg(test)]
