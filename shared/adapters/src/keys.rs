@@ -7,7 +7,7 @@
 //! | company | `COMPANY#<id>` | `#COMPANY` | GSI1 `COMPANIES` / `<id>` |
 //! | cXML identity → company | `CXMLID#<domain:identity>` | `#CXMLID` | |
 //! | invoice e-mail address → company | `MAILADDR#<address>` | `#MAILADDR` | |
-//! | document (a PDF, by SHA-256) | `C#<co>#DOC#<sha256>` | `#DOC` | GSI1 `C#<co>#DOCS` / `<received>#<sha>` |
+//! | (next: PDF documents) document, by SHA-256 | `C#<co>#DOC#<sha256>` | `#DOC` | GSI1 `C#<co>#DOCS` / `<received>#<sha>` |
 //! | document awaiting its invoice | `C#<co>#DOCNUM#<invoice number>` | `DOC#<sha256>` | |
 //! | invoice by number | `C#<co>#INVNUM#<invoice number>` | `INV#<invoice key>` | |
 //! | invoice header | `C#<co>#INV#<supplier>#<invoiceID>` | `#HEADER` | GSI2 `C#<co>#STATUS#<status>#<YYYY-MM>` / `<received>#<key>`; GSI3 `C#<co>#SUPPLIER#<supplier>` / `<date>#<id>` |
