@@ -35,7 +35,7 @@ cargo clippy --workspace --all-targets -- -D warnings
 
 step "build (debug) — the function binaries alone too, as cargo lambda watch runs them"
 cargo build --workspace --all-targets
-cargo build -p ingest-cxml -p submit-vendor-invoice -p poll-transaction-status --bins
+cargo build -p ingest-cxml -p ingest-mail -p submit-vendor-invoice -p poll-transaction-status --bins
 
 step "tests"
 status=0

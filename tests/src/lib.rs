@@ -201,6 +201,32 @@ impl Env {
         }
     }
 
+    /// The mail handler's dependencies on this test's table (limits from `extra` env entries).
+    pub fn mail_deps(&self, extra: &[(&str, &str)]) -> ingest_mail::Deps {
+        let mut env = std::collections::HashMap::new();
+        env.insert("TABLE_NAME".to_string(), self.table.clone());
+        for (k, v) in extra {
+            env.insert(k.to_string(), v.to_string());
+        }
+        ingest_mail::Deps {
+            s3: self.s3.clone(),
+            repo: self.repo.clone(),
+            companies: self.companies.clone(),
+            config: ingest_mail::Config::from_env_map(&env).unwrap(),
+        }
+    }
+
+    /// acme's e-mail channel as the mail tests use it: `invoices@acme.example`, senders from
+    /// northwind.example and amazon.com.
+    pub async fn acme_mail(&self, gray_passes: bool) {
+        let settings = invoice_domain::company::MailSettings {
+            addresses: vec!["invoices@acme.example".into()],
+            allow: vec!["northwind.example".into(), "amazon.com".into()],
+            gray_passes,
+        };
+        self.companies.set_mail(ACME, &settings).await.expect("set mail").expect("address free");
+    }
+
     /// An S3 ObjectCreated event as S3 sends it (keys URL-encoded, '+' for spaces).
     pub fn event(&self, keys: &[&str]) -> S3Event {
         s3_event(&self.bucket, keys)

@@ -6,10 +6,11 @@
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
-use invoice_domain::company::{Company, CompanyDirectory, ConnectionStatus, VendorConnection};
+use invoice_domain::channel::mail::{normalize_address, MailDirectory};
+use invoice_domain::company::{Company, CompanyDirectory, ConnectionStatus, MailSettings, VendorConnection};
 use invoice_domain::core::PortError;
 
-use crate::keys::{company_pk, identity_pk, COMPANIES_GSI1PK, COMPANY_SK, IDENTITY_SK};
+use crate::keys::{company_pk, identity_pk, mail_address_pk, COMPANIES_GSI1PK, COMPANY_SK, IDENTITY_SK, MAILADDR_SK};
 use crate::sdk_err;
 use crate::table::{condition_failed, from_item, get, keyed, s, to_item, Item, Q};
 
@@ -132,6 +133,57 @@ impl DynamoCompanies {
         }
     }
 
+    /// Sets the company's e-mail channel: its invoice addresses (each registered to this company
+    /// only, with a conditional write: an address another company holds is refused, nothing
+    /// written), the allowed senders and whether GRAY verdicts pass. `Err` names the holder.
+    pub async fn set_mail(&self, id: &str, settings: &MailSettings) -> Result<Result<MailSettings, String>, PortError> {
+        let mut settings = settings.clone();
+        settings.addresses = settings.addresses.iter().map(|a| normalize_address(a)).filter(|a| !a.is_empty()).collect();
+        settings.addresses.dedup();
+        settings.allow = settings.allow.iter().map(|a| normalize_address(a)).filter(|a| !a.is_empty()).collect();
+        if settings.addresses.len() > 50 {
+            return Ok(Err(format!("at most 50 addresses per company, got {}", settings.addresses.len())));
+        }
+        for a in &settings.addresses {
+            if !a.contains('@') {
+                return Ok(Err(format!("'{a}' is not an e-mail address")));
+            }
+            if let Some(holder) = self.company_of_mail_address(a).await? {
+                if holder != id {
+                    return Ok(Err(format!("{a} is already the invoice address of company '{holder}'")));
+                }
+            }
+        }
+        let value = AttributeValue::M(to_item(&settings)?);
+        let mut tx = self.client.transact_write_items();
+        let update = aws_sdk_dynamodb::types::Update::builder()
+            .table_name(&self.table)
+            .key("PK", s(company_pk(id)))
+            .key("SK", s(COMPANY_SK))
+            .update_expression("SET mail = :m")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_values(":m", value)
+            .build()
+            .map_err(|e| PortError(format!("build update: {e}")))?;
+        tx = tx.transact_items(TransactWriteItem::builder().update(update).build());
+        for a in &settings.addresses {
+            let mut item = Item::new();
+            item.insert("PK".into(), s(mail_address_pk(a)));
+            item.insert("SK".into(), s(MAILADDR_SK));
+            item.insert("type".into(), s("mail_address"));
+            item.insert("company".into(), s(id));
+            item.insert("address".into(), s(a));
+            tx = tx.transact_items(self.put(item, "attribute_not_exists(PK) OR company = :me", &[(":me", id)])?);
+        }
+        match tx.send().await {
+            Ok(_) => Ok(Ok(settings)),
+            Err(e) => match self.get(id).await? {
+                None => Ok(Err(format!("no company has the id '{id}'"))),
+                Some(_) => Err(sdk_err("dynamodb set mail settings", e)),
+            },
+        }
+    }
+
     /// Records the state of the company's vendor connection (e.g. NotAuthorized with LWA's
     /// reason); a no-op when the company has no connection.
     pub async fn set_vendor_status(&self, id: &str, status: ConnectionStatus, reason: Option<&str>, at: &str) -> Result<(), PortError> {
@@ -168,6 +220,16 @@ impl CompanyDirectory for DynamoCompanies {
 
     async fn company_of_identity(&self, identity: &str) -> Result<Option<String>, PortError> {
         let item = get(&self.client, &self.table, &identity_pk(identity), IDENTITY_SK, "cxml identity").await?;
+        Ok(item.and_then(|mut i| match i.remove("company") {
+            Some(AttributeValue::S(c)) => Some(c),
+            _ => None,
+        }))
+    }
+}
+
+impl MailDirectory for DynamoCompanies {
+    async fn company_of_mail_address(&self, address: &str) -> Result<Option<String>, PortError> {
+        let item = get(&self.client, &self.table, &mail_address_pk(address), MAILADDR_SK, "mail address").await?;
         Ok(item.and_then(|mut i| match i.remove("company") {
             Some(AttributeValue::S(c)) => Some(c),
             _ => None,

@@ -6,6 +6,10 @@
 //! |---|---|---|---|
 //! | company | `COMPANY#<id>` | `#COMPANY` | GSI1 `COMPANIES` / `<id>` |
 //! | cXML identity → company | `CXMLID#<domain:identity>` | `#CXMLID` | |
+//! | invoice e-mail address → company | `MAILADDR#<address>` | `#MAILADDR` | |
+//! | (next: PDF documents) document, by SHA-256 | `C#<co>#DOC#<sha256>` | `#DOC` | GSI1 `C#<co>#DOCS` / `<received>#<sha>` |
+//! | document awaiting its invoice | `C#<co>#DOCNUM#<invoice number>` | `DOC#<sha256>` | |
+//! | invoice by number | `C#<co>#INVNUM#<invoice number>` | `INV#<invoice key>` | |
 //! | invoice header | `C#<co>#INV#<supplier>#<invoiceID>` | `#HEADER` | GSI2 `C#<co>#STATUS#<status>#<YYYY-MM>` / `<received>#<key>`; GSI3 `C#<co>#SUPPLIER#<supplier>` / `<date>#<id>` |
 //! | invoice line | same | `LINE#<0000000001>` | |
 //! | journal line | same | `ENTRY#<kind>#<00001>` | |
@@ -33,6 +37,13 @@ pub fn identity_pk(identity: &str) -> String {
     format!("CXMLID#{identity}")
 }
 
+pub const MAILADDR_SK: &str = "#MAILADDR";
+
+/// An invoice e-mail address → the company that registered it (lowercased address).
+pub fn mail_address_pk(address: &str) -> String {
+    format!("MAILADDR#{address}")
+}
+
 pub const HEADER_SK: &str = "#HEADER";
 pub const REJECTED_SK: &str = "#REJECTED";
 
@@ -56,6 +67,27 @@ pub fn supplier_pk(company: &str, supplier: &str) -> String {
 /// `kind` is `PO` or `SORDER`.
 pub fn reference_pk(company: &str, kind: &str, reference: &str) -> String {
     co(company, &format!("{kind}#{reference}"))
+}
+
+pub const DOC_SK: &str = "#DOC";
+
+pub fn document_pk(company: &str, sha: &str) -> String {
+    co(company, &format!("DOC#{sha}"))
+}
+
+/// GSI1 partition listing a company's documents.
+pub fn documents_gsi1pk(company: &str) -> String {
+    co(company, "DOCS")
+}
+
+/// The documents waiting for the invoice with this number.
+pub fn awaiting_pk(company: &str, invoice_number: &str) -> String {
+    co(company, &format!("DOCNUM#{invoice_number}"))
+}
+
+/// The invoices (keys) with this number.
+pub fn invoice_number_pk(company: &str, invoice_number: &str) -> String {
+    co(company, &format!("INVNUM#{invoice_number}"))
 }
 
 // ---- vendor side (one company's orders, accounts, sellers, locations, invoices, feeds) ----
@@ -138,6 +170,10 @@ mod tests {
             feed_pk(c, "1"),
             feed_status_pk(c, "Order Invoice", "Processing"),
             unknown_invoices_pk(c),
+            document_pk(c, "abc"),
+            documents_gsi1pk(c),
+            awaiting_pk(c, "INV-1"),
+            invoice_number_pk(c, "INV-1"),
         ] {
             assert!(k.starts_with("C#acme#"), "{k}");
         }

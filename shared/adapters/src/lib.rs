@@ -6,6 +6,7 @@
 pub mod companies;
 pub mod dynamo;
 pub mod keys;
+pub mod pdf;
 pub mod s3;
 pub mod secrets;
 pub mod slots;

@@ -11,6 +11,7 @@ use invoice_domain::invoice::cxml::Limits;
 
 mod check;
 mod company;
+mod mail;
 mod store;
 mod vendor;
 
@@ -57,6 +58,11 @@ enum Cmd {
         #[command(subcommand)]
         cmd: VendorCmd,
     },
+    /// The e-mail channel: what ingestion would do with a message.
+    Mail {
+        #[command(subcommand)]
+        cmd: MailCmd,
+    },
     /// Local development: create the table and bucket on the local stack.
     Local {
         #[command(subcommand)]
@@ -91,12 +97,45 @@ enum CompanyCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Set the company's e-mail channel: invoice addresses (one company each), allowed senders.
+    SetMail {
+        id: String,
+        /// An invoice address SES receives for the company (repeatable).
+        #[arg(long = "address", required = true)]
+        addresses: Vec<String>,
+        /// Allowed sender address or domain (repeatable).
+        #[arg(long)]
+        allow: Vec<String>,
+        /// GRAY (undecided) verdicts pass.
+        #[arg(long)]
+        gray_passes: bool,
+    },
     /// Store the company's SP-API refresh token (read from stdin) in Secrets Manager.
     ConnectVendor {
         id: String,
         /// Read the refresh token from standard input (the only way: never on the command line).
         #[arg(long, required = true)]
         refresh_token_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum MailCmd {
+    /// Offline: verdicts, sender rule, attachments (kind by bytes, invoice number, cXML check)
+    /// and whether ingest-mail would accept the message. Exit 0 accepted, 1 quarantined, 2 unreadable.
+    Inspect {
+        file: PathBuf,
+        /// Allowed sender address or domain (repeatable).
+        #[arg(long)]
+        allow: Vec<String>,
+        /// GRAY (undecided) verdicts pass.
+        #[arg(long)]
+        gray_passes: bool,
+        /// Use this company's stored settings instead (TABLE_NAME).
+        #[arg(long)]
+        company: Option<String>,
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -270,11 +309,18 @@ fn main() -> ExitCode {
         Cmd::Vendor { cmd: VendorCmd::Work { queue_url, until_empty, max_seconds } } => {
             vendor::run(vendor::Op::Work { queue_url, until_empty, max_seconds })
         }
+        Cmd::Mail { cmd: MailCmd::Inspect { file, allow, gray_passes, company, json } } => {
+            mail::inspect(&file, company, allow, gray_passes, json)
+        }
+        Cmd::Company { cmd: CompanyCmd::SetMail { id, addresses, allow, gray_passes } } => {
+            mail::set_mail(id, addresses, allow, gray_passes)
+        }
         Cmd::Company { cmd } => company::run(match cmd {
             CompanyCmd::Create { id, name, cxml_identities } => company::Op::Create { id, name, identities: cxml_identities },
             CompanyCmd::Show { id, json } => company::Op::Show { id, json },
             CompanyCmd::List { json } => company::Op::List { json },
             CompanyCmd::ConnectVendor { id, refresh_token_stdin: _ } => company::Op::ConnectVendor { id },
+            CompanyCmd::SetMail { .. } => unreachable!("handled above"),
         }),
         Cmd::Quarantine { cmd: QuarantineCmd::List { company, json, limit } } => {
             store::run(store::Op::QuarantineList { company: company.company, json, limit })
@@ -326,6 +372,11 @@ fn vendor_preview(path: &PathBuf) -> i32 {
 
 /// Runs a command's async body on a runtime: exit 0 on success, 1 with the error on stderr,
 /// 2 when no runtime can be started.
+/// Runs a future that yields a value on a fresh runtime.
+fn block_on_value<T>(fut: impl std::future::Future<Output = Result<T, String>>) -> Result<T, String> {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| format!("runtime: {e}"))?.block_on(fut)
+}
+
 fn block_on(fut: impl std::future::Future<Output = Result<(), String>>) -> i32 {
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
