@@ -102,3 +102,30 @@ fn reversal_swaps_every_side_and_balances_to_zero() {
     assert!(per_account_net("2000-accounts-payable").is_zero());
     assert!(per_account_net("1410-input-tax").is_zero());
 }
+
+/// Distribution charges too large to add up never panic: the line is booked whole.
+#[test]
+fn huge_distribution_charges_do_not_panic() {
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/cxml/samples/s07-eur-vat-accounting-distribution.xml");
+    let doc = String::from_utf8(std::fs::read(path).unwrap()).unwrap();
+    // Two charges near Decimal::MAX: their sum overflows.
+    let huge = "79228162514264337593543950000";
+    let doc = doc
+        .replace(
+            "<Charge><Money currency=\"EUR\">60.00</Money></Charge>",
+            &format!("<Charge><Money currency=\"EUR\">{huge}</Money></Charge>"),
+        )
+        .replace(
+            "<Charge><Money currency=\"EUR\">40.00</Money></Charge>",
+            &format!("<Charge><Money currency=\"EUR\">{huge}</Money></Charge>"),
+        );
+    assert_eq!(doc.matches(huge).count(), 2, "both charges replaced");
+    let checked = invoice_domain::invoice::check(doc.as_bytes(), &invoice_domain::invoice::cxml::Limits::default());
+    let (inv, totals) = (checked.invoice.as_ref().expect("readable"), checked.totals.as_ref().expect("totals"));
+    let lines = invoice_domain::invoice::accounting::journal(inv, totals, &invoice_domain::invoice::accounting::Chart::default());
+    // The line is booked once, whole (no split by the impossible charges).
+    assert!(lines.iter().all(|l| l.segments.is_empty()), "{lines:?}");
+    let (d, c) = invoice_domain::invoice::accounting::balance(&lines, totals.currency);
+    assert_eq!(d, c);
+}

@@ -163,8 +163,9 @@ pub fn journal(inv: &CxmlInvoice, totals: &Totals, chart: &Chart) -> Vec<EntryLi
                     Some((charge, segs))
                 })
                 .collect();
-            let split_sum: Decimal = splits.iter().map(|(m, _)| m.amount).sum();
-            if !splits.is_empty() && splits.len() == item.distributions.len() && split_sum == amount.amount {
+            // Checked: amounts too large to add up never panic, the line is then booked whole.
+            let split_sum = splits.iter().try_fold(Decimal::ZERO, |acc, (m, _)| acc.checked_add(m.amount));
+            if !splits.is_empty() && splits.len() == item.distributions.len() && split_sum == Some(amount.amount) {
                 for (charge, segs) in splits {
                     b.add(&account, Side::Debit, charge, memo.clone(), item.invoice_line_number, segs);
                 }
@@ -198,14 +199,14 @@ pub fn reversal(lines: &[EntryLine], memo_prefix: &str) -> Vec<EntryLine> {
         .collect()
 }
 
-/// Total debits and credits of a set of lines in one currency.
+/// Total debits and credits of a set of lines in one currency (saturating: never a panic).
 pub fn balance(lines: &[EntryLine], currency: Currency) -> (Money, Money) {
     let mut d = Money::zero(currency);
     let mut c = Money::zero(currency);
     for l in lines {
         match l.side {
-            Side::Debit => d = Money::new(d.amount + l.amount.amount, currency),
-            Side::Credit => c = Money::new(c.amount + l.amount.amount, currency),
+            Side::Debit => d = Money::new(d.amount.saturating_add(l.amount.amount), currency),
+            Side::Credit => c = Money::new(c.amount.saturating_add(l.amount.amount), currency),
         }
     }
     (d, c)
