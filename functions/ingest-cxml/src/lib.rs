@@ -11,6 +11,8 @@ use invoice_adapters::s3::{decode_event_key, S3Store};
 use invoice_domain::core::time::iso;
 use invoice_domain::invoice::cxml::Limits;
 use invoice_domain::invoice::ingest::{IngestConfig, IngestError, Ingestor, Outcome};
+pub use invoice_wiring::env::ConfigError;
+use invoice_wiring::env::{distinct_prefixes, Env};
 use serde::Serialize;
 
 /// Configuration from environment variables.
@@ -23,42 +25,21 @@ pub struct Config {
     pub limits: Limits,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("environment variable {0} is required")]
-    Missing(&'static str),
-    #[error("environment variable {0} must be a positive whole number, got '{1}'")]
-    NotANumber(&'static str, String),
-    #[error("prefixes must be distinct and end with '/': incoming '{0}', archive '{1}', quarantine '{2}'")]
-    Prefixes(String, String, String),
-}
-
 impl Config {
     pub fn from_env_map(env: &HashMap<String, String>) -> Result<Config, ConfigError> {
-        let get = |k: &str, d: &str| env.get(k).cloned().unwrap_or_else(|| d.to_string());
-        let num = |k: &'static str, d: usize| -> Result<usize, ConfigError> {
-            match env.get(k) {
-                None => Ok(d),
-                Some(v) => v.parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| ConfigError::NotANumber(k, v.clone())),
-            }
-        };
-        let table = env.get("TABLE_NAME").cloned().filter(|t| !t.is_empty()).ok_or(ConfigError::Missing("TABLE_NAME"))?;
+        let e = Env(env);
         let defaults = Limits::default();
         let c = Config {
-            table,
-            incoming_prefix: get("INCOMING_PREFIX", "incoming/"),
-            archive_prefix: get("ARCHIVE_PREFIX", "archive/"),
-            quarantine_prefix: get("QUARANTINE_PREFIX", "quarantine/"),
+            table: e.required("TABLE_NAME")?,
+            incoming_prefix: e.or("INCOMING_PREFIX", "incoming/"),
+            archive_prefix: e.or("ARCHIVE_PREFIX", "archive/"),
+            quarantine_prefix: e.or("QUARANTINE_PREFIX", "quarantine/"),
             limits: Limits {
-                max_bytes: num("MAX_DOCUMENT_BYTES", defaults.max_bytes)?,
-                max_depth: num("MAX_NESTING_DEPTH", defaults.max_depth)?,
+                max_bytes: e.positive("MAX_DOCUMENT_BYTES", defaults.max_bytes)?,
+                max_depth: e.positive("MAX_NESTING_DEPTH", defaults.max_depth)?,
             },
         };
-        let p = [&c.incoming_prefix, &c.archive_prefix, &c.quarantine_prefix];
-        let overlapping = p.iter().enumerate().any(|(i, a)| p.iter().enumerate().any(|(j, b)| i != j && a.starts_with(b.as_str())));
-        if p.iter().any(|x| !x.ends_with('/')) || overlapping {
-            return Err(ConfigError::Prefixes(c.incoming_prefix, c.archive_prefix, c.quarantine_prefix));
-        }
+        distinct_prefixes(&[("incoming", &c.incoming_prefix), ("archive", &c.archive_prefix), ("quarantine", &c.quarantine_prefix)])?;
         Ok(c)
     }
 

@@ -20,6 +20,8 @@ use invoice_domain::core::time::iso;
 use invoice_domain::core::PortError;
 use invoice_domain::invoice::ports::{DocumentStore, InvoiceRepository, StoredObject};
 use invoice_domain::invoice::records::{Channel, DocumentSource, RejectionRecord};
+pub use invoice_wiring::env::ConfigError;
+use invoice_wiring::env::{distinct_prefixes, Env};
 use serde::Serialize;
 
 /// Configuration from environment variables.
@@ -32,44 +34,23 @@ pub struct Config {
     pub limits: MailLimits,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("environment variable {0} is required")]
-    Missing(&'static str),
-    #[error("environment variable {0} must be a positive whole number, got '{1}'")]
-    NotANumber(&'static str, String),
-    #[error("prefixes must be distinct and end with '/': mail '{0}', incoming '{1}', quarantine '{2}'")]
-    Prefixes(String, String, String),
-}
-
 impl Config {
     pub fn from_env_map(env: &HashMap<String, String>) -> Result<Config, ConfigError> {
-        let get = |k: &str, d: &str| env.get(k).cloned().unwrap_or_else(|| d.to_string());
-        let num = |k: &'static str, d: usize| -> Result<usize, ConfigError> {
-            match env.get(k) {
-                None => Ok(d),
-                Some(v) => v.parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| ConfigError::NotANumber(k, v.clone())),
-            }
-        };
-        let table = env.get("TABLE_NAME").cloned().filter(|t| !t.is_empty()).ok_or(ConfigError::Missing("TABLE_NAME"))?;
+        let e = Env(env);
         let d = MailLimits::default();
         let c = Config {
-            table,
-            mail_prefix: get("MAIL_PREFIX", "mail/"),
-            incoming_prefix: get("INCOMING_PREFIX", "incoming/"),
-            quarantine_prefix: get("QUARANTINE_PREFIX", "quarantine/"),
+            table: e.required("TABLE_NAME")?,
+            mail_prefix: e.or("MAIL_PREFIX", "mail/"),
+            incoming_prefix: e.or("INCOMING_PREFIX", "incoming/"),
+            quarantine_prefix: e.or("QUARANTINE_PREFIX", "quarantine/"),
             limits: MailLimits {
-                max_message_bytes: num("MAX_MESSAGE_BYTES", d.max_message_bytes)?,
-                max_parts: num("MAX_MIME_PARTS", d.max_parts)?,
-                max_depth: num("MAX_MIME_DEPTH", d.max_depth)?,
-                max_attachment_bytes: num("MAX_ATTACHMENT_BYTES", d.max_attachment_bytes)?,
+                max_message_bytes: e.positive("MAX_MESSAGE_BYTES", d.max_message_bytes)?,
+                max_parts: e.positive("MAX_MIME_PARTS", d.max_parts)?,
+                max_depth: e.positive("MAX_MIME_DEPTH", d.max_depth)?,
+                max_attachment_bytes: e.positive("MAX_ATTACHMENT_BYTES", d.max_attachment_bytes)?,
             },
         };
-        let p = [&c.mail_prefix, &c.incoming_prefix, &c.quarantine_prefix];
-        let overlapping = p.iter().enumerate().any(|(i, a)| p.iter().enumerate().any(|(j, b)| i != j && a.starts_with(b.as_str())));
-        if p.iter().any(|x| !x.ends_with('/')) || overlapping {
-            return Err(ConfigError::Prefixes(c.mail_prefix, c.incoming_prefix, c.quarantine_prefix));
-        }
+        distinct_prefixes(&[("mail", &c.mail_prefix), ("incoming", &c.incoming_prefix), ("quarantine", &c.quarantine_prefix)])?;
         Ok(c)
     }
 

@@ -3,6 +3,8 @@
 //! company's own refresh token (from Secrets Manager) and its own rate-limit keys, so one
 //! company's backlog never slows another's.
 
+pub mod env;
+
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
