@@ -8,6 +8,7 @@
 //! - [`vendor`]: vendor invoices out — records, mapping to the SP-API body, submission,
 //!   polling and reconciliation.
 
+pub mod channel;
 pub mod company;
 pub mod core;
 pub mod invoice;
