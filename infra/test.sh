@@ -39,6 +39,8 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "build (debug) — the function binaries alone too, as cargo lambda watch runs them"
 cargo build --workspace --all-targets
 cargo build -p ingest-cxml -p ingest-mail -p submit-vendor-invoice -p poll-transaction-status --bins
+# exactly as `cargo lambda watch` builds it (`cargo run --bin receive-cxml` at the root)
+cargo build --bin receive-cxml
 
 step "tests"
 status=0

@@ -299,3 +299,86 @@ pub async fn seed_bundle(
     }
     repo.put_order(&order, account_id).await.unwrap();
 }
+
+// ---------------------------------------------------------------------------------------------
+// `cargo lambda watch`: the real function binaries behind the Lambda Runtime API emulator.
+
+/// A running `cargo lambda watch` (stopped, with its process group, when dropped).
+pub struct Watch {
+    child: std::process::Child,
+    pub port: u16,
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        use std::process::Command;
+        use std::time::{Duration, Instant};
+        // The watcher runs `cargo run` which runs the binary: stop the whole process group,
+        // politely (SIGINT, as Ctrl-C) and then for sure.
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill").args(["-INT", "--", &group]).status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn path_with_cargo_lambda() -> String {
+    let venv = repo_root().join(".stack/venv/bin");
+    format!("{}:{}", venv.display(), std::env::var("PATH").unwrap_or_default())
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// `cargo lambda watch` with `TABLE_NAME` set (every function of the workspace is served).
+pub fn start_watch(table: &str) -> Watch {
+    start_watch_with(&[("TABLE_NAME", table)], 1)
+}
+
+/// `cargo lambda watch` with these environment variables and up to `concurrency` instances
+/// per function. Its output goes to `$TMPDIR/watch-<port>.log`.
+pub fn start_watch_with(vars: &[(&str, &str)], concurrency: u32) -> Watch {
+    use std::os::unix::process::CommandExt;
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+    let port = free_port();
+    let log = std::fs::File::create(std::env::temp_dir().join(format!("watch-{port}.log"))).unwrap();
+    let mut cmd = Command::new("cargo");
+    // `cargo test` gives this process CARGO_MANIFEST_DIR, CARGO_PKG_NAME, … of the test crate.
+    // Build scripts (ring's) declare them with rerun-if-env-changed and cargo compares them
+    // in its own environment: inherited, they would make the watcher's `cargo run` rebuild
+    // ring and everything above it, and the next `cargo test` rebuild it back.
+    for (k, _) in std::env::vars_os() {
+        let k = k.to_string_lossy();
+        if (k.starts_with("CARGO_") && k != "CARGO_HOME") || k == "OUT_DIR" {
+            cmd.env_remove(k.as_ref());
+        }
+    }
+    cmd.current_dir(repo_root())
+        .env("PATH", path_with_cargo_lambda())
+        .args(["lambda", "watch", "--ignore-changes", "-A", "127.0.0.1", "-P", &port.to_string()])
+        .args(["--concurrency", &concurrency.to_string()]);
+    for (k, v) in vars {
+        cmd.arg("--env-var").arg(format!("{k}={v}"));
+    }
+    let child = cmd
+        .stdout(Stdio::from(log.try_clone().unwrap()))
+        .stderr(Stdio::from(log))
+        .process_group(0)
+        .spawn()
+        .expect("cargo lambda watch (installed by infra/install.sh into .stack/venv)");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "cargo lambda watch did not listen on {port}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    Watch { child, port }
+}

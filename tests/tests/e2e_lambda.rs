@@ -2,66 +2,10 @@
 //! Runtime API and runs the binary; `cargo lambda invoke` sends real S3 event payloads; the
 //! results are read back from DynamoDB Local and moto S3.
 
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
-use integration_tests::{all_months, fixture, repo_root, Env, ACME};
+use integration_tests::{all_months, fixture, path_with_cargo_lambda, repo_root, start_watch, Env, ACME};
 use invoice_domain::invoice::records::InvoiceStatus;
-
-struct Watch {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Watch {
-    fn drop(&mut self) {
-        // The watcher runs `cargo run` which runs the binary: stop the whole process group,
-        // politely (SIGINT, as Ctrl-C) and then for sure.
-        let group = format!("-{}", self.child.id());
-        let _ = Command::new("kill").args(["-INT", "--", &group]).status();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
-        let _ = self.child.wait();
-    }
-}
-
-fn path_with_cargo_lambda() -> String {
-    let venv = repo_root().join(".stack/venv/bin");
-    format!("{}:{}", venv.display(), std::env::var("PATH").unwrap_or_default())
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn start_watch(table: &str) -> Watch {
-    use std::os::unix::process::CommandExt;
-    let port = free_port();
-    let log = std::fs::File::create(std::env::temp_dir().join(format!("watch-{port}.log"))).unwrap();
-    let child = Command::new("cargo")
-        .current_dir(repo_root())
-        .env("PATH", path_with_cargo_lambda())
-        .args(["lambda", "watch", "--ignore-changes", "-A", "127.0.0.1", "-P", &port.to_string()])
-        .arg("--env-var")
-        .arg(format!("TABLE_NAME={table}"))
-        .stdout(Stdio::from(log.try_clone().unwrap()))
-        .stderr(Stdio::from(log))
-        .process_group(0)
-        .spawn()
-        .expect("cargo lambda watch (installed by infra/install.sh into .stack/venv)");
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "cargo lambda watch did not listen on {port}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    Watch { child, port }
-}
 
 /// Invokes the function; Ok(response JSON) or Err(error output).
 fn invoke(port: u16, event: &serde_json::Value) -> Result<serde_json::Value, String> {

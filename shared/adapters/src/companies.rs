@@ -7,7 +7,7 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
 use invoice_domain::channel::mail::{normalize_address, MailDirectory};
-use invoice_domain::company::{Company, CompanyDirectory, ConnectionStatus, MailSettings, VendorConnection};
+use invoice_domain::company::{Company, CompanyDirectory, ConnectionStatus, CxmlSender, MailSettings, VendorConnection};
 use invoice_domain::core::PortError;
 
 use crate::keys::{company_pk, identity_pk, mail_address_pk, COMPANIES_GSI1PK, COMPANY_SK, IDENTITY_SK, MAILADDR_SK};
@@ -18,6 +18,14 @@ use crate::table::{condition_failed, from_item, get, keyed, s, to_item, Item, Q}
 pub struct DynamoCompanies {
     pub client: Client,
     pub table: String,
+}
+
+/// What registering a cXML sender came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SenderAdded {
+    Added,
+    /// The identity was registered already: its secret hash is replaced (a rotation).
+    Replaced,
 }
 
 /// What creating a company came to.
@@ -182,6 +190,42 @@ impl DynamoCompanies {
                 Some(_) => Err(sdk_err("dynamodb set mail settings", e)),
             },
         }
+    }
+
+    /// Registers a cXML sender (its identity and the argon2 hash of its SharedSecret) with the
+    /// company, replacing a sender with the same identity. A conditional update on the list as
+    /// read, so two concurrent registrations never lose one (the loser retries, up to 5 times).
+    pub async fn add_cxml_sender(&self, id: &str, sender: &CxmlSender) -> Result<SenderAdded, PortError> {
+        for _ in 0..5 {
+            let company = self.get(id).await?.ok_or_else(|| PortError(format!("no company has the id '{id}'")))?;
+            let old = company.cxml_senders.clone();
+            let mut senders: Vec<CxmlSender> = old.iter().filter(|s| s.identity != sender.identity).cloned().collect();
+            let outcome = if senders.len() < old.len() { SenderAdded::Replaced } else { SenderAdded::Added };
+            senders.push(sender.clone());
+            let list = |v: &[CxmlSender]| -> Result<AttributeValue, PortError> {
+                Ok(AttributeValue::L(v.iter().map(|s| to_item(s).map(AttributeValue::M)).collect::<Result<_, _>>()?))
+            };
+            let mut req = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .key("PK", s(company_pk(id)))
+                .key("SK", s(COMPANY_SK))
+                .update_expression("SET cxml_senders = :new")
+                .expression_attribute_values(":new", list(&senders)?);
+            req = if old.is_empty() {
+                req.condition_expression("attribute_exists(PK) AND (attribute_not_exists(cxml_senders) OR size(cxml_senders) = :zero)")
+                    .expression_attribute_values(":zero", AttributeValue::N("0".into()))
+            } else {
+                req.condition_expression("attribute_exists(PK) AND cxml_senders = :old").expression_attribute_values(":old", list(&old)?)
+            };
+            match req.send().await {
+                Ok(_) => return Ok(outcome),
+                Err(e) if condition_failed(&e) => continue,
+                Err(e) => return Err(sdk_err("dynamodb add cxml sender", e)),
+            }
+        }
+        Err(PortError(format!("company {id}: the senders kept changing while registering one; retry")))
     }
 
     /// Records the state of the company's vendor connection (e.g. NotAuthorized with LWA's

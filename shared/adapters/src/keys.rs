@@ -19,6 +19,7 @@
 //! | amazon account / seller / location / delivery location | `C#<co>#ACCOUNT#<id>` / `C#<co>#SELLER#<vendor id>` / `C#<co>#LOCATION#<id>` / `C#<co>#DELIVERYLOC#<id>` | `#ACCOUNT` … | |
 //! | marketplace feed | `C#<co>#FEED#<transactionId>` | `#FEED` | GSI2 `C#<co>#FEEDSTATUS#<type>#<status>` / `<submitted>#<txId>` |
 //! | rate state (per selling partner and operation) | `RATE#<key>` | `#GCRA` | |
+//! | HTTPS answer of a payloadID (replays get it again) | `C#<co>#PAYLOAD#<payloadID>` | `#ANSWER` | |
 
 /// `C#<company>#` + the rest: the partition of one company's item.
 pub fn co(company: &str, rest: &str) -> String {
@@ -143,6 +144,14 @@ pub fn order_error_sk(e: &invoice_domain::vendor::records::OrderError) -> String
     format!("{ERROR_SK_PREFIX}{}#{}#{}", e.source, e.code, &digest[..16])
 }
 
+pub const ANSWER_SK: &str = "#ANSWER";
+
+/// The answer given to one of a company's POSTed documents, by its cXML payloadID: a
+/// transport retry (same payloadID) is answered the same and not ingested again.
+pub fn payload_pk(company: &str, payload_id: &str) -> String {
+    co(company, &format!("PAYLOAD#{payload_id}"))
+}
+
 /// Rate-limit state of one key (`spapi:<selling partner>:<operation>`).
 pub fn rate_pk(key: &str) -> String {
     format!("RATE#{key}")
@@ -174,6 +183,7 @@ mod tests {
             documents_gsi1pk(c),
             awaiting_pk(c, "INV-1"),
             invoice_number_pk(c, "INV-1"),
+            payload_pk(c, "1.2.3@supplier"),
         ] {
             assert!(k.starts_with("C#acme#"), "{k}");
         }

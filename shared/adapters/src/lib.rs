@@ -3,6 +3,7 @@
 //! AWS configuration, e.g. `AWS_ENDPOINT_URL_DYNAMODB` / `AWS_ENDPOINT_URL_S3` for the local
 //! stack, so the same code runs against AWS).
 
+pub mod answers;
 pub mod companies;
 pub mod dynamo;
 pub mod keys;

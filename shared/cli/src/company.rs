@@ -3,7 +3,7 @@
 
 use std::io::Read;
 
-use invoice_adapters::companies::{Created, DynamoCompanies};
+use invoice_adapters::companies::{Created, DynamoCompanies, SenderAdded};
 use invoice_adapters::secrets::Secrets;
 use invoice_domain::company::{Company, ConnectionStatus, VendorConnection};
 use invoice_domain::core::time::iso;
@@ -13,6 +13,7 @@ pub enum Op {
     Show { id: String, json: bool },
     List { json: bool },
     ConnectVendor { id: String },
+    AddSender { id: String, identity: String },
 }
 
 pub fn run(op: Op) -> i32 {
@@ -55,6 +56,9 @@ fn summary(c: &Company) -> serde_json::Value {
         "vendor": c.vendor.as_ref().map(|v| serde_json::json!({
             "status": v.status, "connected_at": v.connected_at, "status_reason": v.status_reason, "status_at": v.status_at,
         })),
+        // Identities only: a secret hash is never printed.
+        "cxml_senders": c.cxml_senders.iter().map(|s| serde_json::json!({"identity": s.identity, "added_at": s.added_at})).collect::<Vec<_>>(),
+        "accepted_suppliers": c.accepted_suppliers,
     })
 }
 
@@ -135,6 +139,24 @@ async fn exec(op: Op) -> Result<(), String> {
             };
             companies(&conf)?.set_vendor_connection(&c.id, &conn).await.map_err(|e| e.to_string())?;
             eprintln!("company {id}: vendor account connected (refresh token stored in Secrets Manager as {})", conn.secret_id);
+        }
+        Op::AddSender { id, identity } => {
+            let identity = invoice_domain::company::parse_identity(&identity)?;
+            let c = require(&conf, &id).await?;
+            let mut secret = String::new();
+            std::io::stdin().read_to_string(&mut secret).map_err(|e| format!("reading the shared secret from stdin: {e}"))?;
+            let secret = secret.trim_end_matches(['\r', '\n']);
+            if secret.is_empty() {
+                return Err(
+                    "no shared secret on stdin (echo \"$SECRET\" | invoicectl company add-sender ID --identity D:I --secret-stdin)".into(),
+                );
+            }
+            let salt = *uuid::Uuid::new_v4().as_bytes();
+            let sender = invoice_domain::channel::https::secret::new_sender(&identity, secret, &salt, &iso(chrono::Utc::now()))
+                .map_err(|e| e.to_string())?;
+            let added = companies(&conf)?.add_cxml_sender(&c.id, &sender).await.map_err(|e| e.to_string())?;
+            let what = if added == SenderAdded::Replaced { "secret replaced" } else { "registered" };
+            eprintln!("company {id}: cXML sender {identity} {what} (the secret is stored only as an argon2id hash)");
         }
     }
     Ok(())

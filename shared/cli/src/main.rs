@@ -117,6 +117,18 @@ enum CompanyCmd {
         #[arg(long, required = true)]
         refresh_token_stdin: bool,
     },
+    /// Register a cXML sender allowed to POST documents for the company over HTTPS: its
+    /// Sender identity and SharedSecret (read from stdin, stored only as an argon2id hash).
+    /// The same identity again replaces its secret.
+    AddSender {
+        id: String,
+        /// The Sender credential, DOMAIN:IDENTITY (e.g. NetworkID:AN01000000099).
+        #[arg(long)]
+        identity: String,
+        /// Read the SharedSecret from standard input (the only way: never on the command line).
+        #[arg(long, required = true)]
+        secret_stdin: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -321,6 +333,7 @@ fn main() -> ExitCode {
             CompanyCmd::List { json } => company::Op::List { json },
             CompanyCmd::ConnectVendor { id, refresh_token_stdin: _ } => company::Op::ConnectVendor { id },
             CompanyCmd::SetMail { .. } => unreachable!("handled above"),
+            CompanyCmd::AddSender { id, identity, secret_stdin: _ } => company::Op::AddSender { id, identity },
         }),
         Cmd::Quarantine { cmd: QuarantineCmd::List { company, json, limit } } => {
             store::run(store::Op::QuarantineList { company: company.company, json, limit })

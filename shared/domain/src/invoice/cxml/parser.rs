@@ -68,7 +68,7 @@ pub fn parse(bytes: &[u8], limits: &Limits) -> Parsed {
 }
 
 /// Turns the bytes into UTF-8 text following the BOM or the XML declaration's encoding.
-fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, Box<Parsed>> {
+pub(crate) fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, Box<Parsed>> {
     // UTF-16 documents announce themselves with a BOM.
     if let Some((enc, bom_len)) = encoding_rs::Encoding::for_bom(bytes) {
         if enc != encoding_rs::UTF_8 {

@@ -1,0 +1,52 @@
+//! `invoicectl company add-sender` against DynamoDB Local: the SharedSecret goes in on stdin
+//! and is stored only as an argon2id hash; `company show --json` never prints hashes.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use integration_tests::Env;
+
+const SECRET: &str = "cli-shared-secret-42";
+
+fn add_sender(env: &Env, company: &str, identity: &str, secret: &str) -> (bool, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_invoicectl"))
+        .env("TABLE_NAME", &env.table)
+        .args(["company", "add-sender", company, "--identity", identity, "--secret-stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(format!("{secret}\n").as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn add_sender_stores_only_the_hash_and_show_never_prints_it() {
+    let env = Env::new().await;
+    let (ok, out) = add_sender(&env, "acme", "NetworkID:AN-CLI", SECRET);
+    assert!(ok, "{out}");
+    assert!(out.contains("registered") && !out.contains(SECRET), "{out}");
+    let (ok, out) = add_sender(&env, "acme", "NetworkID:AN-CLI", "rotated");
+    assert!(ok && out.contains("secret replaced"), "{out}");
+    let (ok, out) = add_sender(&env, "acme", "no-colon", SECRET);
+    assert!(!ok && out.contains("DOMAIN:IDENTITY"), "{out}");
+    let (ok, out) = add_sender(&env, "acme", "NetworkID:AN-CLI", "");
+    assert!(!ok && out.contains("no shared secret"), "{out}");
+
+    let c = env.companies.get("acme").await.unwrap().unwrap();
+    assert_eq!(c.cxml_senders.len(), 1);
+    assert_eq!(c.cxml_senders[0].identity, "networkid:AN-CLI");
+    assert!(invoice_domain::channel::https::verify_secret("rotated", &c.cxml_senders[0].secret_hash));
+
+    let out = Command::new(env!("CARGO_BIN_EXE_invoicectl"))
+        .env("TABLE_NAME", &env.table)
+        .args(["company", "show", "acme", "--json"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let json: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
+    assert_eq!(json["cxml_senders"][0]["identity"], "networkid:AN-CLI");
+    assert!(!text.contains("argon2") && !text.contains(&c.cxml_senders[0].secret_hash), "{text}");
+}
