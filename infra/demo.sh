@@ -37,8 +37,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-step "build invoicectl and the ingest-cxml function"
-cargo build -q -p invoicectl -p ingest-cxml --bins
+step "build invoicectl and the functions"
+cargo build -q -p invoicectl -p ingest-cxml -p ingest-mail -p submit-vendor-invoice -p poll-transaction-status --bins
+cargo build -q --bin receive-cxml
 CTL="$ROOT/target/debug/invoicectl"
 "$CTL" local init
 
@@ -103,6 +104,47 @@ for p in ("incoming/", "archive/", "quarantine/"):
     print(f"{p:12} {len(keys)} object(s)")
     for k in keys[:12]: print("   ", k)
 PY
+
+# ------------------------------------------------------------------------------------------
+# The other channels: an e-mail (SES stores the raw message under mail/<company>/) and a cXML
+# POST over HTTPS; both end as documents under incoming/<company>/ for the same ingestion.
+s3_event() {
+  python3 - "$BUCKET" "$@" <<'PY'
+import json, sys, urllib.parse
+bucket, keys = sys.argv[1], sys.argv[2:]
+recs = [{"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1", "eventTime": "2026-12-01T10:00:00.000Z",
+         "eventName": "ObjectCreated:Put", "s3": {"s3SchemaVersion": "1.0", "bucket": {"name": bucket, "arn": "arn:aws:s3:::" + bucket},
+         "object": {"key": urllib.parse.quote_plus(k, safe="/"), "size": 1}}} for k in keys]
+print(json.dumps({"Records": recs}))
+PY
+}
+s3_put() { .stack/venv/bin/python -c 'import boto3,os,sys; boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL_S3"]).upload_file(sys.argv[1], os.environ["BUCKET"], sys.argv[2])' "$1" "$2"; }
+s3_keys() { .stack/venv/bin/python -c 'import boto3,os,sys; print("\n".join(o["Key"] for o in boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL_S3"]).list_objects_v2(Bucket=os.environ["BUCKET"], Prefix=sys.argv[1]).get("Contents", [])))' "$1"; }
+
+step "e-mail: acme's invoice address and allowed senders; a supplier's mail with a cXML attachment arrives (SES → mail/acme/)"
+"$CTL" company set-mail acme --address invoices@acme.example --allow northwind.example
+"$CTL" mail inspect tests/fixtures/mail/m01-cxml-attachment.eml | head -5 || true
+s3_put tests/fixtures/mail/m01-cxml-attachment.eml mail/acme/m01.eml
+s3_event mail/acme/m01.eml > "$WORK/mail-event.json"
+cargo lambda invoke ingest-mail -A 127.0.0.1 -P "$PORT" --data-file "$WORK/mail-event.json"; echo
+mailed="$(s3_keys incoming/acme/mail/ | head -1)"
+echo "the attachment is now $mailed; the usual ingestion takes it (the same invoice as the S3 drop: one invoice, whatever the channel)"
+s3_event "$mailed" > "$WORK/mail-ingest.json"
+cargo lambda invoke ingest-cxml -A 127.0.0.1 -P "$PORT" --data-file "$WORK/mail-ingest.json"; echo
+
+step "HTTPS: a supplier POSTs cXML to the receive-cxml endpoint with its Sender credential"
+echo 's3cr3t-do-not-store' | "$CTL" company add-sender acme --identity NetworkID:northwind-procure --secret-stdin
+URL="http://127.0.0.1:$PORT/lambda-url/receive-cxml/cxml"
+curl -sS -X POST "$URL" -H 'content-type: text/xml; charset=UTF-8' --data-binary @tests/fixtures/https/post-invoice.xml; echo
+echo "the same payloadID again gets the same answer (nothing stored twice):"
+curl -sS -X POST "$URL" -H 'content-type: text/xml' --data-binary @tests/fixtures/https/post-invoice.xml | grep -o '<Status[^>]*>'
+echo "a wrong SharedSecret:"
+sed 's/s3cr3t-do-not-store/wrong/; s/demo-post-1@/demo-post-2@/' tests/fixtures/https/post-invoice.xml | curl -sS -X POST "$URL" -H 'content-type: text/xml' --data-binary @- | grep -o '<Status[^>]*>'
+posted="$(s3_keys incoming/acme/https/ | head -1)"
+echo "stored as $posted; the usual ingestion books it:"
+s3_event "$posted" > "$WORK/post-ingest.json"
+cargo lambda invoke ingest-cxml -A 127.0.0.1 -P "$PORT" --data-file "$WORK/post-ingest.json"; echo
+"$CTL" invoices show --company acme 'NetworkID:AN01011737571#DEMO-POST-1' | python3 -c 'import json,sys; i=json.load(sys.stdin)["invoice"]; print(i["invoice_id"], i["status"], "channel", i["source"]["channel"], "payloadID", i["source"].get("payload_id"))'
 
 # ------------------------------------------------------------------------------------------
 # Vendor side
