@@ -20,6 +20,7 @@ pub struct Config {
     pub incoming_prefix: String,
     pub archive_prefix: String,
     pub quarantine_prefix: String,
+    pub documents_prefix: String,
     pub limits: Limits,
 }
 
@@ -49,12 +50,13 @@ impl Config {
             incoming_prefix: get("INCOMING_PREFIX", "incoming/"),
             archive_prefix: get("ARCHIVE_PREFIX", "archive/"),
             quarantine_prefix: get("QUARANTINE_PREFIX", "quarantine/"),
+            documents_prefix: get("DOCUMENTS_PREFIX", "documents/"),
             limits: Limits {
                 max_bytes: num("MAX_DOCUMENT_BYTES", defaults.max_bytes)?,
                 max_depth: num("MAX_NESTING_DEPTH", defaults.max_depth)?,
             },
         };
-        let p = [&c.incoming_prefix, &c.archive_prefix, &c.quarantine_prefix];
+        let p = [&c.incoming_prefix, &c.archive_prefix, &c.quarantine_prefix, &c.documents_prefix];
         let overlapping = p.iter().enumerate().any(|(i, a)| p.iter().enumerate().any(|(j, b)| i != j && a.starts_with(b.as_str())));
         if p.iter().any(|x| !x.ends_with('/')) || overlapping {
             return Err(ConfigError::Prefixes(c.incoming_prefix, c.archive_prefix, c.quarantine_prefix));
@@ -102,6 +104,11 @@ pub struct RecordResult {
     pub invoice_key: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub codes: Vec<String>,
+    /// A PDF's document key (`documents/<company>/<sha256>.pdf`) and status.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document_key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document_status: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
@@ -156,8 +163,10 @@ pub async fn handle(deps: &Deps, event: S3Event) -> Result<Response, HandlerErro
                 incoming_prefix: deps.config.incoming_prefix.clone(),
                 archive_prefix: deps.config.archive_prefix.clone(),
                 quarantine_prefix: deps.config.quarantine_prefix.clone(),
+                documents_prefix: deps.config.documents_prefix.clone(),
             },
-        );
+        )
+        .with_pdf_text(invoice_adapters::pdf::text_of);
         let res = ingestor.ingest(&key, &received_at).await;
         let rr = result_of(bucket, key, res);
         if rr.error.is_some() {
@@ -174,7 +183,17 @@ pub async fn handle(deps: &Deps, event: S3Event) -> Result<Response, HandlerErro
 
 impl RecordResult {
     fn ignored(bucket: String, key: String) -> RecordResult {
-        RecordResult { bucket, key, company: None, outcome: "ignored".into(), invoice_key: None, codes: vec![], error: None }
+        RecordResult {
+            bucket,
+            key,
+            company: None,
+            outcome: "ignored".into(),
+            invoice_key: None,
+            codes: vec![],
+            document_key: None,
+            document_status: None,
+            error: None,
+        }
     }
 }
 
@@ -195,6 +214,12 @@ fn result_of(bucket: String, key: String, res: Result<Outcome, IngestError>) -> 
                 Outcome::Cancelled { company, invoice_key } => {
                     tracing::info!(key = %rr.key, %company, %invoice_key, "invoice cancelled");
                     (rr.company, rr.invoice_key) = (Some(company), Some(invoice_key));
+                }
+                Outcome::Document { company, document_key, status, invoice_key, already } => {
+                    tracing::info!(key = %rr.key, %company, %document_key, status = status.as_str(), invoice_key = ?invoice_key, already, "PDF kept as a document");
+                    (rr.company, rr.invoice_key) = (Some(company), invoice_key);
+                    rr.document_key = Some(document_key);
+                    rr.document_status = Some(status.as_str().to_string());
                 }
                 Outcome::Quarantined { company, quarantine_key, codes } => {
                     tracing::warn!(key = %rr.key, %company, %quarantine_key, codes = %codes.join(","), "document quarantined");

@@ -4,6 +4,7 @@
 //! stack, so the same code runs against AWS).
 
 pub mod companies;
+pub mod documents;
 pub mod dynamo;
 pub mod keys;
 pub mod pdf;
