@@ -111,7 +111,8 @@ async fn conflicting_duplicate_is_flagged_and_quarantined() {
 async fn invalid_documents_are_quarantined_with_a_reason_beside_them() {
     let env = Env::new().await;
     env.put("incoming/net zero.xml", fixture("cxml/samples/s05-two-orders-net-zero.xml")).await;
-    env.put("incoming/acme/scan.pdf", b"%PDF-1.7\n%\xE2\xE3\xCF\xD3\n".to_vec()).await;
+    // Named .pdf but not a PDF by its bytes (a PDF is a document: see documents_local.rs).
+    env.put("incoming/acme/scan.pdf", b"GIF89a\n%\xE2\xE3\xCF\xD3\n".to_vec()).await;
     let r = ingest_cxml::handle(&env.deps(None), env.event(&["incoming/net zero.xml", "incoming/acme/scan.pdf"])).await.unwrap();
     assert_eq!(r.records[0].codes, vec!["net-mismatch"]);
     assert_eq!(r.records[1].codes, vec!["not-xml"]);

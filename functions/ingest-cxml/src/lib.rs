@@ -22,6 +22,7 @@ pub struct Config {
     pub incoming_prefix: String,
     pub archive_prefix: String,
     pub quarantine_prefix: String,
+    pub documents_prefix: String,
     pub limits: Limits,
 }
 
@@ -34,12 +35,18 @@ impl Config {
             incoming_prefix: e.or("INCOMING_PREFIX", "incoming/"),
             archive_prefix: e.or("ARCHIVE_PREFIX", "archive/"),
             quarantine_prefix: e.or("QUARANTINE_PREFIX", "quarantine/"),
+            documents_prefix: e.or("DOCUMENTS_PREFIX", "documents/"),
             limits: Limits {
                 max_bytes: e.positive("MAX_DOCUMENT_BYTES", defaults.max_bytes)?,
                 max_depth: e.positive("MAX_NESTING_DEPTH", defaults.max_depth)?,
             },
         };
-        distinct_prefixes(&[("incoming", &c.incoming_prefix), ("archive", &c.archive_prefix), ("quarantine", &c.quarantine_prefix)])?;
+        distinct_prefixes(&[
+            ("incoming", &c.incoming_prefix),
+            ("archive", &c.archive_prefix),
+            ("quarantine", &c.quarantine_prefix),
+            ("documents", &c.documents_prefix),
+        ])?;
         Ok(c)
     }
 
@@ -83,6 +90,11 @@ pub struct RecordResult {
     pub invoice_key: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub codes: Vec<String>,
+    /// A PDF's document key (`documents/<company>/<sha256>.pdf`) and status.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document_key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document_status: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
@@ -137,8 +149,10 @@ pub async fn handle(deps: &Deps, event: S3Event) -> Result<Response, HandlerErro
                 incoming_prefix: deps.config.incoming_prefix.clone(),
                 archive_prefix: deps.config.archive_prefix.clone(),
                 quarantine_prefix: deps.config.quarantine_prefix.clone(),
+                documents_prefix: deps.config.documents_prefix.clone(),
             },
-        );
+        )
+        .with_pdf_text(invoice_adapters::pdf::text_of);
         let res = ingestor.ingest(&key, &received_at).await;
         let rr = result_of(bucket, key, res);
         if rr.error.is_some() {
@@ -155,7 +169,17 @@ pub async fn handle(deps: &Deps, event: S3Event) -> Result<Response, HandlerErro
 
 impl RecordResult {
     fn ignored(bucket: String, key: String) -> RecordResult {
-        RecordResult { bucket, key, company: None, outcome: "ignored".into(), invoice_key: None, codes: vec![], error: None }
+        RecordResult {
+            bucket,
+            key,
+            company: None,
+            outcome: "ignored".into(),
+            invoice_key: None,
+            codes: vec![],
+            document_key: None,
+            document_status: None,
+            error: None,
+        }
     }
 }
 
@@ -176,6 +200,12 @@ fn result_of(bucket: String, key: String, res: Result<Outcome, IngestError>) -> 
                 Outcome::Cancelled { company, invoice_key } => {
                     tracing::info!(key = %rr.key, %company, %invoice_key, "invoice cancelled");
                     (rr.company, rr.invoice_key) = (Some(company), Some(invoice_key));
+                }
+                Outcome::Document { company, document_key, status, invoice_key, already } => {
+                    tracing::info!(key = %rr.key, %company, %document_key, status = status.as_str(), invoice_key = ?invoice_key, already, "PDF kept as a document");
+                    (rr.company, rr.invoice_key) = (Some(company), invoice_key);
+                    rr.document_key = Some(document_key);
+                    rr.document_status = Some(status.as_str().to_string());
                 }
                 Outcome::Quarantined { company, quarantine_key, codes } => {
                     tracing::warn!(key = %rr.key, %company, %quarantine_key, codes = %codes.join(","), "document quarantined");

@@ -7,7 +7,7 @@
 //! | company | `COMPANY#<id>` | `#COMPANY` | GSI1 `COMPANIES` / `<id>` |
 //! | cXML identity → company | `CXMLID#<domain:identity>` | `#CXMLID` | |
 //! | invoice e-mail address → company | `MAILADDR#<address>` | `#MAILADDR` | |
-//! | (next: PDF documents) document, by SHA-256 | `C#<co>#DOC#<sha256>` | `#DOC` | GSI1 `C#<co>#DOCS` / `<received>#<sha>` |
+//! | PDF document, by SHA-256 | `C#<co>#DOC#<sha256>` | `#DOC` | GSI2 `C#<co>#DOCSTATUS#<linked\|awaiting-data>` / `<received>#<sha>` |
 //! | document awaiting its invoice | `C#<co>#DOCNUM#<invoice number>` | `DOC#<sha256>` | |
 //! | invoice by number | `C#<co>#INVNUM#<invoice number>` | `INV#<invoice key>` | |
 //! | invoice header | `C#<co>#INV#<supplier>#<invoiceID>` | `#HEADER` | GSI2 `C#<co>#STATUS#<status>#<YYYY-MM>` / `<received>#<key>`; GSI3 `C#<co>#SUPPLIER#<supplier>` / `<date>#<id>` |
@@ -76,9 +76,17 @@ pub fn document_pk(company: &str, sha: &str) -> String {
     co(company, &format!("DOC#{sha}"))
 }
 
-/// GSI1 partition listing a company's documents.
-pub fn documents_gsi1pk(company: &str) -> String {
-    co(company, "DOCS")
+/// GSI2 partition listing a company's documents in a status (`linked`, `awaiting-data`).
+pub fn document_status_pk(company: &str, status: &str) -> String {
+    co(company, &format!("DOCSTATUS#{status}"))
+}
+
+pub fn awaiting_sk(sha: &str) -> String {
+    format!("DOC#{sha}")
+}
+
+pub fn invoice_number_sk(invoice_key: &str) -> String {
+    format!("INV#{invoice_key}")
 }
 
 /// The documents waiting for the invoice with this number.
@@ -180,7 +188,7 @@ mod tests {
             feed_status_pk(c, "Order Invoice", "Processing"),
             unknown_invoices_pk(c),
             document_pk(c, "abc"),
-            documents_gsi1pk(c),
+            document_status_pk(c, "awaiting-data"),
             awaiting_pk(c, "INV-1"),
             invoice_number_pk(c, "INV-1"),
             payload_pk(c, "1.2.3@supplier"),

@@ -5,6 +5,7 @@
 
 pub mod answers;
 pub mod companies;
+pub mod documents;
 pub mod dynamo;
 pub mod keys;
 pub mod pdf;

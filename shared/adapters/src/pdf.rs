@@ -50,6 +50,12 @@ pub fn text(pdf: &[u8], limits: &PdfLimits) -> Result<String, PdfError> {
     rx.recv_timeout(limits.timeout).unwrap_or(Err(PdfError::Timeout(limits.timeout)))
 }
 
+/// The text with the default limits, `None` when it cannot be read (the ingestion's
+/// [`invoice_domain::invoice::ports::PdfText`]).
+pub fn text_of(pdf: &[u8]) -> Option<String> {
+    text(pdf, &PdfLimits::default()).ok()
+}
+
 fn extract(bytes: &[u8], l: &PdfLimits) -> Result<String, PdfError> {
     let doc = lopdf::Document::load_mem(bytes).map_err(|e| PdfError::Unreadable(e.to_string()))?;
     let pages: Vec<u32> = doc.get_pages().keys().copied().take(l.max_pages).collect();

@@ -53,6 +53,11 @@ enum Cmd {
         #[command(subcommand)]
         cmd: InvoicesCmd,
     },
+    /// A company's PDF documents (linked to their invoice, or awaiting its data).
+    Documents {
+        #[command(subcommand)]
+        cmd: DocumentsCmd,
+    },
     /// Vendor invoices (SP-API submitInvoices).
     Vendor {
         #[command(subcommand)]
@@ -157,6 +162,23 @@ enum QuarantineCmd {
     List {
         #[command(flatten)]
         company: CompanyArg,
+        #[arg(long)]
+        json: bool,
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+    },
+}
+
+#[derive(Subcommand)]
+enum DocumentsCmd {
+    /// List a company's documents, newest first (GSI2 per company and status; no Scan).
+    List {
+        #[command(flatten)]
+        company: CompanyArg,
+        /// Only the documents awaiting their invoice's data.
+        #[arg(long)]
+        awaiting: bool,
+        /// One JSON object per document per line.
         #[arg(long)]
         json: bool,
         #[arg(long, default_value_t = 100)]
@@ -337,6 +359,9 @@ fn main() -> ExitCode {
         }),
         Cmd::Quarantine { cmd: QuarantineCmd::List { company, json, limit } } => {
             store::run(store::Op::QuarantineList { company: company.company, json, limit })
+        }
+        Cmd::Documents { cmd: DocumentsCmd::List { company, awaiting, json, limit } } => {
+            store::run(store::Op::DocumentsList { company: company.company, awaiting, json, limit })
         }
         Cmd::Invoices { cmd } => store::run(match cmd {
             InvoicesCmd::List { company, status, json, limit } => store::Op::InvoicesList { company: company.company, status, json, limit },

@@ -5,6 +5,8 @@ use invoice_adapters::dynamo::DynamoRepo;
 use invoice_adapters::s3::{ensure_bucket, object_created};
 use invoice_adapters::table::ensure_table;
 use invoice_domain::core::time::iso;
+use invoice_domain::invoice::document::DocumentStatus;
+use invoice_domain::invoice::ports::DocumentRepository;
 use invoice_domain::invoice::records::{months_newest_first, InvoiceRecord};
 
 pub enum Op {
@@ -12,6 +14,7 @@ pub enum Op {
     InvoicesList { company: String, status: String, json: bool, limit: usize },
     ByPo { company: String, po: String, json: bool },
     Show { company: String, invoice_key: String },
+    DocumentsList { company: String, awaiting: bool, json: bool, limit: usize },
     LocalInit { table: String, bucket: String, vendor_queue: Option<String> },
     LocalDrop { bucket: String, prefix: String, company: Option<String>, ingest: bool, files: Vec<std::path::PathBuf> },
 }
@@ -181,7 +184,55 @@ async fn exec(op: Op) -> Result<(), String> {
             };
             let lines = repo.lines(&c.id, &invoice_key).await.map_err(|e| e.to_string())?;
             let entries = repo.entries(&c.id, &invoice_key).await.map_err(|e| e.to_string())?;
-            print_json(&serde_json::json!({"invoice": h, "lines": lines, "entries": entries}));
+            let mut documents = Vec::new();
+            for key in &h.documents {
+                let sha = key.rsplit('/').next().unwrap_or_default().trim_end_matches(".pdf");
+                if let Some(d) = repo.get_document(&c.id, sha).await.map_err(|e| e.to_string())? {
+                    documents.push(d);
+                }
+            }
+            print_json(&serde_json::json!({"invoice": h, "documents": documents, "lines": lines, "entries": entries}));
+        }
+        Op::DocumentsList { company, awaiting, json, limit } => {
+            let c = crate::company::require(&conf, &company).await?;
+            let repo = repo()?;
+            let statuses: &[DocumentStatus] =
+                if awaiting { &[DocumentStatus::AwaitingData] } else { &[DocumentStatus::AwaitingData, DocumentStatus::Linked] };
+            let mut recs = Vec::new();
+            for st in statuses {
+                recs.extend(repo.documents(&c.id, *st, limit).await.map_err(|e| e.to_string())?);
+            }
+            recs.sort_by(|a, b| b.received_at.cmp(&a.received_at).then(a.content_sha256.cmp(&b.content_sha256)));
+            recs.truncate(limit);
+            if recs.is_empty() && !json {
+                println!("no {}documents for {company}", if awaiting { "awaiting " } else { "" });
+            }
+            for d in recs {
+                if json {
+                    print_json(&serde_json::json!({
+                        "company": d.company, "content_sha256": d.content_sha256, "document_key": d.document_key,
+                        "status": d.status.as_str(), "label": d.status.label(), "invoice_number": d.invoice_number,
+                        "number_from": d.number_from.map(|f| f.as_str()), "invoice_key": d.invoice_key,
+                        "reason": d.reason.map(|r| r.as_str()), "reason_detail": d.reason_detail,
+                        "channel": d.source.channel.as_str(), "received_at": d.received_at, "size": d.size,
+                    }));
+                } else {
+                    let what = match (&d.invoice_key, &d.reason_detail, d.reason) {
+                        (Some(k), _, _) => k.clone(),
+                        (None, Some(detail), _) => detail.clone(),
+                        (None, None, Some(r)) => r.as_str().to_string(),
+                        _ => String::new(),
+                    };
+                    println!(
+                        "{}  {:<30} invoice {:<16} {}  {}",
+                        d.received_at,
+                        d.status.label(),
+                        d.invoice_number.as_deref().unwrap_or("-"),
+                        what,
+                        d.document_key
+                    );
+                }
+            }
         }
     }
     Ok(())

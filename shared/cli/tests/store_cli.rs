@@ -107,3 +107,29 @@ async fn companies_drops_and_listings_each_company_sees_only_its_own() {
     assert_eq!(bin(&env).args(["invoices", "list", "--company", "nosuch"]).output().unwrap().status.code(), Some(1));
     let _ = unique("x");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn documents_list_shows_awaiting_then_linked_and_invoices_show_the_pdf() {
+    let env = Env::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = dir.path().join("Invoice_1QX7ZK4MPL2T.pdf");
+    let xml = dir.path().join("s01.xml");
+    std::fs::write(&pdf, fixture("mail/invoice.pdf")).unwrap();
+    std::fs::write(&xml, fixture("cxml/samples/s01-amazon-business-two-sellers.xml")).unwrap();
+    let out = json_lines(&ok(bin(&env).args(["local", "drop", "--company", "acme", "--ingest"]).arg(&pdf)));
+    assert_eq!((out[0]["outcome"].as_str(), out[0]["document_status"].as_str()), (Some("document"), Some("awaiting-data")), "{out:?}");
+    let text = ok(bin(&env).args(["documents", "list", "--company", "acme", "--awaiting"]));
+    assert!(text.contains("document only, awaiting data") && text.contains("1QX7ZK4MPL2T"), "{text}");
+    assert!(ok(bin(&env).args(["documents", "list", "--company", "globex"])).contains("no documents for globex"));
+
+    ok(bin(&env).args(["local", "drop", "--company", "acme", "--ingest"]).arg(&xml));
+    assert!(json_lines(&ok(bin(&env).args(["documents", "list", "--company", "acme", "--awaiting", "--json"]))).is_empty());
+    let all = json_lines(&ok(bin(&env).args(["documents", "list", "--company", "acme", "--json"])));
+    assert_eq!(all.len(), 1);
+    assert_eq!((all[0]["status"].as_str(), all[0]["invoice_key"].as_str()), (Some("linked"), Some("NetworkID:AN01011737571#1QX7ZK4MPL2T")));
+    let shown: serde_json::Value =
+        serde_json::from_str(ok(bin(&env).args(["invoices", "show", "--company", "acme", "NetworkID:AN01011737571#1QX7ZK4MPL2T"])).trim())
+            .unwrap();
+    assert_eq!(shown["invoice"]["documents"], serde_json::json!([all[0]["document_key"]]));
+    assert_eq!(shown["documents"][0]["status"], "linked");
+}

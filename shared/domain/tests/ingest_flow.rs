@@ -1,12 +1,13 @@
 //! The ingestion workflow against in-memory ports (the real S3/DynamoDB adapters are proven
 //! by the integration tests under tests/).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Mutex;
 
 use invoice_domain::company::{Company, CompanyDirectory};
 use invoice_domain::core::PortError;
+use invoice_domain::invoice::document::*;
 use invoice_domain::invoice::ingest::*;
 use invoice_domain::invoice::ports::*;
 use invoice_domain::invoice::records::*;
@@ -45,6 +46,73 @@ struct MemRepo {
     entries: Mutex<BTreeMap<(String, String, String, u32), EntryRecord>>,
     rejections: Mutex<BTreeMap<(String, String), RejectionRecord>>,
     fail_details_once: Mutex<bool>,
+    documents: Mutex<BTreeMap<(String, String), DocumentRecord>>,
+    /// (company, number) → SHA-256s / invoice keys.
+    awaiting: Mutex<BTreeMap<(String, String), BTreeSet<String>>>,
+    numbers: Mutex<BTreeMap<(String, String), BTreeSet<String>>>,
+}
+
+impl DocumentRepository for MemRepo {
+    async fn put_document(&self, d: &DocumentRecord) -> Result<Option<DocumentRecord>, PortError> {
+        let mut m = self.documents.lock().unwrap();
+        let k = (d.company.clone(), d.content_sha256.clone());
+        if let Some(e) = m.get(&k) {
+            return Ok(Some(e.clone()));
+        }
+        m.insert(k, d.clone());
+        Ok(None)
+    }
+    async fn get_document(&self, c: &str, sha: &str) -> Result<Option<DocumentRecord>, PortError> {
+        Ok(self.documents.lock().unwrap().get(&(c.to_string(), sha.to_string())).cloned())
+    }
+    async fn put_awaiting(&self, c: &str, n: &str, sha: &str) -> Result<(), PortError> {
+        self.awaiting.lock().unwrap().entry((c.into(), n.into())).or_default().insert(sha.into());
+        Ok(())
+    }
+    async fn awaiting(&self, c: &str, n: &str) -> Result<Vec<String>, PortError> {
+        Ok(self.awaiting.lock().unwrap().get(&(c.into(), n.into())).map(|s| s.iter().cloned().collect()).unwrap_or_default())
+    }
+    async fn put_invoice_number(&self, c: &str, n: &str, key: &str) -> Result<(), PortError> {
+        self.numbers.lock().unwrap().entry((c.into(), n.into())).or_default().insert(key.into());
+        Ok(())
+    }
+    async fn invoices_by_number(&self, c: &str, n: &str) -> Result<Vec<String>, PortError> {
+        Ok(self.numbers.lock().unwrap().get(&(c.into(), n.into())).map(|s| s.iter().cloned().collect()).unwrap_or_default())
+    }
+    async fn link(&self, d: &DocumentRecord, key: &str) -> Result<bool, PortError> {
+        {
+            let mut m = self.documents.lock().unwrap();
+            let e = m.get_mut(&(d.company.clone(), d.content_sha256.clone())).unwrap();
+            let ok = e.status == DocumentStatus::AwaitingData || e.invoice_key.as_deref() == Some(key);
+            if !ok {
+                return Ok(false);
+            }
+            e.status = DocumentStatus::Linked;
+            e.invoice_key = Some(key.into());
+            e.reason = None;
+            e.reason_detail = None;
+        }
+        if let Some(h) = self.headers.lock().unwrap().get_mut(&(d.company.clone(), key.to_string())) {
+            if !h.documents.contains(&d.document_key) {
+                h.documents.push(d.document_key.clone());
+            }
+        }
+        if let Some(n) = d.invoice_number.as_deref() {
+            if let Some(s) = self.awaiting.lock().unwrap().get_mut(&(d.company.clone(), number_key(n))) {
+                s.remove(&d.content_sha256);
+            }
+        }
+        Ok(true)
+    }
+    async fn set_awaiting_reason(&self, c: &str, sha: &str, r: AwaitingReason, detail: &str) -> Result<(), PortError> {
+        if let Some(e) = self.documents.lock().unwrap().get_mut(&(c.to_string(), sha.to_string())) {
+            if e.status == DocumentStatus::AwaitingData {
+                e.reason = Some(r);
+                e.reason_detail = Some(detail.into());
+            }
+        }
+        Ok(())
+    }
 }
 
 fn hk(h: &InvoiceRecord) -> (String, String) {
@@ -236,10 +304,11 @@ async fn invalid_document_is_quarantined_with_reason_and_recorded_once() {
 #[tokio::test]
 async fn garbage_is_quarantined_not_dropped() {
     let ing = ingestor();
-    ing.store.put("incoming/acme/scan.pdf", b"%PDF-1.4 \x00\x01".to_vec(), "", &BTreeMap::new()).await.unwrap();
+    // Named .pdf, but not a PDF by its bytes (a real PDF is a document: see below).
+    ing.store.put("incoming/acme/scan.pdf", b"GIF89a \x00\x01".to_vec(), "", &BTreeMap::new()).await.unwrap();
     let Outcome::Quarantined { codes, quarantine_key, .. } = ing.ingest("incoming/acme/scan.pdf", T).await.unwrap() else { panic!() };
     assert_eq!(codes, vec!["not-xml"]);
-    assert_eq!(ing.store.0.lock().unwrap().get(&quarantine_key).unwrap(), b"%PDF-1.4 \x00\x01");
+    assert_eq!(ing.store.0.lock().unwrap().get(&quarantine_key).unwrap(), b"GIF89a \x00\x01");
 }
 
 #[tokio::test]
@@ -373,4 +442,115 @@ async fn the_channel_and_message_travel_from_the_object_to_the_invoice_and_the_r
     assert_eq!(h.source, source);
     let rej = ing.repo.rejections.lock().unwrap();
     assert_eq!(rej.values().next().unwrap().source, source);
+}
+
+// ---- PDF documents: kept once by SHA-256, linked to the invoice with their number ----
+
+const S01_KEY: &str = "NetworkID:AN01011737571#1QX7ZK4MPL2T";
+
+fn pdf_bytes(text: &str) -> Vec<u8> {
+    format!("%PDF-1.4\n{text}\n%%EOF\n").into_bytes()
+}
+
+/// The "PDF text" of the in-memory tests: everything after the header line.
+fn fake_text(b: &[u8]) -> Option<String> {
+    Some(String::from_utf8_lossy(b).into_owned())
+}
+
+async fn drop_doc(ing: &Ingestor<MemStore, MemRepo, MemDir>, key: &str, bytes: Vec<u8>) -> Outcome {
+    ing.store.put(key, bytes, "", &BTreeMap::new()).await.unwrap();
+    ing.ingest(key, T).await.unwrap()
+}
+
+fn doc_of(ing: &Ingestor<MemStore, MemRepo, MemDir>, company: &str) -> Vec<DocumentRecord> {
+    ing.repo.documents.lock().unwrap().iter().filter(|(k, _)| k.0 == company).map(|(_, d)| d.clone()).collect()
+}
+
+#[tokio::test]
+async fn pdf_first_then_its_invoice_links_them() {
+    let ing = ingestor();
+    let out = drop_doc(&ing, "incoming/acme/Invoice_1QX7ZK4MPL2T.pdf", pdf_bytes("scan")).await;
+    let Outcome::Document { status, invoice_key, already, ref document_key, .. } = out else { panic!("{out:?}") };
+    assert_eq!((status, invoice_key, already), (DocumentStatus::AwaitingData, None, false));
+    assert!(document_key.starts_with("documents/acme/") && document_key.ends_with(".pdf"));
+    assert!(ing.store.0.lock().unwrap().contains_key(document_key), "kept under documents/");
+    assert!(ing.repo.rejections.lock().unwrap().is_empty(), "not quarantined");
+    let d = &doc_of(&ing, "acme")[0];
+    assert_eq!(
+        (d.invoice_number.as_deref(), d.number_from, d.reason),
+        (Some("1QX7ZK4MPL2T"), Some(NumberFrom::Name), Some(AwaitingReason::NoInvoiceYet))
+    );
+
+    assert!(matches!(drop_doc(&ing, "incoming/acme/a.xml", sample("s01-amazon-business-two-sellers.xml")).await, Outcome::Stored { .. }));
+    let d = &doc_of(&ing, "acme")[0];
+    assert_eq!((d.status, d.invoice_key.as_deref(), d.reason), (DocumentStatus::Linked, Some(S01_KEY), None));
+    let h = ing.repo.get_invoice("acme", S01_KEY).await.unwrap().unwrap();
+    assert_eq!(h.documents, vec![document_key.clone()]);
+    assert!(ing.repo.awaiting.lock().unwrap().values().all(|s| s.is_empty()), "awaiting item gone");
+}
+
+#[tokio::test]
+async fn invoice_first_then_its_pdf_found_by_text_links_them() {
+    let ing = ingestor().with_pdf_text(fake_text);
+    drop_doc(&ing, "incoming/acme/a.xml", sample("s01-amazon-business-two-sellers.xml")).await;
+    let out = drop_doc(&ing, "incoming/acme/scan-0001.pdf", pdf_bytes("Invoice number: 1QX7ZK4MPL2T")).await;
+    assert!(matches!(out, Outcome::Document { status: DocumentStatus::Linked, invoice_key: Some(ref k), .. } if k == S01_KEY), "{out:?}");
+    let d = &doc_of(&ing, "acme")[0];
+    assert_eq!(d.number_from, Some(NumberFrom::Text));
+    assert_eq!(ing.repo.get_invoice("acme", S01_KEY).await.unwrap().unwrap().documents, vec![d.document_key.clone()]);
+}
+
+#[tokio::test]
+async fn same_pdf_twice_is_one_document_and_redelivery_is_gone() {
+    let ing = ingestor();
+    drop_doc(&ing, "incoming/acme/a.xml", sample("s01-amazon-business-two-sellers.xml")).await;
+    let first = drop_doc(&ing, "incoming/acme/Invoice_1QX7ZK4MPL2T.pdf", pdf_bytes("x")).await;
+    let second = drop_doc(&ing, "incoming/acme/copy/Invoice_1QX7ZK4MPL2T.pdf", pdf_bytes("x")).await;
+    assert!(matches!(first, Outcome::Document { already: false, status: DocumentStatus::Linked, .. }), "{first:?}");
+    assert!(matches!(second, Outcome::Document { already: true, status: DocumentStatus::Linked, .. }), "{second:?}");
+    assert_eq!(ing.ingest("incoming/acme/Invoice_1QX7ZK4MPL2T.pdf", T).await.unwrap(), Outcome::Gone);
+    assert_eq!(doc_of(&ing, "acme").len(), 1);
+    assert_eq!(ing.repo.get_invoice("acme", S01_KEY).await.unwrap().unwrap().documents.len(), 1);
+}
+
+#[tokio::test]
+async fn a_number_two_suppliers_share_is_not_guessed() {
+    let ing = ingestor();
+    let other = String::from_utf8(sample("s01-amazon-business-two-sellers.xml")).unwrap().replace("AN01011737571", "AN07777777777");
+    drop_doc(&ing, "incoming/acme/a.xml", sample("s01-amazon-business-two-sellers.xml")).await;
+    drop_doc(&ing, "incoming/acme/b.xml", other.into_bytes()).await;
+    let out = drop_doc(&ing, "incoming/acme/Invoice_1QX7ZK4MPL2T.pdf", pdf_bytes("x")).await;
+    assert!(matches!(out, Outcome::Document { status: DocumentStatus::AwaitingData, invoice_key: None, .. }), "{out:?}");
+    let d = &doc_of(&ing, "acme")[0];
+    assert_eq!(d.reason, Some(AwaitingReason::AmbiguousNumber));
+    assert!(d.reason_detail.as_deref().unwrap().contains("2 invoices"), "{:?}", d.reason_detail);
+    for h in ing.repo.headers.lock().unwrap().values() {
+        assert!(h.documents.is_empty());
+    }
+}
+
+#[tokio::test]
+async fn another_companys_invoice_with_the_number_is_never_linked() {
+    let ing = ingestor();
+    let globex_copy = String::from_utf8(sample("s01-amazon-business-two-sellers.xml")).unwrap().replace("AN99887766554", "AN55555555555");
+    assert!(matches!(drop_doc(&ing, "incoming/globex/a.xml", globex_copy.into_bytes()).await, Outcome::Stored { .. }));
+    let out = drop_doc(&ing, "incoming/acme/Invoice_1QX7ZK4MPL2T.pdf", pdf_bytes("x")).await;
+    assert!(matches!(out, Outcome::Document { status: DocumentStatus::AwaitingData, .. }), "{out:?}");
+    assert!(ing.repo.get_invoice("globex", S01_KEY).await.unwrap().unwrap().documents.is_empty());
+}
+
+#[tokio::test]
+async fn pdf_without_number_awaits_and_pdf_of_no_company_is_quarantined() {
+    let ing = ingestor();
+    let out = drop_doc(&ing, "incoming/acme/scan.pdf", pdf_bytes("nothing here")).await;
+    assert!(matches!(out, Outcome::Document { status: DocumentStatus::AwaitingData, .. }), "{out:?}");
+    assert_eq!(doc_of(&ing, "acme")[0].reason, Some(AwaitingReason::NoInvoiceNumber));
+    let out = drop_doc(&ing, "incoming/Invoice_1QX7ZK4MPL2T.pdf", pdf_bytes("x")).await;
+    assert!(
+        matches!(out, Outcome::Quarantined { ref company, ref codes, .. } if company == "_unassigned" && codes[0] == "unknown-company"),
+        "{out:?}"
+    );
+    // A file named .pdf whose bytes are not a PDF is not a document.
+    let out = drop_doc(&ing, "incoming/acme/fake.pdf", b"hello".to_vec()).await;
+    assert!(matches!(out, Outcome::Quarantined { .. }), "{out:?}");
 }

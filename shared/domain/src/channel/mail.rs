@@ -307,37 +307,8 @@ pub fn kind_of(bytes: &[u8]) -> Kind {
     }
 }
 
-/// Words that introduce an invoice number, and the filler that may follow them.
-const INVOICE_WORDS: [&str; 9] =
-    ["invoice", "inv", "invoiceno", "invoicenumber", "rechnung", "rechnungsnummer", "facture", "factura", "fattura"];
-const FILLER: [&str; 9] = ["no", "nr", "number", "num", "id", "n", "nummer", "numero", "ref"];
-
-/// The invoice number in a text (a file name, a subject, a PDF's text): the first token after
-/// a word such as "Invoice" (and fillers such as "no", "number", "#", ":") that has a digit,
-/// 3 to 40 characters of letters, digits, `-`, `/`.
-pub fn invoice_number_in(text: &str) -> Option<String> {
-    let tokens: Vec<&str> =
-        text.split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '/')).filter(|t| !t.is_empty()).take(20_000).collect();
-    for (i, t) in tokens.iter().enumerate() {
-        if !INVOICE_WORDS.contains(&t.to_lowercase().as_str()) {
-            continue;
-        }
-        let mut j = i + 1;
-        while j < tokens.len() && FILLER.contains(&tokens[j].to_lowercase().as_str()) {
-            j += 1;
-        }
-        if let Some(candidate) = tokens.get(j) {
-            let c = candidate.trim_matches(|c| c == '-' || c == '/');
-            let ok = (3..=40).contains(&c.len())
-                && c.chars().any(|ch| ch.is_ascii_digit())
-                && c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '/');
-            if ok {
-                return Some(c.to_string());
-            }
-        }
-    }
-    None
-}
+/// The one rule (shared with the PDF documents of [`crate::invoice::document`]).
+pub use crate::invoice::document::invoice_number_in;
 
 /// An attachment (or a body part whose bytes are a cXML invoice or a PDF).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -23,7 +23,10 @@ use crate::invoice::cxml::parser::Limits;
 use crate::invoice::issue::{Code, Issue};
 use std::collections::BTreeMap;
 
-use crate::invoice::ports::{CancelResult, Claim, DocumentStore, InvoiceRepository, StoredObject};
+use crate::invoice::document::{
+    document_key, file_name, find_invoice_number, is_pdf, number_key, AwaitingReason, DocumentRecord, DocumentStatus,
+};
+use crate::invoice::ports::{CancelResult, Claim, DocumentRepository, DocumentStore, InvoiceRepository, PdfText, StoredObject};
 use crate::invoice::records::{
     archive_key, entry_records, identity_of, invoice_key, invoice_record, line_records, quarantine_keys, DocumentSource, InvoiceStatus,
     QuarantineReason, RejectionRecord,
@@ -37,6 +40,8 @@ pub struct IngestConfig {
     pub incoming_prefix: String,
     pub archive_prefix: String,
     pub quarantine_prefix: String,
+    /// Where a company's PDF documents are kept (`documents/<company>/<sha256>.pdf`).
+    pub documents_prefix: String,
 }
 
 impl Default for IngestConfig {
@@ -46,6 +51,7 @@ impl Default for IngestConfig {
             incoming_prefix: "incoming/".into(),
             archive_prefix: "archive/".into(),
             quarantine_prefix: "quarantine/".into(),
+            documents_prefix: "documents/".into(),
         }
     }
 }
@@ -70,6 +76,15 @@ pub enum Outcome {
         quarantine_key: String,
         codes: Vec<String>,
     },
+    /// A PDF kept as one of the company's documents: linked to its invoice, or awaiting data.
+    Document {
+        company: String,
+        document_key: String,
+        status: DocumentStatus,
+        invoice_key: Option<String>,
+        /// The same PDF (SHA-256) was already a document of the company.
+        already: bool,
+    },
     /// The object no longer exists: it was processed by an earlier delivery (we delete an
     /// incoming object only once it is stored elsewhere) or removed by someone else.
     Gone,
@@ -83,6 +98,7 @@ impl Outcome {
             Outcome::AlreadyStored { .. } => "already-stored",
             Outcome::Cancelled { .. } => "cancelled",
             Outcome::Quarantined { .. } => "quarantined",
+            Outcome::Document { .. } => "document",
             Outcome::Gone => "gone",
         }
     }
@@ -147,11 +163,23 @@ pub struct Ingestor<S, R, D> {
     pub repo: R,
     pub companies: D,
     pub config: IngestConfig,
+    /// Reads a PDF's text for its invoice number (none by default).
+    pub pdf_text: PdfText,
 }
 
-impl<S: DocumentStore + Sync, R: InvoiceRepository + Sync, D: CompanyDirectory + Sync> Ingestor<S, R, D> {
+fn no_pdf_text(_: &[u8]) -> Option<String> {
+    None
+}
+
+impl<S: DocumentStore + Sync, R: InvoiceRepository + DocumentRepository + Sync, D: CompanyDirectory + Sync> Ingestor<S, R, D> {
     pub fn new(store: S, repo: R, companies: D, config: IngestConfig) -> Self {
-        Ingestor { store, repo, companies, config }
+        Ingestor { store, repo, companies, config, pdf_text: no_pdf_text }
+    }
+
+    /// With a PDF text reader (the adapters' bounded one).
+    pub fn with_pdf_text(mut self, pdf_text: PdfText) -> Self {
+        self.pdf_text = pdf_text;
+        self
     }
 
     /// Ingests the object at `key`. `received_at` (RFC 3339) is when it arrived (the S3 event
@@ -163,10 +191,12 @@ impl<S: DocumentStore + Sync, R: InvoiceRepository + Sync, D: CompanyDirectory +
         let source = DocumentSource::from_metadata(&metadata);
         let sha = sha256_hex(&bytes);
         let checked = check(&bytes, &self.config.limits);
-        drop(bytes);
+        // A PDF (by its bytes, read whole: within the limit) is a document of its company.
+        let pdf = (is_pdf(&bytes) && bytes.len() <= self.config.limits.max_bytes).then_some(bytes);
         let doc = Doc { key, received_at, sha: &sha, checked: &checked, source: &source };
         let resolution = company::resolve(&self.companies, key, &self.config.incoming_prefix, &to_identities(&checked)).await?;
         let outcome = match resolution {
+            Resolution::ByPrefix(company) if pdf.is_some() => self.store_pdf(&company.id, &doc, pdf.as_deref().unwrap_or_default()).await?,
             Resolution::ByPrefix(company) | Resolution::ByIdentity(company, _) => {
                 match (&checked.invoice, &checked.totals, checked.is_valid()) {
                     (Some(inv), Some(totals), true) => match inv.header.operation {
@@ -217,6 +247,7 @@ impl<S: DocumentStore + Sync, R: InvoiceRepository + Sync, D: CompanyDirectory +
         let lines = line_records(inv, &header.invoice_key, &header.currency);
         let entries = entry_records(journal(inv, totals, &company.chart), &header.invoice_key, "booking", &header.invoice_date);
         self.repo.put_details(&header, &lines, &entries).await?;
+        self.link_waiting_documents(&company.id, &invoice_id, &header.invoice_key).await?;
         self.repo.mark_valid(&header).await?;
         Ok(Outcome::Stored { company: company.id.clone(), invoice_key: header.invoice_key, resumed })
     }
@@ -291,6 +322,99 @@ impl<S: DocumentStore + Sync, R: InvoiceRepository + Sync, D: CompanyDirectory +
         };
         self.repo.put_rejection(&rec).await?;
         Ok(Outcome::Quarantined { company: company.to_string(), quarantine_key, codes: code_strs })
+    }
+}
+
+impl<S: DocumentStore + Sync, R: InvoiceRepository + DocumentRepository + Sync, D: CompanyDirectory + Sync> Ingestor<S, R, D> {
+    /// A PDF of `company`: kept once by SHA-256 (server-side copy), recorded, and linked to
+    /// the company's invoice with its number if that is booked — else it waits for it.
+    async fn store_pdf(&self, company: &str, doc: &Doc<'_>, bytes: &[u8]) -> Result<Outcome, IngestError> {
+        let document_key = document_key(&self.config.documents_prefix, company, doc.sha);
+        self.store.copy(doc.key, &document_key).await?;
+        let name = doc.source.attachment.as_deref().unwrap_or_else(|| file_name(doc.key));
+        let found = find_invoice_number(Some(name), doc.source.subject.as_deref(), || (self.pdf_text)(bytes));
+        let record = DocumentRecord {
+            company: company.to_string(),
+            content_sha256: doc.sha.to_string(),
+            document_key: document_key.clone(),
+            source_key: doc.key.to_string(),
+            source: doc.source.clone(),
+            size: bytes.len() as u64,
+            received_at: doc.received_at.to_string(),
+            invoice_number: found.as_ref().map(|(n, _)| n.clone()),
+            number_from: found.as_ref().map(|(_, f)| *f),
+            status: DocumentStatus::AwaitingData,
+            invoice_key: None,
+            reason: Some(if found.is_some() { AwaitingReason::NoInvoiceYet } else { AwaitingReason::NoInvoiceNumber }),
+            reason_detail: None,
+        };
+        let existing = self.repo.put_document(&record).await?;
+        let already = existing.is_some();
+        let record = existing.unwrap_or(record);
+        let outcome = |status, invoice_key| Outcome::Document {
+            company: company.to_string(),
+            document_key: record.document_key.clone(),
+            status,
+            invoice_key,
+            already,
+        };
+        if let (DocumentStatus::Linked, Some(inv)) = (record.status, record.invoice_key.clone()) {
+            // Repairs a link a crash left half-done (idempotent).
+            self.repo.link(&record, &inv).await?;
+            return Ok(outcome(DocumentStatus::Linked, Some(inv)));
+        }
+        let Some(number) = record.invoice_number.as_deref().map(number_key) else {
+            return Ok(outcome(DocumentStatus::AwaitingData, None));
+        };
+        // The awaiting item first, then the look-up: an invoice booked meanwhile finds it.
+        self.repo.put_awaiting(company, &number, &record.content_sha256).await?;
+        match self.try_link(&record, &number).await? {
+            Some(inv) => Ok(outcome(DocumentStatus::Linked, Some(inv))),
+            None => Ok(outcome(DocumentStatus::AwaitingData, None)),
+        }
+    }
+
+    /// Links the document to the company's one invoice with `number`; `Some(key)` when linked.
+    async fn try_link(&self, doc: &DocumentRecord, number: &str) -> Result<Option<String>, IngestError> {
+        let company = doc.company.as_str();
+        let mut keys = self.repo.invoices_by_number(company, number).await?;
+        keys.sort();
+        keys.dedup();
+        match keys.as_slice() {
+            [] => Ok(None),
+            [one] => {
+                if self.repo.link(doc, one).await? {
+                    Ok(Some(one.clone()))
+                } else {
+                    Ok(None)
+                }
+            }
+            many => {
+                let detail = format!(
+                    "{} invoices of the company have the number {number} ({}); the document is not linked to any of them",
+                    many.len(),
+                    many.join(", ")
+                );
+                self.repo.set_awaiting_reason(company, &doc.content_sha256, AwaitingReason::AmbiguousNumber, &detail).await?;
+                Ok(None)
+            }
+        }
+    }
+
+    /// An invoice is being booked: its "by number" item first, then the documents waiting
+    /// for that number are linked (idempotent under redelivery).
+    async fn link_waiting_documents(&self, company: &str, invoice_id: &str, invoice_key: &str) -> Result<(), IngestError> {
+        if invoice_id.trim().is_empty() {
+            return Ok(());
+        }
+        let number = number_key(invoice_id);
+        self.repo.put_invoice_number(company, &number, invoice_key).await?;
+        for sha in self.repo.awaiting(company, &number).await? {
+            if let Some(doc) = self.repo.get_document(company, &sha).await? {
+                self.try_link(&doc, &number).await?;
+            }
+        }
+        Ok(())
     }
 }
 

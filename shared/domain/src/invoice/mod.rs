@@ -3,6 +3,7 @@
 
 pub mod accounting;
 pub mod cxml;
+pub mod document;
 pub mod ingest;
 pub mod issue;
 pub mod ports;

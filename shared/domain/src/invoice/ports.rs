@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 
 use crate::core::PortError;
+use crate::invoice::document::{AwaitingReason, DocumentRecord};
 use crate::invoice::records::{EntryRecord, InvoiceRecord, LineRecord, RejectionRecord};
 
 /// Result of claiming an invoice header.
@@ -78,4 +79,39 @@ pub trait InvoiceRepository {
     ) -> impl Future<Output = Result<CancelResult, PortError>> + Send;
     /// Records a rejection; `Ok(false)` when it was already recorded.
     fn put_rejection(&self, rec: &RejectionRecord) -> impl Future<Output = Result<bool, PortError>> + Send;
+}
+
+/// Reads the text of a PDF (bounded; `None` when it cannot be read). The adapters give one
+/// (`invoice_adapters::pdf::text_of`); without it only names and subjects are looked at.
+pub type PdfText = fn(&[u8]) -> Option<String>;
+
+/// A company's PDF documents and the two "by number" indexes that link them to invoices in
+/// either arrival order. `number` is always [`crate::invoice::document::number_key`]'s form.
+/// Every read here is strongly consistent: a document's "awaiting" item is written before it
+/// looks for invoices, an invoice's "by number" item before it looks for documents, so at
+/// least one of two concurrent arrivals sees the other.
+pub trait DocumentRepository {
+    /// Creates the record unless one exists for its SHA-256; `Ok(Some(existing))` otherwise.
+    fn put_document(&self, doc: &DocumentRecord) -> impl Future<Output = Result<Option<DocumentRecord>, PortError>> + Send;
+    fn get_document(&self, company: &str, sha: &str) -> impl Future<Output = Result<Option<DocumentRecord>, PortError>> + Send;
+    /// The document waits for the invoice with this number (idempotent).
+    fn put_awaiting(&self, company: &str, number: &str, sha: &str) -> impl Future<Output = Result<(), PortError>> + Send;
+    /// SHA-256s of the documents waiting for this number.
+    fn awaiting(&self, company: &str, number: &str) -> impl Future<Output = Result<Vec<String>, PortError>> + Send;
+    /// The invoice has this number (idempotent).
+    fn put_invoice_number(&self, company: &str, number: &str, invoice_key: &str) -> impl Future<Output = Result<(), PortError>> + Send;
+    /// Keys of the company's invoices with this number.
+    fn invoices_by_number(&self, company: &str, number: &str) -> impl Future<Output = Result<Vec<String>, PortError>> + Send;
+    /// Links: the document → `invoice_key` (conditional: still awaiting, or already linked to
+    /// this invoice), the invoice's `documents` gets the document key (once), then the
+    /// awaiting item goes. `Ok(false)`: the document is linked to another invoice (nothing done).
+    fn link(&self, doc: &DocumentRecord, invoice_key: &str) -> impl Future<Output = Result<bool, PortError>> + Send;
+    /// Records why a document still awaits data (only while it is awaiting).
+    fn set_awaiting_reason(
+        &self,
+        company: &str,
+        sha: &str,
+        reason: AwaitingReason,
+        detail: &str,
+    ) -> impl Future<Output = Result<(), PortError>> + Send;
 }

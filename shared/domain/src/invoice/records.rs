@@ -68,6 +68,9 @@ pub struct InvoiceRecord {
     pub cancelled_by_sha256: Option<String>,
     pub cancelled_at: Option<String>,
     pub cancel_document_key: Option<String>,
+    /// The company's PDF documents linked to this invoice (`documents/<company>/<sha256>.pdf`).
+    #[serde(default)]
+    pub documents: Vec<String>,
 }
 
 /// One invoice line as stored.
@@ -340,6 +343,7 @@ pub fn invoice_record(
         cancelled_by_sha256: None,
         cancelled_at: None,
         cancel_document_key: None,
+        documents: Vec::new(),
     }
 }
 
