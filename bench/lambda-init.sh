@@ -55,8 +55,11 @@ EOF
 }
 function_env() {
     case "$1" in
-        ingest-cxml)
+        ingest-cxml | ingest-mail)
             echo "TABLE_NAME=bench-table"
+            ;;
+        receive-cxml)
+            printf 'TABLE_NAME=bench-table\nBUCKET_NAME=bench-bucket\n'
             ;;
         submit-vendor-invoice | poll-transaction-status)
             # LWA credentials from the environment (LWA_SECRET_ID unset: no Secrets Manager call).
