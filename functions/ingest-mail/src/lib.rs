@@ -122,13 +122,7 @@ pub struct Response {
     pub records: Vec<RecordResult>,
 }
 
-#[derive(Debug, thiserror::Error)]
-#[error("{failed} of {total} records failed (they are retried; successful ones are idempotent): {first}")]
-pub struct HandlerError {
-    pub failed: usize,
-    pub total: usize,
-    pub first: String,
-}
+pub use invoice_wiring::HandlerError;
 
 /// The JSON written beside a quarantined message.
 #[derive(Debug, Clone, Serialize)]

@@ -5,6 +5,8 @@
 //! ingestion books it. The decisions are in `invoice_domain::channel::https`; this crate only
 //! turns HTTP requests into calls and wires configuration.
 
+pub use invoice_wiring::env::ConfigError;
+use invoice_wiring::env::{distinct_prefixes, Env};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -33,39 +35,19 @@ pub struct Config {
     pub endpoint_url: Option<String>,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("environment variable {0} is required")]
-    Missing(&'static str),
-    #[error("environment variable {0} must be a positive whole number, got '{1}'")]
-    NotANumber(&'static str, String),
-    #[error("prefixes must be distinct, end with '/' and not contain each other: incoming '{0}', attachments '{1}'")]
-    Prefixes(String, String),
-}
-
 impl Config {
     pub fn from_env_map(env: &HashMap<String, String>) -> Result<Config, ConfigError> {
-        let req = |k: &'static str| env.get(k).cloned().filter(|v| !v.is_empty()).ok_or(ConfigError::Missing(k));
-        let get = |k: &str, d: &str| env.get(k).cloned().unwrap_or_else(|| d.to_string());
-        let num = |k: &'static str, d: usize| -> Result<usize, ConfigError> {
-            match env.get(k) {
-                None => Ok(d),
-                Some(v) => v.parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| ConfigError::NotANumber(k, v.clone())),
-            }
-        };
+        let e = Env(env);
         let c = Config {
-            table: req("TABLE_NAME")?,
-            bucket: req("BUCKET_NAME")?,
-            incoming_prefix: get("INCOMING_PREFIX", "incoming/"),
-            attachments_prefix: get("ATTACHMENTS_PREFIX", "attachments/"),
-            max_body_bytes: num("MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)?,
-            max_depth: num("MAX_NESTING_DEPTH", 64)?,
+            table: e.required("TABLE_NAME")?,
+            bucket: e.required("BUCKET_NAME")?,
+            incoming_prefix: e.or("INCOMING_PREFIX", "incoming/"),
+            attachments_prefix: e.or("ATTACHMENTS_PREFIX", "attachments/"),
+            max_body_bytes: e.positive("MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)?,
+            max_depth: e.positive("MAX_NESTING_DEPTH", 64)?,
             endpoint_url: env.get("ENDPOINT_URL").cloned().filter(|u| !u.is_empty()),
         };
-        let (i, a) = (&c.incoming_prefix, &c.attachments_prefix);
-        if !i.ends_with('/') || !a.ends_with('/') || i.starts_with(a.as_str()) || a.starts_with(i.as_str()) {
-            return Err(ConfigError::Prefixes(c.incoming_prefix, c.attachments_prefix));
-        }
+        distinct_prefixes(&[("incoming", &c.incoming_prefix), ("attachments", &c.attachments_prefix)])?;
         Ok(c)
     }
 

@@ -30,6 +30,16 @@ pub fn init_lambda_tracing() {
         .init();
 }
 
+/// The error of an S3-event function when some records failed: the invocation fails (after
+/// the others are done) so Lambda retries it and finally sends the event to the DLQ.
+#[derive(Debug, thiserror::Error)]
+#[error("{failed} of {total} records failed (they are retried; successful ones are idempotent): {first}")]
+pub struct HandlerError {
+    pub failed: usize,
+    pub total: usize,
+    pub first: String,
+}
+
 /// `TABLE_NAME`, required by every function.
 pub fn table_from_env() -> Result<String, String> {
     std::env::var("TABLE_NAME").ok().filter(|t| !t.is_empty()).ok_or_else(|| "environment variable TABLE_NAME is required".to_string())
