@@ -7,9 +7,11 @@
 //! - [`invoice`]: supplier invoices in — cXML model + parser, validation, accounting, ingestion.
 //! - [`vendor`]: vendor invoices out — records, mapping to the SP-API body, submission,
 //!   polling and reconciliation.
+//! - [`ordering`]: purchase orders out through the Amazon Business Ordering API.
 
 pub mod channel;
 pub mod company;
 pub mod core;
 pub mod invoice;
+pub mod ordering;
 pub mod vendor;

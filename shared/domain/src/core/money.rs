@@ -577,3 +577,46 @@ mod tests {
         assert!(Money::sum(usd, &mixed).is_err());
     }
 }
+
+/// serde `deserialize_with` for an amount written as people write it in JSON: a string
+/// (`"365"`, `".00"`) or a number (`365`, `19.99`), kept as the text of its digits — a JSON
+/// number is never read through a float. Absent or `null` → `None`. Parse the text with
+/// [`parse_amount`] where the amount is validated (so a bad one gets a specific error).
+/// Works when deserializing from JSON text (`serde_json::from_str`/`from_slice`), which
+/// keeps a number's digits; not from an already parsed `serde_json::Value`.
+pub fn de_amount_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    use serde::de::Error;
+    let raw = Option::<Box<serde_json::value::RawValue>>::deserialize(d)?;
+    let Some(raw) = raw else { return Ok(None) };
+    let text = raw.get().trim();
+    match text.as_bytes().first() {
+        Some(b'"') => serde_json::from_str::<String>(text).map(Some).map_err(D::Error::custom),
+        Some(b'-' | b'0'..=b'9') => Ok(Some(text.to_string())),
+        Some(b'n') => Ok(None),
+        _ => Err(D::Error::custom(format!("an amount must be a number or a string, found {text}"))),
+    }
+}
+
+#[cfg(test)]
+mod amount_text_tests {
+    #[derive(serde::Deserialize)]
+    struct T {
+        #[serde(default, deserialize_with = "super::de_amount_text")]
+        a: Option<String>,
+    }
+    fn a(json: &str) -> Option<String> {
+        serde_json::from_str::<T>(json).unwrap().a
+    }
+
+    #[test]
+    fn numbers_keep_their_digits_and_strings_their_text() {
+        assert_eq!(a(r#"{"a": 0.1}"#).as_deref(), Some("0.1"));
+        assert_eq!(a(r#"{"a": 12345678901234567890.123456789}"#).as_deref(), Some("12345678901234567890.123456789"));
+        assert_eq!(a(r#"{"a": 365}"#).as_deref(), Some("365"));
+        assert_eq!(a(r#"{"a": ".00"}"#).as_deref(), Some(".00"));
+        assert_eq!(a(r#"{"a": null}"#), None);
+        assert_eq!(a(r#"{}"#), None);
+        assert!(serde_json::from_str::<T>(r#"{"a": true}"#).is_err());
+        assert!(serde_json::from_str::<T>(r#"{"a": [1]}"#).is_err());
+    }
+}

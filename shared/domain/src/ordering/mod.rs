@@ -1,0 +1,36 @@
+//! Purchase orders out: a company's PO placed with Amazon Business through the Ordering API
+//! (`placeOrder`) carrying every e-invoicing field, what Amazon accepted, and — in
+//! [`crate::matching`] — every ingested invoice matched against it.
+//!
+//! - [`po`]: the PO as the procurement system sends it ([`po::PoInput`], lenient: ids and
+//!   amounts as numbers or strings) and as it is after validation ([`po::PurchaseOrder`]).
+//! - [`placed`]: what a `placeOrder` (or order-details) answer says was accepted and rejected.
+
+pub mod placed;
+pub mod po;
+
+/// A PO line number as the matching compares it: `0020`, `20` and ` 20 ` are the same line.
+/// `None` when it is not all ASCII digits (such a line is refused before it is ever sent).
+pub fn line_key(text: &str) -> Option<String> {
+    let t = text.trim();
+    if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let stripped = t.trim_start_matches('0');
+    Some(if stripped.is_empty() { "0".to_string() } else { stripped.to_string() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::line_key;
+
+    #[test]
+    fn line_numbers_compare_by_value() {
+        assert_eq!(line_key("0020"), Some("20".into()));
+        assert_eq!(line_key(" 20 "), Some("20".into()));
+        assert_eq!(line_key("000"), Some("0".into()));
+        assert_eq!(line_key("2a"), None);
+        assert_eq!(line_key(""), None);
+        assert_eq!(line_key("1 0"), None);
+    }
+}
