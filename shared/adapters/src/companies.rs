@@ -228,6 +228,23 @@ impl DynamoCompanies {
         Err(PortError(format!("company {id}: the senders kept changing while registering one; retry")))
     }
 
+    /// Sets which supplier (`From`) identities the company accepts over HTTPS: `None` any,
+    /// `Some(list)` only those (already normalised with `company::parse_identity`).
+    pub async fn set_accepted_suppliers(&self, id: &str, accepted: Option<&[String]>) -> Result<(), PortError> {
+        let req = self.client.update_item().table_name(&self.table).key("PK", s(company_pk(id))).key("SK", s(COMPANY_SK));
+        let req = match accepted {
+            None => req.update_expression("REMOVE accepted_suppliers"),
+            Some(list) => req
+                .update_expression("SET accepted_suppliers = :l")
+                .expression_attribute_values(":l", AttributeValue::L(list.iter().map(|i| s(i.clone())).collect())),
+        };
+        match req.condition_expression("attribute_exists(PK)").send().await {
+            Ok(_) => Ok(()),
+            Err(e) if condition_failed(&e) => Err(PortError(format!("no company has the id '{id}'"))),
+            Err(e) => Err(sdk_err("dynamodb set accepted suppliers", e)),
+        }
+    }
+
     /// Records the state of the company's vendor connection (e.g. NotAuthorized with LWA's
     /// reason); a no-op when the company has no connection.
     pub async fn set_vendor_status(&self, id: &str, status: ConnectionStatus, reason: Option<&str>, at: &str) -> Result<(), PortError> {

@@ -9,11 +9,30 @@ use invoice_domain::company::{Company, ConnectionStatus, VendorConnection};
 use invoice_domain::core::time::iso;
 
 pub enum Op {
-    Create { id: String, name: String, identities: Vec<String> },
-    Show { id: String, json: bool },
-    List { json: bool },
-    ConnectVendor { id: String },
-    AddSender { id: String, identity: String },
+    Create {
+        id: String,
+        name: String,
+        identities: Vec<String>,
+    },
+    Show {
+        id: String,
+        json: bool,
+    },
+    List {
+        json: bool,
+    },
+    ConnectVendor {
+        id: String,
+    },
+    AddSender {
+        id: String,
+        identity: String,
+    },
+    /// `None`: any supplier.
+    SetSuppliers {
+        id: String,
+        accept: Option<Vec<String>>,
+    },
 }
 
 pub fn run(op: Op) -> i32 {
@@ -157,6 +176,17 @@ async fn exec(op: Op) -> Result<(), String> {
             let added = companies(&conf)?.add_cxml_sender(&c.id, &sender).await.map_err(|e| e.to_string())?;
             let what = if added == SenderAdded::Replaced { "secret replaced" } else { "registered" };
             eprintln!("company {id}: cXML sender {identity} {what} (the secret is stored only as an argon2id hash)");
+        }
+        Op::SetSuppliers { id, accept } => {
+            let accept = accept
+                .map(|list| list.iter().map(|i| invoice_domain::company::parse_identity(i)).collect::<Result<Vec<_>, _>>())
+                .transpose()?;
+            let c = require(&conf, &id).await?;
+            companies(&conf)?.set_accepted_suppliers(&c.id, accept.as_deref()).await.map_err(|e| e.to_string())?;
+            match &accept {
+                None => eprintln!("company {id}: any supplier may POST invoices (with a registered sender)"),
+                Some(list) => eprintln!("company {id}: accepted suppliers {}", list.join(", ")),
+            }
         }
     }
     Ok(())

@@ -115,6 +115,17 @@ enum CompanyCmd {
         #[arg(long)]
         gray_passes: bool,
     },
+    /// Which suppliers (cXML `From` identities) may POST invoices for the company over HTTPS:
+    /// `--any` (the default for a new company) or only those given with `--accept`.
+    SetSuppliers {
+        id: String,
+        /// Accept any supplier.
+        #[arg(long, conflicts_with = "accept", required_unless_present = "accept")]
+        any: bool,
+        /// An accepted supplier identity, DOMAIN:IDENTITY (repeatable; replaces the list).
+        #[arg(long)]
+        accept: Vec<String>,
+    },
     /// Store the company's SP-API refresh token (read from stdin) in Secrets Manager.
     ConnectVendor {
         id: String,
@@ -356,6 +367,7 @@ fn main() -> ExitCode {
             CompanyCmd::ConnectVendor { id, refresh_token_stdin: _ } => company::Op::ConnectVendor { id },
             CompanyCmd::SetMail { .. } => unreachable!("handled above"),
             CompanyCmd::AddSender { id, identity, secret_stdin: _ } => company::Op::AddSender { id, identity },
+            CompanyCmd::SetSuppliers { id, any, accept } => company::Op::SetSuppliers { id, accept: (!any).then_some(accept) },
         }),
         Cmd::Quarantine { cmd: QuarantineCmd::List { company, json, limit } } => {
             store::run(store::Op::QuarantineList { company: company.company, json, limit })
