@@ -139,6 +139,23 @@ async fn cxml_posts_through_the_function() {
     let h = env.repo.invoice(ACME, &format!("{SUPPLIER}#HTTPS-1")).await.unwrap().unwrap();
     assert_eq!((h.status, h.source.channel, h.source.payload_id.as_deref()), (InvoiceStatus::Valid, Channel::Https, Some("p-ok@sup")));
 
+    // The answer is kept for replays, 30 days (DynamoDB TTL on expires_at).
+    let answer = env
+        .ddb
+        .get_item()
+        .table_name(&env.table)
+        .key("PK", aws_sdk_dynamodb::types::AttributeValue::S(invoice_adapters::keys::payload_pk(ACME, "p-ok@sup")))
+        .key("SK", aws_sdk_dynamodb::types::AttributeValue::S(invoice_adapters::keys::ANSWER_SK.into()))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .expect("answer stored");
+    let answered = chrono::DateTime::parse_from_rfc3339(answer["answered_at"].as_s().unwrap()).unwrap().timestamp();
+    assert_eq!(answer["expires_at"].as_n().unwrap().parse::<i64>().unwrap(), answered + 30 * 86_400);
+    let ttl = env.ddb.describe_time_to_live().table_name(&env.table).send().await.unwrap();
+    assert_eq!(ttl.time_to_live_description().and_then(|t| t.attribute_name()), Some("expires_at"));
+
     // The same payloadID again: the first answer, byte for byte; nothing written again.
     let again = f.post("application/xml", doc("p-ok@sup", "HTTPS-1", SECRET)).await;
     assert_eq!((again.http, &again.body), (200, &first.body));

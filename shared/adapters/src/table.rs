@@ -243,9 +243,33 @@ pub async fn ensure_table(client: &Client, table: &str) -> Result<(), PortError>
     for _ in 0..60 {
         let d = client.describe_table().table_name(table).send().await.map_err(|e| sdk_err("dynamodb describe table", e))?;
         if d.table().and_then(|t| t.table_status()) == Some(&aws_sdk_dynamodb::types::TableStatus::Active) {
-            return Ok(());
+            return enable_ttl(client, table).await;
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     Err(PortError(format!("table {table} did not become ACTIVE")))
+}
+
+/// The attribute DynamoDB's TTL deletes items by (epoch seconds), as in `template.yaml`.
+pub const TTL_ATTRIBUTE: &str = "expires_at";
+
+/// Turns on TTL on [`TTL_ATTRIBUTE`] unless it is on already.
+async fn enable_ttl(client: &Client, table: &str) -> Result<(), PortError> {
+    let d = client.describe_time_to_live().table_name(table).send().await.map_err(|e| sdk_err("dynamodb describe ttl", e))?;
+    let on = d.time_to_live_description().and_then(|t| t.attribute_name()) == Some(TTL_ATTRIBUTE);
+    if !on {
+        let spec = aws_sdk_dynamodb::types::TimeToLiveSpecification::builder()
+            .attribute_name(TTL_ATTRIBUTE)
+            .enabled(true)
+            .build()
+            .map_err(|e| PortError(e.to_string()))?;
+        client
+            .update_time_to_live()
+            .table_name(table)
+            .time_to_live_specification(spec)
+            .send()
+            .await
+            .map_err(|e| sdk_err("dynamodb update ttl", e))?;
+    }
+    Ok(())
 }

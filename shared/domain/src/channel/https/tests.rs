@@ -295,3 +295,11 @@ fn remembered_answers() {
     let remembered: Vec<u16> = StatusCode::iter().filter(|s| is_remembered(*s)).map(|s| s.code()).collect();
     assert_eq!(remembered, vec![200, 400, 406, 409]);
 }
+
+#[test]
+fn answers_expire_thirty_days_after_they_were_given() {
+    use super::answer_expiry;
+    let at = chrono::DateTime::parse_from_rfc3339("2026-12-31T00:00:00Z").unwrap().timestamp();
+    assert_eq!(answer_expiry("2026-12-01T00:00:00.000Z"), Some(at));
+    assert_eq!(answer_expiry("not a time"), None);
+}
