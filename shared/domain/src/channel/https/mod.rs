@@ -316,8 +316,12 @@ impl<D: CompanyDirectory + Sync, S: DocumentStore + Sync, A: AnswerStore + Sync>
         if let Some(fatal) = checked.issues.iter().find(|i| i.code.is_fatal()) {
             return Ok((Answer::new(StatusCode::NotAcceptable, format!("{}: {}", fatal.code, fatal.message)), None));
         }
-        let Some(inv) = checked.invoice.as_ref().filter(|_| checked.issues.is_empty()) else {
-            let lines: Vec<String> = checked.issues.iter().map(|i| format!("{}: {}", i.code, i.message)).collect();
+        let mut issues = checked.issues.clone();
+        if let Some(inv) = &checked.invoice {
+            issues.extend(multipart::missing_attachments(&inv.attachments, attachments));
+        }
+        let Some(inv) = checked.invoice.as_ref().filter(|_| issues.is_empty()) else {
+            let lines: Vec<String> = issues.iter().map(|i| format!("{}: {}", i.code, i.message)).collect();
             let msg = format!(
                 "The invoice was not accepted ({} error{}):\n{}",
                 lines.len(),
