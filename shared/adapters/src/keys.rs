@@ -77,8 +77,10 @@ pub fn document_pk(company: &str, sha: &str) -> String {
 }
 
 /// GSI2 partition listing a company's documents in a status (`linked`, `awaiting-data`).
-pub fn document_status_pk(company: &str, status: &str) -> String {
-    co(company, &format!("DOCSTATUS#{status}"))
+/// A company's documents in a status, per month received (`YYYY-MM`): listings walk months
+/// newest first, and no partition grows without bound.
+pub fn document_status_pk(company: &str, status: &str, month: &str) -> String {
+    co(company, &format!("DOCSTATUS#{status}#{month}"))
 }
 
 pub fn awaiting_sk(sha: &str) -> String {
@@ -188,7 +190,7 @@ mod tests {
             feed_status_pk(c, "Order Invoice", "Processing"),
             unknown_invoices_pk(c),
             document_pk(c, "abc"),
-            document_status_pk(c, "awaiting-data"),
+            document_status_pk(c, "awaiting-data", "2026-12"),
             awaiting_pk(c, "INV-1"),
             invoice_number_pk(c, "INV-1"),
             payload_pk(c, "1.2.3@supplier"),

@@ -104,6 +104,14 @@ impl DocumentRepository for MemRepo {
         }
         Ok(true)
     }
+    async fn mark_invoice_cancelled(&self, d: &DocumentRecord) -> Result<(), PortError> {
+        if let Some(e) = self.documents.lock().unwrap().get_mut(&(d.company.clone(), d.content_sha256.clone())) {
+            if e.invoice_key.is_some() && e.invoice_key == d.invoice_key && e.status == DocumentStatus::Linked {
+                e.status = DocumentStatus::InvoiceCancelled;
+            }
+        }
+        Ok(())
+    }
     async fn set_awaiting_reason(&self, c: &str, sha: &str, r: AwaitingReason, detail: &str) -> Result<(), PortError> {
         if let Some(e) = self.documents.lock().unwrap().get_mut(&(c.to_string(), sha.to_string())) {
             if e.status == DocumentStatus::AwaitingData {
@@ -553,4 +561,32 @@ async fn pdf_without_number_awaits_and_pdf_of_no_company_is_quarantined() {
     // A file named .pdf whose bytes are not a PDF is not a document.
     let out = drop_doc(&ing, "incoming/acme/fake.pdf", b"hello".to_vec()).await;
     assert!(matches!(out, Outcome::Quarantined { .. }), "{out:?}");
+}
+
+#[tokio::test]
+async fn cancelling_an_invoice_flags_its_documents_and_later_ones() {
+    let ing = ingestor();
+    let s01 = sample("s01-amazon-business-two-sellers.xml");
+    let delete = String::from_utf8(s01.clone()).unwrap().replace("operation=\"new\"", "operation=\"delete\"");
+    drop_doc(&ing, "incoming/acme/a.xml", s01).await;
+    drop_doc(&ing, "incoming/acme/Invoice_1QX7ZK4MPL2T.pdf", pdf_bytes("first scan")).await;
+    assert_eq!(doc_of(&ing, "acme")[0].status, DocumentStatus::Linked);
+
+    assert!(matches!(drop_doc(&ing, "incoming/acme/del.xml", delete.into_bytes()).await, Outcome::Cancelled { .. }));
+    let d = &doc_of(&ing, "acme")[0];
+    assert_eq!((d.status, d.invoice_key.as_deref()), (DocumentStatus::InvoiceCancelled, Some(S01_KEY)));
+    assert_eq!(d.status.label(), "invoice cancelled: do not pay");
+
+    // A PDF of the cancelled invoice arriving afterwards is linked to it and flagged too.
+    let out = drop_doc(&ing, "incoming/acme/late/Invoice_1QX7ZK4MPL2T.pdf", pdf_bytes("second scan")).await;
+    assert!(matches!(out, Outcome::Document { status: DocumentStatus::InvoiceCancelled, .. }), "{out:?}");
+    let docs = doc_of(&ing, "acme");
+    assert_eq!(docs.len(), 2);
+    assert!(docs.iter().all(|d| d.status == DocumentStatus::InvoiceCancelled), "{docs:?}");
+    assert_eq!(ing.repo.get_invoice("acme", S01_KEY).await.unwrap().unwrap().documents.len(), 2);
+
+    // Redelivered, a flagged document stays as it is.
+    let out = drop_doc(&ing, "incoming/acme/again/Invoice_1QX7ZK4MPL2T.pdf", pdf_bytes("first scan")).await;
+    assert!(matches!(out, Outcome::Document { status: DocumentStatus::InvoiceCancelled, already: true, .. }), "{out:?}");
+    assert!(ing.repo.awaiting.lock().unwrap().values().all(|s| s.is_empty()));
 }
