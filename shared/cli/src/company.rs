@@ -5,7 +5,7 @@ use std::io::Read;
 
 use invoice_adapters::companies::{Created, DynamoCompanies, SenderAdded};
 use invoice_adapters::secrets::Secrets;
-use invoice_domain::company::{Company, ConnectionStatus, VendorConnection};
+use invoice_domain::company::{BusinessConnection, BusinessRegion, Company, ConnectionStatus, VendorConnection};
 use invoice_domain::core::time::iso;
 
 pub enum Op {
@@ -23,6 +23,10 @@ pub enum Op {
     },
     ConnectVendor {
         id: String,
+    },
+    ConnectBusiness {
+        id: String,
+        region: String,
     },
     AddSender {
         id: String,
@@ -56,6 +60,7 @@ pub(crate) async fn require(conf: &aws_config::SdkConfig, id: &str) -> Result<Co
             mail: Default::default(),
             cxml_senders: vec![],
             accepted_suppliers: None,
+            business: None,
         });
     }
     companies(conf)?
@@ -63,6 +68,20 @@ pub(crate) async fn require(conf: &aws_config::SdkConfig, id: &str) -> Result<Co
         .await
         .map_err(|e| e.to_string())?
         .ok_or_else(|| format!("no company has the id '{id}' (invoicectl company list)"))
+}
+
+/// A refresh token from stdin: one line, no spaces (never from the command line).
+fn read_token(usage: &str) -> Result<String, String> {
+    let mut token = String::new();
+    std::io::stdin().read_to_string(&mut token).map_err(|e| format!("reading the refresh token from stdin: {e}"))?;
+    let token = token.trim();
+    if token.is_empty() {
+        return Err(format!("no refresh token on stdin (echo \"$TOKEN\" | invoicectl company {usage} --refresh-token-stdin)"));
+    }
+    if token.chars().any(char::is_whitespace) {
+        return Err("the refresh token must be one line without spaces".into());
+    }
+    Ok(token.to_string())
 }
 
 fn summary(c: &Company) -> serde_json::Value {
@@ -78,6 +97,9 @@ fn summary(c: &Company) -> serde_json::Value {
         // Identities only: a secret hash is never printed.
         "cxml_senders": c.cxml_senders.iter().map(|s| serde_json::json!({"identity": s.identity, "added_at": s.added_at})).collect::<Vec<_>>(),
         "accepted_suppliers": c.accepted_suppliers,
+        "business": c.business.as_ref().map(|b| serde_json::json!({
+            "region": b.region, "status": b.status, "connected_at": b.connected_at, "status_reason": b.status_reason, "status_at": b.status_at,
+        })),
     })
 }
 
@@ -137,18 +159,8 @@ async fn exec(op: Op) -> Result<(), String> {
         }
         Op::ConnectVendor { id } => {
             let c = require(&conf, &id).await?;
-            let mut token = String::new();
-            std::io::stdin().read_to_string(&mut token).map_err(|e| format!("reading the refresh token from stdin: {e}"))?;
-            let token = token.trim();
-            if token.is_empty() {
-                return Err(
-                    "no refresh token on stdin (echo \"$TOKEN\" | invoicectl company connect-vendor ID --refresh-token-stdin)".into()
-                );
-            }
-            if token.chars().any(char::is_whitespace) {
-                return Err("the refresh token must be one line without spaces".into());
-            }
-            let secret_id = Secrets::from_conf(&conf).put_refresh_token(&c.id, token).await.map_err(|e| e.to_string())?;
+            let token = read_token("connect-vendor ID")?;
+            let secret_id = Secrets::from_conf(&conf).put_refresh_token(&c.id, &token).await.map_err(|e| e.to_string())?;
             let conn = VendorConnection {
                 secret_id,
                 connected_at: iso(chrono::Utc::now()),
@@ -158,6 +170,25 @@ async fn exec(op: Op) -> Result<(), String> {
             };
             companies(&conf)?.set_vendor_connection(&c.id, &conn).await.map_err(|e| e.to_string())?;
             eprintln!("company {id}: vendor account connected (refresh token stored in Secrets Manager as {})", conn.secret_id);
+        }
+        Op::ConnectBusiness { id, region } => {
+            let region: BusinessRegion = region.parse().map_err(|_| format!("unknown Amazon Business region '{region}' (NA, EU or JP)"))?;
+            let c = require(&conf, &id).await?;
+            let token = read_token("connect-amazon-business ID --region NA")?;
+            let secret_id = Secrets::from_conf(&conf).put_business_token(&c.id, &token).await.map_err(|e| e.to_string())?;
+            let conn = BusinessConnection {
+                region,
+                secret_id,
+                connected_at: iso(chrono::Utc::now()),
+                status: ConnectionStatus::Connected,
+                status_reason: None,
+                status_at: None,
+            };
+            companies(&conf)?.set_business_connection(&c.id, &conn).await.map_err(|e| e.to_string())?;
+            eprintln!(
+                "company {id}: Amazon Business account ({region}) connected (refresh token stored in Secrets Manager as {})",
+                conn.secret_id
+            );
         }
         Op::AddSender { id, identity } => {
             let identity = invoice_domain::company::parse_identity(&identity)?;
