@@ -5,9 +5,12 @@
 //! - [`po`]: the PO as the procurement system sends it ([`po::PoInput`], lenient: ids and
 //!   amounts as numbers or strings) and as it is after validation ([`po::PurchaseOrder`]).
 //! - [`placed`]: what a `placeOrder` (or order-details) answer says was accepted and rejected.
+//! - [`records`], [`ports`]: the stored PO and its states; the Ordering API and PO store ports.
 
 pub mod placed;
 pub mod po;
+pub mod ports;
+pub mod records;
 
 /// A PO line number as the matching compares it: `0020`, `20` and ` 20 ` are the same line.
 /// `None` when it is not all ASCII digits (such a line is refused before it is ever sent).
