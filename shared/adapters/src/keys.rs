@@ -18,6 +18,8 @@
 //! | order, vendor invoice, order errors | `C#<co>#ORDER#<order id>` | `#ORDER`, `#INVOICE`, `ERROR#…` | GSI2 `C#<co>#INVSTATUS#Unknown` / `<updated>#<id>` (Unknown invoices) |
 //! | amazon account / seller / location / delivery location | `C#<co>#ACCOUNT#<id>` / `C#<co>#SELLER#<vendor id>` / `C#<co>#LOCATION#<id>` / `C#<co>#DELIVERYLOC#<id>` | `#ACCOUNT` … | |
 //! | marketplace feed | `C#<co>#FEED#<transactionId>` | `#FEED` | GSI2 `C#<co>#FEEDSTATUS#<type>#<status>` / `<submitted>#<txId>` |
+//! | purchase order (Amazon Business) | `C#<co>#PORDER#<po number>` | `#PO` | GSI2 `C#<co>#POSTATE#<state>#<YYYY-MM>` / `<received>#<po>` |
+//! | Amazon order id → PO | `C#<co>#AMZORDER#<amazon order id>` | `#PO` | |
 //! | rate state (per selling partner and operation) | `RATE#<key>` | `#GCRA` | |
 //! | HTTPS answer of a payloadID (replays get it again) | `C#<co>#PAYLOAD#<payloadID>` | `#ANSWER` | |
 
@@ -154,6 +156,23 @@ pub fn order_error_sk(e: &invoice_domain::vendor::records::OrderError) -> String
     format!("{ERROR_SK_PREFIX}{}#{}#{}", e.source, e.code, &digest[..16])
 }
 
+pub const PO_SK: &str = "#PO";
+
+/// A company's purchase order placed through the Ordering API.
+pub fn purchase_order_pk(company: &str, po_number: &str) -> String {
+    co(company, &format!("PORDER#{po_number}"))
+}
+
+/// A company's POs in a state, per month received.
+pub fn po_state_pk(company: &str, state: &str, month: &str) -> String {
+    co(company, &format!("POSTATE#{state}#{month}"))
+}
+
+/// An Amazon order id of one of a company's POs (one PO can become several Amazon orders).
+pub fn amazon_order_pk(company: &str, amazon_order_id: &str) -> String {
+    co(company, &format!("AMZORDER#{amazon_order_id}"))
+}
+
 pub const ANSWER_SK: &str = "#ANSWER";
 
 /// The answer given to one of a company's POSTed documents, by its cXML payloadID: a
@@ -194,6 +213,9 @@ mod tests {
             awaiting_pk(c, "INV-1"),
             invoice_number_pk(c, "INV-1"),
             payload_pk(c, "1.2.3@supplier"),
+            purchase_order_pk(c, "PO-1"),
+            po_state_pk(c, "Placed", "2026-12"),
+            amazon_order_pk(c, "113-1-2"),
         ] {
             assert!(k.starts_with("C#acme#"), "{k}");
         }
