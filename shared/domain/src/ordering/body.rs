@@ -326,3 +326,174 @@ fn external_address(a: &PoAddress) -> Address {
         }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{json, Value};
+
+    use super::*;
+    use crate::ordering::po::PoInput;
+    use crate::ordering::validate;
+
+    const PO_4711: &str = include_str!("../../../../tests/fixtures/po/po-4711.json");
+    const PO_SPEC_SAMPLE: &str = include_str!("../../../../tests/fixtures/po/po-spec-sample.json");
+    /// The guide's sample request, with the one quote it lacks (`"externalId": "12345,`) added.
+    const SPEC_SAMPLE_REQUEST: &str = include_str!("../../tests/fixtures/ordering/spec-sample-request.json");
+
+    fn body_of(po_json: &str) -> PlaceOrderRequest {
+        let input: PoInput = serde_json::from_str(po_json).unwrap();
+        place_order_body(&validate(&input).unwrap())
+    }
+
+    fn value(body: &PlaceOrderRequest) -> Value {
+        serde_json::from_str(&body.to_json()).unwrap()
+    }
+
+    #[test]
+    fn amounts_are_written_with_their_exact_digits() {
+        for text in ["0.1", "19.99", "1234567.89", "120.00", "0", "0.000001", "79228162514264337593543950335", "-0.5", "1.10"] {
+            let money = MoneyAmount::from(Money::parse(text, "USD").unwrap());
+            assert_eq!(serde_json::to_string(&money).unwrap(), format!(r#"{{"amount":{text},"currencyCode":"USD"}}"#));
+        }
+        let pretty =
+            serde_json::to_string_pretty(&Expectation::ExpectedUnitPrice { amount: Money::parse("19.99", "EUR").unwrap().into() }).unwrap();
+        assert!(pretty.contains(r#""amount": 19.99"#), "{pretty}");
+        // Through the whole body, as the PO wrote them.
+        let json = body_of(PO_4711).to_json();
+        for exact in [
+            r#"{"amount":60.00,"currencyCode":"USD"}"#,
+            r#"{"amount":120.00,"currencyCode":"USD"}"#,
+            r#"{"amount":16.80,"currencyCode":"USD"}"#,
+            r#"{"amount":0,"currencyCode":"USD"}"#,
+            r#"{"amount":89.99,"currencyCode":"USD"}"#,
+        ] {
+            assert!(json.contains(exact), "{exact} in {json}");
+        }
+    }
+
+    #[test]
+    fn the_body_of_po_4711() {
+        let v = value(&body_of(PO_4711));
+        let ship_to = json!({"addressType": "ExternalAddress", "addressId": "SHIP-DOCK-4", "address": {
+            "addressType": "PhysicalAddress", "fullName": "Acme Receiving, Dock 4", "companyName": "Acme Corp",
+            "addressLine1": "500 Industrial Way", "addressLine2": "Building C", "city": "Seattle", "stateOrRegion": "WA",
+            "postalCode": "98109", "countryCode": "US", "phoneNumber": "+1 206 555 0100"}});
+        let bill_to = json!({"addressType": "ExternalAddress", "addressId": "BILL-AP", "address": {
+            "addressType": "PhysicalAddress", "fullName": "Acme Accounts Payable", "companyName": "Acme Corp",
+            "addressLine1": "1 Acme Plaza", "city": "Seattle", "stateOrRegion": "WA", "postalCode": "98101", "countryCode": "US"}});
+        let usd = |a: f64| json!({"amount": a, "currencyCode": "USD"});
+        let date = json!({"expectationType": "ExpectedDeliveryDate", "requestedDeliveryDate": "2026-12-10T23:59:59Z"});
+        let segment = |id: &str, kind: &str, description: &str| json!({"id": id, "type": kind, "description": description});
+        let expected = json!({
+            "externalId": "acme-PO-4711",
+            "lineItems": [
+                {"externalId": "10", "quantity": 2,
+                 "attributes": [
+                    {"attributeType": "SelectedProductReference", "productReference": {"productReferenceType": "ProductIdentifier", "id": "B000000001"}},
+                    {"attributeType": "Auxiliary", "values": {"category": {"value": "OFFICE_PRODUCTS"}, "subCategory": {"value": "GENERAL_OFFICE_SUPPLIES"}}},
+                    {"attributeType": "Distribution", "accounting": {"name": "Acme Corp", "segments": [segment("6100", "GL", "Office supplies"), segment("CC-200", "CostCenter", "Operations")]},
+                     "charge": {"amount": usd(80.0)}},
+                    {"attributeType": "Distribution", "accounting": {"name": "Acme Corp", "segments": [segment("6100", "GL", "Office supplies"), segment("CC-300", "CostCenter", "Sales")]},
+                     "charge": {"amount": usd(40.0)}}],
+                 "expectations": [
+                    {"expectationType": "ExpectedUnitPrice", "amount": usd(60.0)},
+                    {"expectationType": "ExpectedCharge", "source": "SUBTOTAL", "amount": usd(120.0)},
+                    date.clone()]},
+                {"externalId": "0020", "quantity": 1,
+                 "attributes": [
+                    {"attributeType": "SelectedProductReference", "productReference": {"productReferenceType": "ProductIdentifier", "id": "B0000000T2"}},
+                    {"attributeType": "Auxiliary", "values": {"category": {"value": "OFFICE_PRODUCTS"}, "subCategory": {"value": "PRINTER_SUPPLIES"}}},
+                    {"attributeType": "Distribution", "accounting": {"name": "Acme Corp", "segments": [segment("6150", "GL", "GL")]},
+                     "charge": {"amount": usd(89.99)}}],
+                 "expectations": [
+                    {"expectationType": "ExpectedUnitPrice", "amount": usd(89.99)},
+                    {"expectationType": "ExpectedCharge", "source": "SUBTOTAL", "amount": usd(89.99)},
+                    date.clone()]}
+            ],
+            "attributes": [
+                {"attributeType": "PurchaseOrderNumber", "purchaseOrderNumber": "PO-4711"},
+                {"attributeType": "BuyingGroupReference", "groupReference": {"groupReferenceType": "GroupIdentity", "identifier": "OrderingAPI1234567891"}},
+                {"attributeType": "BuyerReference", "userReference": {"userReferenceType": "UserEmail", "emailAddress": "buyer@acme.example"}},
+                {"attributeType": "Region", "region": "US"},
+                {"attributeType": "ShippingAddress", "address": ship_to},
+                {"attributeType": "BillingAddress", "address": bill_to},
+                {"attributeType": "SelectedPaymentMethodReference", "paymentMethodReference": {"paymentMethodReferenceType": "StoredPaymentMethod"}}
+            ],
+            "expectations": [
+                {"expectationType": "ExpectedCharge", "source": "TAX", "amount": usd(16.8)},
+                {"expectationType": "ExpectedCharge", "source": "SHIPPING", "amount": {"amount": 0, "currencyCode": "USD"}},
+                {"expectationType": "ExpectedCharge", "source": "SUBTOTAL", "amount": usd(209.99)},
+                date
+            ]
+        });
+        assert_eq!(v, expected);
+    }
+
+    /// The guide's sample request is what the builder makes of the same PO, but for what the
+    /// sample gets wrong or leaves as placeholders:
+    /// - order `externalId` `""` (the model: `minLength` 1) → the PO's external id;
+    /// - `emailAddress` `"test@ amazon.com"` (not an address) → `test@amazon.com`;
+    /// - `postalCode` `""` (the model: required, `minLength` 1) → `98109`;
+    /// - `phoneNumber` `""` (the model: `minLength` 1) → left out, the PO has none;
+    /// - the placeholder amounts 101, 102, 105 (unit price, line and order subtotals that
+    ///   contradict the distribution's 109.99) → 109.99; TAX 103 and SHIPPING 104 kept;
+    /// - the requested delivery date-times (two different instants) → the PO's date, at the end
+    ///   of the day.
+    #[test]
+    fn the_guides_sample_request_from_the_same_po() {
+        let mut sample: Value = serde_json::from_str(SPEC_SAMPLE_REQUEST).unwrap();
+        sample["externalId"] = json!("spec-sample-1");
+        sample["attributes"][2]["userReference"]["emailAddress"] = json!("test@amazon.com");
+        for i in [4, 5] {
+            let address = &mut sample["attributes"][i]["address"]["address"];
+            address["postalCode"] = json!("98109");
+            address.as_object_mut().unwrap().remove("phoneNumber");
+        }
+        let line = &mut sample["lineItems"][0]["expectations"];
+        line[0]["amount"]["amount"] = json!(109.99);
+        line[1]["amount"]["amount"] = json!(109.99);
+        line[2]["requestedDeliveryDate"] = json!("2026-01-30T23:59:59Z");
+        sample["expectations"][2]["amount"]["amount"] = json!(109.99);
+        sample["expectations"][3]["requestedDeliveryDate"] = json!("2026-01-30T23:59:59Z");
+
+        assert_eq!(value(&body_of(PO_SPEC_SAMPLE)), sample);
+    }
+
+    #[test]
+    fn optional_parts_are_left_out() {
+        let mut input: PoInput = serde_json::from_str(PO_4711).unwrap();
+        input.requested_delivery_date = None;
+        input.expected = Default::default();
+        input.ship_to.as_mut().unwrap().phone = None;
+        input.ship_to.as_mut().unwrap().company_name = Some(" ".into());
+        input.ship_to.as_mut().unwrap().address_line2 = None;
+        input.lines[0].category = None;
+        input.lines[0].sub_category = None;
+        input.lines[0].distributions.clear();
+        input.lines[1].category = None;
+        let v = value(&place_order_body(&validate(&input).unwrap()));
+        assert_eq!(v["expectations"], json!([]));
+        let line0 = &v["lineItems"][0];
+        assert_eq!(line0["attributes"].as_array().unwrap().len(), 1, "only the product: {line0}");
+        assert_eq!(
+            line0["expectations"].as_array().unwrap().iter().map(|e| e["expectationType"].as_str().unwrap()).collect::<Vec<_>>(),
+            ["ExpectedUnitPrice", "ExpectedCharge"]
+        );
+        assert_eq!(v["lineItems"][1]["attributes"][1]["values"], json!({"subCategory": {"value": "PRINTER_SUPPLIES"}}));
+        let ship = v["attributes"][4]["address"]["address"].as_object().unwrap();
+        let mut keys: Vec<&str> = ship.keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        assert_eq!(keys, ["addressLine1", "addressType", "city", "countryCode", "fullName", "postalCode", "stateOrRegion"]);
+    }
+
+    #[test]
+    fn build_is_validate_then_body() {
+        let input: PoInput = serde_json::from_str(PO_4711).unwrap();
+        let (po, body) = crate::ordering::build(&input).unwrap();
+        assert_eq!(body, place_order_body(&po));
+        assert_eq!(body.to_json_pretty().parse::<Value>().unwrap(), value(&body));
+        let mut bad = input.clone();
+        bad.lines.clear();
+        assert_eq!(crate::ordering::build(&bad).unwrap_err()[0].code, crate::ordering::OrderCode::NoLines);
+    }
+}

@@ -500,3 +500,405 @@ fn ordinal(n: usize) -> String {
     };
     format!("{n}{suffix}")
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use serde_json::{json, Value};
+    use strum::IntoEnumIterator;
+
+    use super::*;
+
+    pub(crate) const PO_4711: &str = include_str!("../../../../tests/fixtures/po/po-4711.json");
+    const PO_REFUSED: &str = include_str!("../../../../tests/fixtures/po/po-refused.json");
+
+    fn input(text: &str) -> PoInput {
+        serde_json::from_str(text).unwrap()
+    }
+
+    /// The fixture with one change applied (amount digits survive as numbers through `Value`
+    /// only approximately, which these tests do not look at).
+    fn changed(change: impl FnOnce(&mut Value)) -> PoInput {
+        let mut v: Value = serde_json::from_str(PO_4711).unwrap();
+        change(&mut v);
+        serde_json::from_str(&v.to_string()).unwrap()
+    }
+
+    fn codes(r: &Result<PurchaseOrder, Vec<Problem>>) -> Vec<OrderCode> {
+        match r {
+            Ok(_) => vec![],
+            Err(p) => p.iter().map(|p| p.code).collect(),
+        }
+    }
+
+    fn problems(input: &PoInput) -> Vec<Problem> {
+        validate(input).expect_err("refused")
+    }
+
+    fn usd(a: &str) -> Money {
+        Money::parse(a, "USD").unwrap()
+    }
+
+    #[test]
+    fn the_sample_po_validates_into_the_typed_po() {
+        let po = validate(&input(PO_4711)).unwrap();
+        assert_eq!((po.po_number.as_str(), po.external_id.as_str(), po.currency.code()), ("PO-4711", "acme-PO-4711", "USD"));
+        assert_eq!(
+            (po.buying_group_id.as_str(), po.buyer_email.as_str(), po.region.as_str()),
+            ("OrderingAPI1234567891", "buyer@acme.example", "US")
+        );
+        assert_eq!(po.requested_delivery_date, NaiveDate::from_ymd_opt(2026, 12, 10));
+        assert_eq!(po.expected, Expected { subtotal: Some(usd("209.99")), tax: Some(usd("16.80")), shipping: Some(usd("0")) });
+        assert_eq!(po.ship_to.address_id, "SHIP-DOCK-4");
+        assert_eq!(po.ship_to.phone.as_deref(), Some("+1 206 555 0100"));
+        assert_eq!(po.bill_to.postal_code.as_deref(), Some("98101"), "a postal code written as a number");
+        let numbers: Vec<(&str, &str)> = po.lines.iter().map(|l| (l.line_number.as_str(), l.key.as_str())).collect();
+        assert_eq!(numbers, [("10", "10"), ("0020", "20")], "kept as written, keyed by value");
+        let l = &po.lines[0];
+        assert_eq!(
+            (l.asin.as_str(), l.quantity, l.expected_unit_price, l.expected_subtotal),
+            ("B000000001", 2, usd("60.00"), usd("120.00"))
+        );
+        assert_eq!(l.expected_subtotal.amount.to_string(), "120.00", "the digits as written");
+        assert_eq!((l.category.as_deref(), l.sub_category.as_deref()), (Some("OFFICE_PRODUCTS"), Some("GENERAL_OFFICE_SUPPLIES")));
+        assert_eq!(l.distributions.len(), 2);
+        assert_eq!(l.distributions[1].charge, usd("40.00"));
+        assert_eq!(
+            l.distributions[1].segments[1],
+            Segment { id: "CC-300".into(), kind: "CostCenter".into(), description: Some("Sales".into()) }
+        );
+        assert_eq!(po.lines[1].distributions[0].segments[0].description, None);
+        assert_eq!(po.line("20").map(|l| l.asin.as_str()), Some("B0000000T2"));
+    }
+
+    #[test]
+    fn every_problem_is_reported_not_just_the_first() {
+        let p = problems(&input(PO_REFUSED));
+        let got: Vec<(OrderCode, &str)> = p.iter().map(|p| (p.code, p.message.as_str())).collect();
+        assert_eq!(
+            got,
+            [
+                (OrderCode::InvalidEmail, r#"buyer_email "buyer@ acme.example" is not an e-mail address"#),
+                (OrderCode::DuplicateLineNumber, "line 20 is the same line as line 0020 (both are line 20)"),
+                (OrderCode::NonNumericLineId, r#"line 10a: line_number "10a" is not all digits; e-invoicing needs a numeric line number"#),
+                (OrderCode::QuantityBelowOne, "line 0020: quantity 0 is below 1"),
+                (OrderCode::CurrencyMismatch, "line 20: currency EUR differs from the order's currency USD"),
+                (
+                    OrderCode::DistributionMismatch,
+                    "line 20: distribution charges 6.00 USD = 6.00 USD do not add up to expected_subtotal 10.00 USD"
+                ),
+            ]
+        );
+    }
+
+    /// One change per code: each refuses the PO with (at least) that code, and together they
+    /// produce every code there is.
+    #[test]
+    fn every_code_has_a_rule_that_produces_it() {
+        type Change = Box<dyn Fn(&mut Value)>;
+        let line = |i: usize, field: &'static str, value: Value| -> Change { Box::new(move |v| v["lines"][i][field] = value.clone()) };
+        let top = |field: &'static str, value: Value| -> Change { Box::new(move |v| v[field] = value.clone()) };
+        let cases: Vec<(OrderCode, Change)> = vec![
+            (OrderCode::MissingExternalId, top("external_id", Value::Null)),
+            (OrderCode::MissingCurrency, top("currency", json!(" "))),
+            (OrderCode::InvalidCurrency, top("currency", json!("US$"))),
+            (OrderCode::InvalidCurrency, line(1, "currency", json!("usd"))),
+            (OrderCode::CurrencyMismatch, line(1, "currency", json!("EUR"))),
+            (OrderCode::MissingBuyingGroup, top("buying_group_id", Value::Null)),
+            (OrderCode::MissingBuyerEmail, top("buyer_email", json!(""))),
+            (OrderCode::InvalidEmail, top("buyer_email", json!("test@ amazon.com"))),
+            (OrderCode::MissingRegion, top("region", Value::Null)),
+            (OrderCode::UnknownRegion, top("region", json!("GB"))),
+            (OrderCode::MissingAddress, top("bill_to", Value::Null)),
+            (OrderCode::MissingAddressId, Box::new(|v| v["ship_to"]["address_id"] = Value::Null)),
+            (OrderCode::IncompleteAddress, Box::new(|v| v["ship_to"]["postal_code"] = json!(""))),
+            (OrderCode::IncompleteAddress, Box::new(|v| v["bill_to"]["state_or_region"] = Value::Null)),
+            (OrderCode::InvalidCountryCode, Box::new(|v| v["ship_to"]["country_code"] = json!("USA"))),
+            (OrderCode::InvalidDate, top("requested_delivery_date", json!("10/12/2026"))),
+            (OrderCode::NoLines, top("lines", json!([]))),
+            (OrderCode::TooManyLines, Box::new(|v| v["lines"] = json!(vec![v["lines"][0].clone(); 51]))),
+            (OrderCode::NonNumericLineId, line(0, "line_number", json!("10a"))),
+            (OrderCode::NonNumericLineId, line(0, "line_number", json!("1 0"))),
+            (OrderCode::NonNumericLineId, line(0, "line_number", json!(""))),
+            (OrderCode::NonNumericLineId, line(0, "line_number", Value::Null)),
+            (OrderCode::DuplicateLineNumber, line(1, "line_number", json!("010"))),
+            (OrderCode::MissingAsin, line(0, "asin", Value::Null)),
+            (OrderCode::InvalidAsin, line(0, "asin", json!("b000000001"))),
+            (OrderCode::InvalidQuantity, line(0, "quantity", json!("two"))),
+            (OrderCode::InvalidQuantity, line(0, "quantity", json!(2.5))),
+            (OrderCode::InvalidQuantity, line(0, "quantity", Value::Null)),
+            (OrderCode::QuantityBelowOne, line(0, "quantity", json!(0))),
+            (OrderCode::MissingAmount, line(0, "expected_unit_price", Value::Null)),
+            (OrderCode::MissingAmount, Box::new(|v| v["lines"][0]["distributions"][0]["charge"] = Value::Null)),
+            (OrderCode::InvalidAmount, line(0, "expected_unit_price", json!("60,00"))),
+            (OrderCode::InvalidAmount, Box::new(|v| v["expected"]["tax"] = json!("1.2.3"))),
+            (OrderCode::NegativeAmount, Box::new(|v| v["expected"]["shipping"] = json!(-1))),
+            (OrderCode::LineSubtotalMismatch, line(0, "quantity", json!(3))),
+            (OrderCode::OrderSubtotalMismatch, Box::new(|v| v["expected"]["subtotal"] = json!("200.00"))),
+            (OrderCode::DistributionMismatch, Box::new(|v| v["lines"][0]["distributions"][1]["charge"] = json!("30.00"))),
+            (OrderCode::MissingAccountingName, Box::new(|v| v["lines"][0]["distributions"][0]["accounting_name"] = json!(" "))),
+            (OrderCode::MissingSegments, Box::new(|v| v["lines"][0]["distributions"][0]["segments"] = json!([]))),
+            (
+                OrderCode::TooManySegments,
+                Box::new(|v| v["lines"][0]["distributions"][0]["segments"] = json!(vec![json!({"id": 1, "type": "GL"}); 16])),
+            ),
+            (OrderCode::InvalidSegment, Box::new(|v| v["lines"][0]["distributions"][0]["segments"][0]["type"] = json!(""))),
+            (OrderCode::TooLong, Box::new(|v| v["ship_to"]["address_line2"] = json!("x".repeat(61)))),
+            (OrderCode::TooLong, top("external_id", json!("x".repeat(256)))),
+            (OrderCode::TooLong, line(0, "category", json!("c".repeat(101)))),
+        ];
+        let mut produced = BTreeSet::new();
+        for (i, (code, change)) in cases.iter().enumerate() {
+            let r = validate(&changed(change));
+            assert!(codes(&r).contains(code), "case {i} ({code}): {:?}", r.err());
+            produced.insert(*code);
+        }
+        // Reading JSON refuses an empty po_number already (`de_id`); a PoInput made in code can have one.
+        let mut po = input(PO_4711);
+        po.po_number = "  ".into();
+        assert_eq!(codes(&validate(&po)), [OrderCode::MissingPoNumber]);
+        produced.insert(OrderCode::MissingPoNumber);
+        let all: BTreeSet<OrderCode> = OrderCode::iter().collect();
+        assert_eq!(produced, all, "a rule for every code");
+    }
+
+    #[test]
+    fn line_numbers_are_digits_exactly_as_written() {
+        for bad in [" 10", "10 ", "1 0", "10a", "A10", "1.0", "-10", "١٠", "１０", "10\t"] {
+            let mut po = input(PO_4711);
+            po.lines[0].line_number = Some(bad.into());
+            let p = problems(&po);
+            assert_eq!(p.iter().map(|p| p.code).collect::<Vec<_>>(), [OrderCode::NonNumericLineId], "{bad:?}");
+            assert!(p[0].message.contains(&format!("{bad:?}")), "{}", p[0].message);
+        }
+        let p = problems(&changed(|v| v["lines"][0]["line_number"] = Value::Null));
+        assert_eq!(p[0].message, "the 1st line: line_number is missing; e-invoicing needs a numeric line number");
+        for good in ["0", "0010", "12345"] {
+            let mut po = input(PO_4711);
+            po.lines[0].line_number = Some(good.into());
+            assert_eq!(validate(&po).unwrap().lines[0].line_number, good);
+        }
+        let mut po = input(PO_4711);
+        po.lines[0].line_number = Some("9".repeat(128));
+        assert_eq!(codes(&validate(&po)), [OrderCode::TooLong]);
+    }
+
+    #[test]
+    fn duplicates_compare_by_value() {
+        let p = problems(&changed(|v| v["lines"][1]["line_number"] = json!(10)));
+        assert_eq!(p, [Problem::new(OrderCode::DuplicateLineNumber, "line 10 is the same line as line 10 (both are line 10)")]);
+        let p = problems(&changed(|v| v["lines"][0]["line_number"] = json!("20")));
+        assert_eq!(p[0].message, "line 0020 is the same line as line 20 (both are line 20)");
+        // A line with another problem still counts for duplicates.
+        let p = problems(&changed(|v| {
+            v["lines"][1]["line_number"] = json!("010");
+            v["lines"][1]["asin"] = Value::Null;
+        }));
+        assert_eq!(p.iter().map(|p| p.code).collect::<Vec<_>>(), [OrderCode::DuplicateLineNumber, OrderCode::MissingAsin]);
+    }
+
+    #[test]
+    fn fifty_lines_is_the_limit() {
+        let many = |n: usize| {
+            changed(|v| {
+                let template = v["lines"][1].clone();
+                let lines: Vec<Value> = (1..=n)
+                    .map(|i| {
+                        let mut line = template.clone();
+                        line["line_number"] = json!(i);
+                        line
+                    })
+                    .collect();
+                v["lines"] = Value::Array(lines);
+                v["expected"]["subtotal"] = Value::Null;
+            })
+        };
+        assert_eq!(validate(&many(50)).unwrap().lines.len(), 50);
+        let p = problems(&many(51));
+        assert_eq!(p, [Problem::new(OrderCode::TooManyLines, "the PO has 51 lines; one placeOrder request carries at most 50")]);
+        assert_eq!(codes(&validate(&many(0))), [OrderCode::NoLines]);
+    }
+
+    #[test]
+    fn quantities_are_whole_numbers_of_at_least_one() {
+        for (q, code) in [
+            (json!(0), Some(OrderCode::QuantityBelowOne)),
+            (json!(-2), Some(OrderCode::QuantityBelowOne)),
+            (json!("0.5"), Some(OrderCode::QuantityBelowOne)),
+            (json!(2.5), Some(OrderCode::InvalidQuantity)),
+            (json!("two"), Some(OrderCode::InvalidQuantity)),
+            (json!("1e2"), Some(OrderCode::InvalidQuantity)),
+            (json!(99_999_999_999u64), Some(OrderCode::InvalidQuantity)),
+            (json!(2), None),
+            (json!("2"), None),
+            (json!("2.0"), None),
+        ] {
+            let r = validate(&changed(|v| v["lines"][0]["quantity"] = q.clone()));
+            let got: Vec<OrderCode> = codes(&r).into_iter().filter(|c| *c != OrderCode::LineSubtotalMismatch).collect();
+            assert_eq!(got, code.into_iter().collect::<Vec<_>>(), "{q}");
+            if code.is_none() {
+                assert_eq!(r.unwrap().lines[0].quantity, 2);
+            }
+        }
+        let p = problems(&changed(|v| v["lines"][0]["quantity"] = json!(2.5)));
+        assert_eq!(p[0].message, "line 10: quantity 2.5 is not a whole number");
+    }
+
+    #[test]
+    fn currencies_are_the_orders() {
+        let p = problems(&changed(|v| v["lines"][1]["currency"] = json!("EUR")));
+        assert_eq!(p, [Problem::new(OrderCode::CurrencyMismatch, "line 0020: currency EUR differs from the order's currency USD")]);
+        let p = problems(&changed(|v| v["currency"] = json!("XXX")));
+        assert_eq!(p, [Problem::new(OrderCode::InvalidCurrency, r#"currency "XXX" is not an ISO 4217 code"#)]);
+        // Without an order currency a line's currency is compared with nothing; amounts are still read.
+        let p = problems(&changed(|v| {
+            v["currency"] = Value::Null;
+            v["lines"][0]["expected_unit_price"] = json!("6O.00");
+        }));
+        assert_eq!(p.iter().map(|p| p.code).collect::<Vec<_>>(), [OrderCode::MissingCurrency, OrderCode::InvalidAmount]);
+    }
+
+    #[test]
+    fn emails_are_checked() {
+        for good in ["buyer@acme.example", "first.last+po@sub.acme.co.uk", "a@b.de", "o'brien@acme.example"] {
+            assert!(is_email(good), "{good}");
+        }
+        for bad in [
+            "test@ amazon.com",
+            "buyer",
+            "@acme.example",
+            "buyer@",
+            "buyer@acme",
+            "a@@b.de",
+            "a@b@c.de",
+            "a..b@c.de",
+            ".a@c.de",
+            "a@-c.de",
+            "a@c..de",
+            "a@c.de.",
+            "a b@c.de",
+            "<a@c.de>",
+        ] {
+            assert!(!is_email(bad), "{bad}");
+        }
+        assert!(!is_email(&format!("{}@acme.example", "a".repeat(65))));
+    }
+
+    #[test]
+    fn distributions_add_up_to_the_line_subtotal() {
+        let p = problems(&changed(|v| v["lines"][0]["distributions"][1]["charge"] = json!("30.00")));
+        assert_eq!(
+            p,
+            [Problem::new(
+                OrderCode::DistributionMismatch,
+                "line 10: distribution charges 80.00 USD + 30.00 USD = 110.00 USD do not add up to expected_subtotal 120.00 USD"
+            )]
+        );
+        // `120` and `120.00` are the same amount.
+        assert!(validate(&changed(|v| v["lines"][0]["distributions"][0]["charge"] = json!(80))).is_ok());
+        // No distribution at all is allowed (the attribute is optional).
+        let po = validate(&changed(|v| v["lines"][0]["distributions"] = json!([]))).unwrap();
+        assert!(po.lines[0].distributions.is_empty());
+        // A missing charge is reported as such, without a sum that would not mean anything.
+        let p = problems(&changed(|v| v["lines"][0]["distributions"][1]["charge"] = Value::Null));
+        assert_eq!(p, [Problem::new(OrderCode::MissingAmount, "line 10, distribution 2: charge is missing")]);
+        let p = problems(&changed(|v| v["lines"][0]["distributions"][0]["segments"][0]["description"] = json!("d".repeat(256))));
+        assert_eq!(
+            p[0].message,
+            "line 10, distribution 1, segment 1: description is 256 characters long; the Ordering API accepts at most 255"
+        );
+    }
+
+    #[test]
+    fn amounts_are_exact_and_subtotals_consistent() {
+        let p = problems(&changed(|v| v["lines"][0]["expected_unit_price"] = json!("60,00")));
+        assert_eq!(p, [Problem::new(OrderCode::InvalidAmount, r#"line 10: expected_unit_price "60,00" is not a plain decimal amount"#)]);
+        let p = problems(&changed(|v| v["lines"][0]["expected_subtotal"] = Value::Null));
+        assert_eq!(p, [Problem::new(OrderCode::MissingAmount, "line 10: expected_subtotal is missing")]);
+        let p = problems(&changed(|v| v["lines"][0]["quantity"] = json!(3)));
+        assert_eq!(
+            p,
+            [Problem::new(
+                OrderCode::LineSubtotalMismatch,
+                "line 10: expected_subtotal 120.00 USD is not quantity 3 × expected_unit_price 60.00 USD = 180.00 USD"
+            )]
+        );
+        let p = problems(&changed(|v| v["expected"]["subtotal"] = json!("200")));
+        assert_eq!(
+            p,
+            [Problem::new(
+                OrderCode::OrderSubtotalMismatch,
+                "expected.subtotal 200.00 USD is not the sum of the lines' expected subtotals 209.99 USD"
+            )]
+        );
+        // A unit price with more digits than the currency: the subtotal is its rounded product.
+        let po = validate(&changed(|v| {
+            v["lines"][1]["quantity"] = json!(3);
+            v["lines"][1]["expected_unit_price"] = json!("0.333");
+            v["lines"][1]["expected_subtotal"] = json!("1.00");
+            v["lines"][1]["distributions"][0]["charge"] = json!("1.00");
+            v["expected"]["subtotal"] = json!("121.00");
+        }))
+        .unwrap();
+        assert_eq!(po.lines[1].expected_unit_price.amount.to_string(), "0.333");
+        // The order's expectations are all optional.
+        let po = validate(&changed(|v| v["expected"] = json!({}))).unwrap();
+        assert_eq!(po.expected, Expected { subtotal: None, tax: None, shipping: None });
+    }
+
+    #[test]
+    fn addresses_have_what_amazon_requires() {
+        let p = problems(&changed(|v| {
+            v["ship_to"]["full_name"] = Value::Null;
+            v["ship_to"]["postal_code"] = json!("");
+            v["ship_to"]["state_or_region"] = Value::Null;
+        }));
+        assert_eq!(
+            p,
+            [Problem::new(OrderCode::IncompleteAddress, "ship_to has no full_name, postal_code, state_or_region (required in the US)")]
+        );
+        // Outside the US no state is needed.
+        let po = validate(&changed(|v| {
+            v["bill_to"]["country_code"] = json!("DE");
+            v["bill_to"]["state_or_region"] = Value::Null;
+        }))
+        .unwrap();
+        assert_eq!(po.bill_to.state_or_region, None);
+        let p = problems(&changed(|v| v["ship_to"]["country_code"] = json!("us")));
+        assert_eq!(
+            p,
+            [Problem::new(OrderCode::InvalidCountryCode, r#"ship_to.country_code "us" is not an ISO 3166 alpha-2 code (US, DE)"#)]
+        );
+        let p = problems(&changed(|v| v["bill_to"]["address_id"] = json!("")));
+        assert_eq!(p[0].code, OrderCode::MissingAddressId);
+        let p = problems(&changed(|v| v["ship_to"] = Value::Null));
+        assert_eq!(p, [Problem::new(OrderCode::MissingAddress, "ship_to is missing")]);
+    }
+
+    #[test]
+    fn order_fields_and_dates() {
+        for bad in ["2026-1-5", "2026-02-30", "10/12/2026", "2026-12-10T10:00:00Z", "+2026-12-10"] {
+            let p = problems(&changed(|v| v["requested_delivery_date"] = json!(bad)));
+            assert_eq!(p, [Problem::new(OrderCode::InvalidDate, format!("requested_delivery_date {bad:?} is not a date YYYY-MM-DD"))]);
+        }
+        let po = validate(&changed(|v| v["requested_delivery_date"] = json!(""))).unwrap();
+        assert_eq!(po.requested_delivery_date, None);
+        let p = problems(&changed(|v| v["region"] = json!("GB")));
+        assert_eq!(
+            p,
+            [Problem::new(OrderCode::UnknownRegion, r#"region "GB" is not an Amazon Business store (DE FR UK IT ES IN US CA MX JP AU)"#)]
+        );
+        let p = problems(&changed(|v| {
+            v["external_id"] = Value::Null;
+            v["buying_group_id"] = Value::Null;
+            v["buyer_email"] = Value::Null;
+        }));
+        assert_eq!(
+            p.iter().map(|p| p.code).collect::<Vec<_>>(),
+            [OrderCode::MissingExternalId, OrderCode::MissingBuyingGroup, OrderCode::MissingBuyerEmail]
+        );
+        let po = validate(&changed(|v| v["buying_group_id"] = json!(1234567891))).unwrap();
+        assert_eq!(po.buying_group_id, "1234567891");
+    }
+}
