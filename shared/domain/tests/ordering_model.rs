@@ -394,3 +394,23 @@ fn the_models_gaps_are_still_there() {
     assert_eq!(m["definitions"]["PlaceOrderRequest"]["properties"]["lineItems"]["maxItems"], json!(50));
     assert_eq!(m["definitions"]["Accounting"]["properties"]["segments"]["maxItems"], json!(15));
 }
+
+/// The answers the parser's tests read are answers the model allows (but the one made of
+/// artifact types the model does not have).
+#[test]
+fn the_answer_fixtures_follow_the_model() {
+    let place = validator("PlaceOrderResult", false);
+    let details = validator("OrderDetailsResult", false);
+    for (name, text) in [
+        ("partially-rejected", include_str!("fixtures/ordering/partially-rejected.json")),
+        ("rejected", include_str!("fixtures/ordering/rejected.json")),
+        ("item-group", include_str!("fixtures/ordering/item-group.json")),
+    ] {
+        let answer: Value = serde_json::from_str(text).unwrap();
+        assert_eq!(violations(&place, &answer), Vec::<String>::new(), "{name}");
+    }
+    let answer: Value = serde_json::from_str(include_str!("fixtures/ordering/order-details.json")).unwrap();
+    assert_eq!(violations(&details, &answer), Vec::<String>::new(), "order-details");
+    let answer: Value = serde_json::from_str(include_str!("fixtures/ordering/unknown-artifacts.json")).unwrap();
+    assert!(!place.is_valid(&answer), "unknown artifact types are not the model's");
+}

@@ -10,6 +10,7 @@
 //!
 //! [`build`] is the whole way from the PO as received to the body to send.
 
+mod answer;
 pub mod body;
 pub mod codes;
 pub mod placed;
