@@ -14,7 +14,7 @@ use invoice_domain::ordering::records::{ClaimOutcome, PoRecord, PoState};
 
 use crate::keys::{amazon_order_pk, po_state_pk, purchase_order_pk, PO_SK};
 use crate::sdk_err;
-use crate::table::{condition_failed, from_item, get, keyed, put_if_absent, s, Item, Q};
+use crate::table::{condition_failed, from_item, get, keyed, put_if, s, Item, Q};
 
 #[derive(Clone)]
 pub struct DynamoPoRepo {
@@ -67,7 +67,10 @@ impl PoRepository for DynamoPoRepo {
     }
 
     async fn claim(&self, record: &PoRecord) -> Result<ClaimOutcome, PortError> {
-        match put_if_absent(&self.client, &self.table, self.item(record)?, "claim purchase order").await? {
+        // A PO refused before may be placed once corrected; any other record holds it.
+        let cond = "attribute_not_exists(PK) OR #st = :refused";
+        let refused = vec![(":refused", s(PoState::Refused.to_string()))];
+        match put_if(&self.client, &self.table, self.item(record)?, cond, &[("#st", "state")], refused, "claim purchase order").await? {
             None => Ok(ClaimOutcome::Claimed),
             Some(existing) => Ok(ClaimOutcome::Exists(Box::new(from_item(existing)?))),
         }

@@ -54,15 +54,33 @@ pub(crate) async fn batch_put(client: &Client, table: &str, items: Vec<Item>) ->
 /// `Ok(Some(old))`: an item existed (returned by the failed condition, or read back
 /// consistently when the service does not return it).
 pub(crate) async fn put_if_absent(client: &Client, table: &str, item: Item, what: &str) -> Result<Option<Item>, PortError> {
+    put_if(client, table, item, "attribute_not_exists(PK)", &[], vec![], what).await
+}
+
+/// Puts the item when `condition` holds; `Ok(Some(existing))` when it does not.
+pub(crate) async fn put_if(
+    client: &Client,
+    table: &str,
+    item: Item,
+    condition: &str,
+    names: &[(&str, &str)],
+    values: Vec<(&str, AttributeValue)>,
+    what: &str,
+) -> Result<Option<Item>, PortError> {
     let key: Item = ["PK", "SK"].iter().filter_map(|k| item.get(*k).map(|v| (k.to_string(), v.clone()))).collect();
-    let res = client
+    let mut req = client
         .put_item()
         .table_name(table)
         .set_item(Some(item))
-        .condition_expression("attribute_not_exists(PK)")
-        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-        .send()
-        .await;
+        .condition_expression(condition)
+        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+    for (k, v) in names {
+        req = req.expression_attribute_names(*k, *v);
+    }
+    for (k, v) in values {
+        req = req.expression_attribute_values(k, v);
+    }
+    let res = req.send().await;
     match res {
         Ok(_) => Ok(None),
         Err(e) => {

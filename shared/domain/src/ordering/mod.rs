@@ -14,6 +14,7 @@
 mod answer;
 pub mod body;
 pub mod codes;
+pub mod place;
 pub mod placed;
 pub mod po;
 pub mod ports;

@@ -34,7 +34,7 @@ pub enum DetailsResult {
 }
 
 pub trait OrderingApi {
-    fn place(&self, body: &serde_json::Value) -> impl Future<Output = PlaceResult> + Send;
+    fn place(&self, body: &super::PlaceOrderRequest) -> impl Future<Output = PlaceResult> + Send;
     /// `GET /ordering/2022-10-30/orders/{externalId}` for the buyer `user_email`.
     fn details(&self, external_id: &str, user_email: &str) -> impl Future<Output = DetailsResult> + Send;
 }
