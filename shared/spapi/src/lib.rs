@@ -666,6 +666,17 @@ impl<S: SlotStore> invoice_domain::vendor::ports::TransactionApi for Client<S> {
     }
 }
 
+/// The Amazon Business client as the PO placing workflow's port ([`classify::place_result`],
+/// [`classify::details_result`]).
+impl<S: SlotStore> invoice_domain::ordering::ports::OrderingApi for Client<S> {
+    async fn place(&self, body: &invoice_domain::ordering::PlaceOrderRequest) -> invoice_domain::ordering::ports::PlaceResult {
+        classify::place_result(self.place_order(body).await)
+    }
+    async fn details(&self, external_id: &str, user_email: &str) -> invoice_domain::ordering::ports::DetailsResult {
+        classify::details_result(self.order_details(external_id, user_email).await)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
