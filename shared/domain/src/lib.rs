@@ -8,10 +8,13 @@
 //! - [`vendor`]: vendor invoices out — records, mapping to the SP-API body, submission,
 //!   polling and reconciliation.
 //! - [`ordering`]: purchase orders out through the Amazon Business Ordering API.
+//! - [`matching`]: invoices matched against their PO and what Amazon accepted (quantities,
+//!   prices, amounts, charges, tolerances), and their GL coding from the PO.
 
 pub mod channel;
 pub mod company;
 pub mod core;
 pub mod invoice;
+pub mod matching;
 pub mod ordering;
 pub mod vendor;

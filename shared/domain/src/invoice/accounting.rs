@@ -3,7 +3,8 @@
 //! add up to the line), input tax, freight, special handling, discount, and the supplier
 //! payable. Debits always equal credits for a valid invoice; a credit memo (negative amounts)
 //! comes out with the sides swapped, i.e. it reverses; a cancellation reverses the entries of
-//! the cancelled invoice.
+//! the cancelled invoice. With the GL coding of its PO ([`journal_coded`]) an item's expense
+//! is booked to the accounts and segments of the PO line's distributions instead.
 
 use std::collections::BTreeMap;
 
@@ -13,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::core::money::{Currency, Money};
 use crate::invoice::cxml::model::{CxmlInvoice, Item};
 use crate::invoice::validate::{line_subtotal, Totals};
+use crate::matching::coding::{CodingSplit, InvoiceCoding};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -143,16 +145,58 @@ impl Builder {
 
 /// The journal lines of a valid invoice.
 pub fn journal(inv: &CxmlInvoice, totals: &Totals, chart: &Chart) -> Vec<EntryLine> {
+    build(inv, totals, chart, None)
+}
+
+/// The journal lines of a valid invoice whose lines are GL-coded from their PO
+/// ([`crate::matching::code_invoice`]): a coded line's expense is booked as its coding splits
+/// it — each part to the account of its distribution's GL segment (else to the category's
+/// expense account), with its segments as `type=id`. A line without coding, or whose coding
+/// does not add up to its amount in the invoice currency, is booked as [`journal`] books it.
+/// Every other line of the entry is [`journal`]'s, so debits still equal credits.
+pub fn journal_coded(inv: &CxmlInvoice, totals: &Totals, chart: &Chart, coding: &InvoiceCoding) -> Vec<EntryLine> {
+    build(inv, totals, chart, Some(coding))
+}
+
+/// The coding's parts of a line booked at `amount`, when they add up to it exactly.
+fn coded_splits(coding: Option<&InvoiceCoding>, position: usize, amount: Money) -> Option<&[CodingSplit]> {
+    let c = coding?.line(position)?;
+    let sum =
+        c.splits.iter().try_fold(
+            Decimal::ZERO,
+            |acc, s| {
+                if s.amount.currency == amount.currency {
+                    acc.checked_add(s.amount.amount)
+                } else {
+                    None
+                }
+            },
+        );
+    (!c.splits.is_empty() && c.amount == amount && sum == Some(amount.amount)).then_some(c.splits.as_slice())
+}
+
+fn build(inv: &CxmlInvoice, totals: &Totals, chart: &Chart, coding: Option<&InvoiceCoding>) -> Vec<EntryLine> {
     let cur = totals.currency;
     let mut b = Builder { lines: Vec::new() };
     let invoice_id = inv.header.invoice_id.as_deref().unwrap_or("");
+    let mut position = 0usize;
     for order in &inv.orders {
         let po = order.info.po_number().unwrap_or("no PO");
         for item in &order.items {
+            let here = position;
+            position += 1;
             let Some(amount) = line_subtotal(item).filter(|m| m.currency == cur) else { continue };
             let account = chart.expense_account(&category(item));
             let what = item.description.as_deref().or(item.supplier_part_id.as_deref()).unwrap_or("item");
             let memo = format!("{invoice_id} line {} ({po}): {}", item.invoice_line_number.unwrap_or(0), truncate(what, 80));
+            if let Some(splits) = coded_splits(coding, here, amount) {
+                for s in splits {
+                    let segs = s.segments.iter().map(|g| format!("{}={}", g.kind, g.id)).collect();
+                    let acct = s.account.as_deref().unwrap_or(&account);
+                    b.add(acct, Side::Debit, s.amount, memo.clone(), item.invoice_line_number, segs);
+                }
+                continue;
+            }
             let splits: Vec<(Money, Vec<String>)> = item
                 .distributions
                 .iter()
