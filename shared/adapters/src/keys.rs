@@ -19,6 +19,8 @@
 //! | amazon account / seller / location / delivery location | `C#<co>#ACCOUNT#<id>` / `C#<co>#SELLER#<vendor id>` / `C#<co>#LOCATION#<id>` / `C#<co>#DELIVERYLOC#<id>` | `#ACCOUNT` … | |
 //! | marketplace feed | `C#<co>#FEED#<transactionId>` | `#FEED` | GSI2 `C#<co>#FEEDSTATUS#<type>#<status>` / `<submitted>#<txId>` |
 //! | purchase order (Amazon Business) | `C#<co>#PORDER#<po number>` | `#PO` | GSI2 `C#<co>#POSTATE#<state>#<YYYY-MM>` / `<received>#<po>` |
+//! | what an invoice billed of a PO | `C#<co>#PORDER#<po number>` | `INVOICED#<invoice key>` | |
+//! | invoice header's match (on the header item) | | | GSI1 `C#<co>#MATCH#<Matched\|Exception>#<YYYY-MM>` / `<received>#<key>` |
 //! | Amazon order id → PO | `C#<co>#AMZORDER#<amazon order id>` | `#PO` | |
 //! | rate state (per selling partner and operation) | `RATE#<key>` | `#GCRA` | |
 //! | HTTPS answer of a payloadID (replays get it again) | `C#<co>#PAYLOAD#<payloadID>` | `#ANSWER` | |
@@ -163,6 +165,16 @@ pub fn purchase_order_pk(company: &str, po_number: &str) -> String {
     co(company, &format!("PORDER#{po_number}"))
 }
 
+/// What one invoice billed of a PO (in the PO's partition).
+pub fn invoiced_sk(invoice_key: &str) -> String {
+    format!("INVOICED#{invoice_key}")
+}
+
+/// A company's invoices by match status, per month received.
+pub fn match_status_pk(company: &str, status: &str, month: &str) -> String {
+    co(company, &format!("MATCH#{status}#{month}"))
+}
+
 /// A company's POs in a state, per month received.
 pub fn po_state_pk(company: &str, state: &str, month: &str) -> String {
     co(company, &format!("POSTATE#{state}#{month}"))
@@ -216,6 +228,7 @@ mod tests {
             purchase_order_pk(c, "PO-1"),
             po_state_pk(c, "Placed", "2026-12"),
             amazon_order_pk(c, "113-1-2"),
+            match_status_pk(c, "Exception", "2026-12"),
         ] {
             assert!(k.starts_with("C#acme#"), "{k}");
         }

@@ -12,7 +12,10 @@ use invoice_domain::invoice::records::status_month;
 use invoice_domain::ordering::ports::PoRepository;
 use invoice_domain::ordering::records::{ClaimOutcome, PoRecord, PoState};
 
-use crate::keys::{amazon_order_pk, po_state_pk, purchase_order_pk, PO_SK};
+use invoice_domain::invoice::records::InvoiceRecord;
+use invoice_domain::matching::{Invoiced, MatchOutcome, MatchStatus};
+
+use crate::keys::{amazon_order_pk, invoiced_sk, match_status_pk, po_state_pk, purchase_order_pk, PO_SK};
 use crate::sdk_err;
 use crate::table::{condition_failed, from_item, get, keyed, put_if, s, Item, Q};
 
@@ -189,5 +192,112 @@ impl PoRepository for DynamoPoRepo {
             Some(AttributeValue::S(v)) => Some(v),
             _ => None,
         }))
+    }
+}
+
+/// The status as the index keys spell it (as it is serialised).
+fn status_name(s: MatchStatus) -> &'static str {
+    match s {
+        MatchStatus::Matched => "Matched",
+        MatchStatus::Exception => "Exception",
+    }
+}
+
+/// Matching's reads and writes on the single table (per company: every key is built from it).
+impl invoice_domain::matching::MatchStore for crate::dynamo::DynamoRepo {
+    async fn purchase_orders(&self, company: &str, po_numbers: &[String], amazon_order_ids: &[String]) -> Result<Vec<PoRecord>, PortError> {
+        let pos = DynamoPoRepo::new(self.client.clone(), self.table.clone(), company);
+        let mut numbers: Vec<String> = po_numbers.to_vec();
+        for id in amazon_order_ids {
+            if let Some(n) = pos.po_of_amazon_order(id).await? {
+                numbers.push(n);
+            }
+        }
+        numbers.sort();
+        numbers.dedup();
+        let mut out = Vec::new();
+        for n in numbers {
+            if let Some(r) = pos.get(&n).await? {
+                out.push(r);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn invoiced(&self, company: &str, po_number: &str) -> Result<Vec<Invoiced>, PortError> {
+        let pk = purchase_order_pk(company, po_number);
+        Q::partition(&pk).prefix("INVOICED#").all(&self.client, &self.table).await?.into_iter().map(from_item).collect()
+    }
+
+    async fn record_match(
+        &self,
+        company: &str,
+        header: &InvoiceRecord,
+        outcome: &MatchOutcome,
+        summary: Option<&Invoiced>,
+    ) -> Result<(), PortError> {
+        if let Some(sum) = summary {
+            let item = keyed(sum, company, purchase_order_pk(company, &sum.po_number), &invoiced_sk(&header.invoice_key), "invoiced")?;
+            self.client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .send()
+                .await
+                .map_err(|e| sdk_err("dynamodb put invoiced", e))?;
+        }
+        let status = status_name(outcome.status);
+        let value = serde_dynamo::to_attribute_value(outcome).map_err(|e| PortError(format!("encode match: {e}")))?;
+        let res = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", s(crate::keys::invoice_pk(company, &header.invoice_key)))
+            .key("SK", s(crate::keys::HEADER_SK))
+            .update_expression("SET matching = :m, GSI1PK = :g1pk, GSI1SK = :g1sk")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_values(":m", value)
+            .expression_attribute_values(":g1pk", s(match_status_pk(company, status, status_month(&header.received_at))))
+            .expression_attribute_values(":g1sk", s(format!("{}#{}", header.received_at, header.invoice_key)))
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(()),
+            Err(e) if condition_failed(&e) => Err(PortError(format!("invoice {} of {company} is not stored", header.invoice_key))),
+            Err(e) => Err(sdk_err("dynamodb record match", e)),
+        }
+    }
+
+    async fn invoices_naming(&self, company: &str, po_number: &str, amazon_order_ids: &[String]) -> Result<Vec<String>, PortError> {
+        let mut keys = self.invoice_keys_by_reference(company, "PO", po_number).await?;
+        for id in amazon_order_ids {
+            keys.extend(self.invoice_keys_by_reference(company, "SORDER", id).await?);
+        }
+        keys.sort();
+        keys.dedup();
+        Ok(keys)
+    }
+}
+
+impl crate::dynamo::DynamoRepo {
+    /// A company's invoices with this match status, newest first, over `months`.
+    pub async fn invoices_by_match(
+        &self,
+        company: &str,
+        status: MatchStatus,
+        months: &[String],
+        limit: usize,
+    ) -> Result<Vec<InvoiceRecord>, PortError> {
+        let status = status_name(status);
+        let mut out = Vec::new();
+        for month in months {
+            let left = limit.saturating_sub(out.len());
+            if left == 0 {
+                break;
+            }
+            let pk = match_status_pk(company, status, month);
+            out.extend(Q::index("GSI1", &pk).newest_first().limit(left).all(&self.client, &self.table).await?);
+        }
+        out.into_iter().map(from_item).collect()
     }
 }

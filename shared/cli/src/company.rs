@@ -61,6 +61,7 @@ pub(crate) async fn require(conf: &aws_config::SdkConfig, id: &str) -> Result<Co
             cxml_senders: vec![],
             accepted_suppliers: None,
             business: None,
+            tolerances: Default::default(),
         });
     }
     companies(conf)?

@@ -11,6 +11,8 @@ use invoice_domain::invoice::document::*;
 use invoice_domain::invoice::ingest::*;
 use invoice_domain::invoice::ports::*;
 use invoice_domain::invoice::records::*;
+use invoice_domain::matching::{Invoiced, MatchOutcome, MatchStore};
+use invoice_domain::ordering::records::PoRecord;
 
 #[derive(Default)]
 struct MemStore(Mutex<BTreeMap<String, Vec<u8>>>, Mutex<BTreeMap<String, BTreeMap<String, String>>>);
@@ -120,6 +122,24 @@ impl DocumentRepository for MemRepo {
             }
         }
         Ok(())
+    }
+}
+
+impl MatchStore for MemRepo {
+    async fn purchase_orders(&self, _: &str, _: &[String], _: &[String]) -> Result<Vec<PoRecord>, PortError> {
+        Ok(vec![])
+    }
+    async fn invoiced(&self, _: &str, _: &str) -> Result<Vec<Invoiced>, PortError> {
+        Ok(vec![])
+    }
+    async fn record_match(&self, c: &str, h: &InvoiceRecord, o: &MatchOutcome, _: Option<&Invoiced>) -> Result<(), PortError> {
+        if let Some(e) = self.headers.lock().unwrap().get_mut(&(c.to_string(), h.invoice_key.clone())) {
+            e.matching = Some(o.clone());
+        }
+        Ok(())
+    }
+    async fn invoices_naming(&self, _: &str, _: &str, _: &[String]) -> Result<Vec<String>, PortError> {
+        Ok(vec![])
     }
 }
 
@@ -589,4 +609,13 @@ async fn cancelling_an_invoice_flags_its_documents_and_later_ones() {
     let out = drop_doc(&ing, "incoming/acme/again/Invoice_1QX7ZK4MPL2T.pdf", pdf_bytes("first scan")).await;
     assert!(matches!(out, Outcome::Document { status: DocumentStatus::InvoiceCancelled, already: true, .. }), "{out:?}");
     assert!(ing.repo.awaiting.lock().unwrap().values().all(|s| s.is_empty()));
+}
+
+#[tokio::test]
+async fn a_booked_invoice_whose_po_is_not_recorded_is_a_no_po_exception_not_silence() {
+    let ing = ingestor();
+    assert!(matches!(drop_doc(&ing, "incoming/acme/a.xml", sample("s01-amazon-business-two-sellers.xml")).await, Outcome::Stored { .. }));
+    let m = ing.repo.get_invoice("acme", S01_KEY).await.unwrap().unwrap().matching.expect("matched at booking");
+    assert_eq!(m.status, invoice_domain::matching::MatchStatus::Exception);
+    assert_eq!(m.codes(), vec![invoice_domain::matching::MatchCode::NoPo]);
 }

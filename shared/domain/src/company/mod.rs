@@ -165,6 +165,10 @@ pub struct Company {
     /// Its Amazon Business account, when connected.
     #[serde(default)]
     pub business: Option<BusinessConnection>,
+    /// How far an invoice may differ from its PO and still match (defaults: see
+    /// [`crate::matching::tolerance`]).
+    #[serde(default)]
+    pub tolerances: crate::matching::Tolerances,
 }
 
 impl Company {
@@ -196,6 +200,7 @@ impl Company {
             cxml_senders: Vec::new(),
             accepted_suppliers: None,
             business: None,
+            tolerances: Default::default(),
         })
     }
 }

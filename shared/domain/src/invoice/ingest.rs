@@ -17,10 +17,11 @@
 
 use crate::company::{self, normalize_identity, Company, CompanyDirectory, Resolution, UNASSIGNED};
 use crate::core::{sha256_hex, PortError};
-use crate::invoice::accounting::{journal, reversal, EntryLine};
+use crate::invoice::accounting::{journal, journal_coded, reversal, EntryLine};
 use crate::invoice::cxml::model::{CxmlInvoice, Operation};
 use crate::invoice::cxml::parser::Limits;
 use crate::invoice::issue::{Code, Issue};
+use crate::matching::{coding_for, match_and_record, MatchStore};
 use std::collections::BTreeMap;
 
 use crate::invoice::document::{
@@ -171,7 +172,7 @@ fn no_pdf_text(_: &[u8]) -> Option<String> {
     None
 }
 
-impl<S: DocumentStore + Sync, R: InvoiceRepository + DocumentRepository + Sync, D: CompanyDirectory + Sync> Ingestor<S, R, D> {
+impl<S: DocumentStore + Sync, R: InvoiceRepository + DocumentRepository + MatchStore + Sync, D: CompanyDirectory + Sync> Ingestor<S, R, D> {
     pub fn new(store: S, repo: R, companies: D, config: IngestConfig) -> Self {
         Ingestor { store, repo, companies, config, pdf_text: no_pdf_text }
     }
@@ -245,10 +246,17 @@ impl<S: DocumentStore + Sync, R: InvoiceRepository + DocumentRepository + Sync, 
         };
         self.store.copy(doc.key, &document_key).await?;
         let lines = line_records(inv, &header.invoice_key, &header.currency);
-        let entries = entry_records(journal(inv, totals, &company.chart), &header.invoice_key, "booking", &header.invoice_date);
+        // The POs it names: its lines take their GL coding from theirs.
+        let pos = self.repo.purchase_orders(&company.id, &inv.order_ids(), &inv.supplier_order_ids()).await?;
+        let booked = match coding_for(inv, &pos) {
+            Some(coding) => journal_coded(inv, totals, &company.chart, &coding),
+            None => journal(inv, totals, &company.chart),
+        };
+        let entries = entry_records(booked, &header.invoice_key, "booking", &header.invoice_date);
         self.repo.put_details(&header, &lines, &entries).await?;
         self.link_waiting_documents(&company.id, &invoice_id, &header.invoice_key).await?;
         self.repo.mark_valid(&header).await?;
+        match_and_record(&self.repo, &header, inv, &pos, &company.tolerances).await?;
         Ok(Outcome::Stored { company: company.id.clone(), invoice_key: header.invoice_key, resumed })
     }
 
@@ -332,7 +340,7 @@ impl<S: DocumentStore + Sync, R: InvoiceRepository + DocumentRepository + Sync, 
     }
 }
 
-impl<S: DocumentStore + Sync, R: InvoiceRepository + DocumentRepository + Sync, D: CompanyDirectory + Sync> Ingestor<S, R, D> {
+impl<S: DocumentStore + Sync, R: InvoiceRepository + DocumentRepository + MatchStore + Sync, D: CompanyDirectory + Sync> Ingestor<S, R, D> {
     /// A PDF of `company`: kept once by SHA-256 (server-side copy), recorded, and linked to
     /// the company's invoice with its number if that is booked — else it waits for it.
     async fn store_pdf(&self, company: &str, doc: &Doc<'_>, bytes: &[u8]) -> Result<Outcome, IngestError> {
