@@ -230,6 +230,17 @@ enum InvoicesCmd {
         #[arg(long)]
         json: bool,
     },
+    /// A company's invoices whose match against their PO found exceptions (open: not Matched
+    /// since), newest first, with every exception.
+    Exceptions {
+        #[command(flatten)]
+        company: CompanyArg,
+        /// One JSON object per invoice per line.
+        #[arg(long)]
+        json: bool,
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+    },
     /// One of a company's invoices with its lines and entries.
     Show {
         #[command(flatten)]
@@ -391,6 +402,7 @@ fn main() -> ExitCode {
             InvoicesCmd::List { company, status, json, limit } => store::Op::InvoicesList { company: company.company, status, json, limit },
             InvoicesCmd::ByPo { company, po, json } => store::Op::ByPo { company: company.company, po, json },
             InvoicesCmd::Show { company, invoice_key } => store::Op::Show { company: company.company, invoice_key },
+            InvoicesCmd::Exceptions { company, json, limit } => store::Op::Exceptions { company: company.company, json, limit },
         }),
         Cmd::Local { cmd: LocalCmd::Init { table, bucket, vendor_queue } } => {
             store::run(store::Op::LocalInit { table, bucket, vendor_queue })
