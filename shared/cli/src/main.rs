@@ -12,6 +12,7 @@ use invoice_domain::invoice::cxml::Limits;
 mod check;
 mod company;
 mod mail;
+mod order;
 mod store;
 mod vendor;
 
@@ -67,6 +68,11 @@ enum Cmd {
     Mail {
         #[command(subcommand)]
         cmd: MailCmd,
+    },
+    /// Purchase orders placed through the Amazon Business Ordering API.
+    Order {
+        #[command(subcommand)]
+        cmd: OrderCmd,
     },
     /// Local development: create the table and bucket on the local stack.
     Local {
@@ -176,6 +182,13 @@ enum MailCmd {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum OrderCmd {
+    /// Offline: validate a PO (JSON) and print {"ok", "errors": [{"code", "message"}], "body"}
+    /// with the exact placeOrder body. Exit 0 built, 1 refused, 2 unreadable or not a PO.
+    Build { po: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -379,6 +392,7 @@ fn main() -> ExitCode {
         Cmd::Mail { cmd: MailCmd::Inspect { file, allow, gray_passes, company, json } } => {
             mail::inspect(&file, company, allow, gray_passes, json)
         }
+        Cmd::Order { cmd: OrderCmd::Build { po } } => order::build_po(&po),
         Cmd::Company { cmd: CompanyCmd::SetMail { id, addresses, allow, gray_passes } } => {
             mail::set_mail(id, addresses, allow, gray_passes)
         }
