@@ -132,6 +132,10 @@ enum CompanyCmd {
         #[arg(long)]
         accept: Vec<String>,
     },
+    /// Set how far an invoice may differ from its PO and still match: a JSON file
+    /// `{"unit_price": {"absolute", "percent", "rule": "either"|"both"}, "quantity": {…}, "amount": {…}}`
+    /// (each optional; absent ones take the defaults).
+    SetTolerances { id: String, file: PathBuf },
     /// Connect the company's Amazon Business account (ordering, invoice import): its region
     /// and LWA refresh token (read from stdin, stored in Secrets Manager).
     ConnectAmazonBusiness {
@@ -404,6 +408,7 @@ fn main() -> ExitCode {
             CompanyCmd::ConnectAmazonBusiness { id, region, refresh_token_stdin: _ } => company::Op::ConnectBusiness { id, region },
             CompanyCmd::SetMail { .. } => unreachable!("handled above"),
             CompanyCmd::AddSender { id, identity, secret_stdin: _ } => company::Op::AddSender { id, identity },
+            CompanyCmd::SetTolerances { id, file } => company::Op::SetTolerances { id, file },
             CompanyCmd::SetSuppliers { id, any, accept } => company::Op::SetSuppliers { id, accept: (!any).then_some(accept) },
         }),
         Cmd::Quarantine { cmd: QuarantineCmd::List { company, json, limit } } => {
