@@ -211,3 +211,69 @@ async fn an_invoice_before_its_po_is_matched_when_the_po_is_recorded() {
     let accounts: Vec<String> = r.env.repo.entries(ACME, &key).await.unwrap().iter().map(|e| e.line.account.clone()).collect();
     assert!(accounts.iter().any(|a| a.contains("6100")), "re-booked with the PO's coding: {accounts:?}");
 }
+
+/// The bench (bench/order-load.sh): `ORDER_LOAD_N` (default 100) POs through two workers —
+/// each its own tenancy and Amazon Business client, as two Lambda instances would be — sharing
+/// only the GCRA item in DynamoDB Local, against the emulator at Amazon's plan (0.5 rps, burst
+/// 10): every PO placed once, zero 429s, the achieved rate printed.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore]
+async fn order_load() {
+    let n: usize = std::env::var("ORDER_LOAD_N").ok().and_then(|v| v.parse().ok()).unwrap_or(100);
+    let r = std::sync::Arc::new(rig().await);
+    for i in 0..n {
+        r.enqueue(&po(&format!("PO-L{i:04}"))).await;
+    }
+    let started = std::time::Instant::now();
+    let workers: Vec<_> = (0..2)
+        .map(|_| {
+            let r = r.clone();
+            let tenancy = r.env.buyers(&r.emu);
+            tokio::spawn(async move {
+                let mut idle = 0;
+                while idle < 3 {
+                    let out =
+                        r.sqs.receive_message().queue_url(&r.queue).max_number_of_messages(1).visibility_timeout(600).send().await.unwrap();
+                    let msgs = out.messages.unwrap_or_default();
+                    if msgs.is_empty() {
+                        idle += 1;
+                        continue;
+                    }
+                    idle = 0;
+                    let mut ev = SqsEvent::default();
+                    for m in &msgs {
+                        let mut e = SqsMessage::default();
+                        e.message_id = m.message_id.clone();
+                        e.body = m.body.clone();
+                        ev.records.push(e);
+                    }
+                    let resp = place_order::handle(&tenancy, ev, chrono::Utc::now()).await;
+                    assert!(resp.batch_item_failures.is_empty(), "a PO failed under load");
+                    for m in &msgs {
+                        r.sqs.delete_message().queue_url(&r.queue).receipt_handle(m.receipt_handle.clone().unwrap()).send().await.unwrap();
+                    }
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.await.unwrap();
+    }
+    let wall = started.elapsed().as_secs_f64();
+    let stats: Value = r.http.get(format!("{}/_emulator/stats", r.emu)).send().await.unwrap().json().await.unwrap();
+    let place = stats["place_order"].clone();
+    assert_eq!(place.get("429"), None, "no 429: {place}");
+    assert_eq!(r.placed_at_emulator().await, n, "{place}");
+    let mut placed = 0;
+    for i in 0..n {
+        if r.pos().get(&format!("PO-L{i:04}")).await.unwrap().is_some_and(|p| p.state == PoState::Placed) {
+            placed += 1;
+        }
+    }
+    assert_eq!(placed, n);
+    // The client paces at the plan less its margin: burst 8, then 0.485/s.
+    let sustained = (n.saturating_sub(8)) as f64 / wall;
+    println!(
+        "ORDER load: {n} POs, 2 workers: {n} placed once, 0 x 429, placeOrder answers {place}; wall {wall:.1} s; {sustained:.3} POs/s after the first 8 (plan 0.5/s, client 0.485/s)"
+    );
+}
