@@ -260,7 +260,7 @@ d=json.load(sys.stdin); m=d["invoice"]["matching"]
 print("match:", m["status"], "against", m["po_number"], [(l["invoice_line"], l["po_line"], l["status"]) for l in m["lines"]])
 print("journal (GL coding from the PO distributions):")
 for e in d["entries"]: print("  ", e["side"], e["account"], e["amount"]["amount"], e["amount"]["currency"], " ".join(e.get("segments") or []))'
-step "a second e-invoice of the order at a higher price: an open exception a clerk can read (invoicectl invoices exceptions)"
+step "a second e-invoice of the same order, at a higher price: open exceptions a clerk can read — billed twice, price, tax (invoicectl invoices exceptions)"
 einvoice ABDEMO2 higher-price
 "$CTL" local drop --company acme --ingest "$WORK/ABDEMO2.xml" >/dev/null
 "$CTL" invoices exceptions --company acme
