@@ -20,7 +20,7 @@ use serde_json::{json, Value};
 
 use crate::api::{api_call, with_body_limit};
 use crate::serve::{is_json, json_response, sp_error, sp_errors, ConnKill, RequestId};
-use crate::state::{some, App, Operation};
+use crate::state::{some, App, Operation, RecordedIds};
 use crate::{model, Config, ORDERS_PATH};
 
 // ---------------------------------------------------------------------------------------------
@@ -949,7 +949,7 @@ pub(crate) async fn place_order(
     let external_id = recorded.get("externalId").and_then(Value::as_str).map(str::to_owned);
     let partner = app.partner_of_request(&parts.headers);
     let owner = partner.clone().unwrap_or_default();
-    let seq = app.record_start(Operation::PlaceOrder, partner, ORDERS_PATH, &rid, recorded, Vec::new(), external_id);
+    let seq = app.record_start(Operation::PlaceOrder, partner, ORDERS_PATH, &rid, recorded, RecordedIds::order(external_id));
     let json_body = is_json(&parts.headers);
     api_call(&app, Operation::PlaceOrder, seq, &parts.headers, kill, move |app| {
         if !json_body {
@@ -1021,7 +1021,7 @@ pub(crate) async fn order_details(
     let path = format!("{ORDERS_PATH}/{external_id}");
     let partner = app.partner_of_request(&headers);
     let owner = partner.clone().unwrap_or_default();
-    let seq = app.record_start(Operation::OrderDetails, partner, &path, &rid, Value::Null, Vec::new(), Some(external_id.clone()));
+    let seq = app.record_start(Operation::OrderDetails, partner, &path, &rid, Value::Null, RecordedIds::order(Some(external_id.clone())));
     let email = headers.get("x-amz-user-email").and_then(|v| v.to_str().ok()).map(str::trim).is_some_and(|e| !e.is_empty());
     api_call(&app, Operation::OrderDetails, seq, &headers, kill, move |app| {
         if !email {
