@@ -269,6 +269,18 @@ async fn amounts_are_read_by_their_digits() {
     assert!(text.contains(r#""amount":2469135780246.90}"#), "2 × 1234567890123.45: {text}");
     assert!(text.contains(r#""amount":0.30}"#), "{text}");
     assert!(text.contains(r#""amount":2469135780246.90}"#) && !text.contains("rejectionArtifactType"), "{text}");
+
+    // Amounts a decimal cannot hold (or multiply) are refused, not a crash.
+    for (price, what) in
+        [("1e40", "not an amount"), ("100000000000000000000000000000", "not an amount"), ("7000000000000000000000000000", "too large")]
+    {
+        let body = order("huge", vec![line("1", "B1", 100, 1.0)]).to_string().replace(r#""amount":1.0,"#, &format!(r#""amount":{price},"#));
+        let resp = emu.place_raw(&token, body).await;
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "{price}");
+        let errors = errors_of(resp).await;
+        assert!(errors.iter().any(|e| e["message"].as_str().unwrap().contains(what)), "{price}: {errors:?}");
+    }
+    assert_eq!(emu.get("/_emulator/stats").await["place_order"], json!({"200": 1, "400": 3}));
 }
 
 #[tokio::test]
