@@ -286,6 +286,36 @@ mod tests {
     }
 
     #[test]
+    fn ordering_schema_closes_every_polymorphic_type() {
+        let m: Value = serde_json::from_str(ORDERING_MODEL).unwrap();
+        let schema = model::ordering_schema("PlaceOrderRequest", false);
+        let defs = schema["definitions"].as_object().unwrap();
+        let bases: Vec<(&String, &str)> = m["definitions"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter_map(|(name, d)| d.get("discriminator").and_then(Value::as_str).map(|disc| (name, disc)))
+            .collect();
+        assert_eq!(bases.len(), 13, "{bases:?}");
+        for (base, disc) in bases {
+            let names = defs[base]["properties"][disc]["enum"].as_array().unwrap_or_else(|| panic!("{base} dispatches"));
+            assert!(!names.is_empty(), "{base} has subtypes");
+            for n in names {
+                let sub = &defs[n.as_str().unwrap()];
+                assert_eq!(sub["additionalProperties"], false, "{n} closed");
+                assert_eq!(sub["properties"][disc]["enum"], serde_json::json!([n]), "{n} names itself");
+            }
+        }
+        let names = |base: &str, disc: &str| defs[base]["properties"][disc]["enum"].clone();
+        assert!(names("Expectation", "expectationType").as_array().unwrap().contains(&"ExpectedDeliveryDate".into()));
+        assert_eq!(names("PaymentMethodReference", "paymentMethodReferenceType"), serde_json::json!(["StoredPaymentMethod"]));
+        assert_eq!(defs["Auxiliary"]["required"], serde_json::json!(["attributeType", "values"]));
+        assert_eq!(defs["Money"]["additionalProperties"], false, "plain object types closed too");
+        // The model file is Amazon's, unchanged.
+        assert!(ORDERING_MODEL.contains(r#""auxiliaryValues""#));
+    }
+
+    #[test]
     fn partners_derive_from_refresh_tokens() {
         let c = Config::default();
         assert_eq!(c.partner_of(DEFAULT_REFRESH_TOKEN).as_deref(), Some(DEFAULT_PARTNER));
