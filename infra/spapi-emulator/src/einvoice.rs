@@ -200,12 +200,13 @@ fn unknown_line_number(o: &StoredOrder) -> String {
     max.checked_add(1).map_or_else(|| "9".repeat(40), |n| n.to_string())
 }
 
-/// The `InvoiceDetailRequest` for the portions of `o` in Amazon order `amazon_order`.
-pub(crate) fn cxml(o: &StoredOrder, amazon_order: &str, variant: Variant, invoice: &str, to: (&str, &str)) -> String {
+/// The `InvoiceDetailRequest` for the portions of `o` in Amazon order `amazon_order`; `None`
+/// when the variant's amounts are too large for a decimal.
+pub(crate) fn cxml(o: &StoredOrder, amazon_order: &str, variant: Variant, invoice: &str, to: (&str, &str)) -> Option<String> {
     let portions: Vec<_> = o.portions.iter().filter(|p| p.order_id == amazon_order).collect();
     let currency = portions.first().map_or("USD", |p| p.currency.as_str()).to_owned();
     let rate = o.tax_rate;
-    let tax_of = |amount: Decimal| round_money(amount * rate / Decimal::ONE_HUNDRED, &currency);
+    let tax_of = |amount: Decimal| Some(round_money(amount.checked_mul(rate)?.checked_div(Decimal::ONE_HUNDRED)?, &currency));
     let mut lines: Vec<Line> = portions
         .iter()
         .map(|p| Line {
@@ -220,9 +221,10 @@ pub(crate) fn cxml(o: &StoredOrder, amazon_order: &str, variant: Variant, invoic
             po: o.po.lines.iter().position(|l| l.external_id == p.line),
         })
         .collect();
-    let reprice = |l: &mut Line| {
-        l.subtotal = round_money(l.unit_price * Decimal::from(l.quantity), &currency);
-        l.tax = tax_of(l.subtotal);
+    let reprice = |l: &mut Line| -> Option<()> {
+        l.subtotal = round_money(l.unit_price.checked_mul(Decimal::from(l.quantity))?, &currency);
+        l.tax = tax_of(l.subtotal)?;
+        Some(())
     };
     match variant {
         Variant::Exact => {}
@@ -230,15 +232,15 @@ pub(crate) fn cxml(o: &StoredOrder, amazon_order: &str, variant: Variant, invoic
             if let Some(l) = lines.first_mut() {
                 let minor = round_money(Decimal::ZERO, &currency);
                 let one_unit = Decimal::new(1, minor.scale());
-                let raised = round_money(l.unit_price * Decimal::new(11, 1), &currency);
-                l.unit_price = raised.max(l.unit_price + one_unit);
-                reprice(l);
+                let raised = round_money(l.unit_price.checked_mul(Decimal::new(11, 1))?, &currency);
+                l.unit_price = raised.max(l.unit_price.checked_add(one_unit)?);
+                reprice(l)?;
             }
         }
         Variant::ExtraQuantity => {
             if let Some(l) = lines.first_mut() {
-                l.quantity += 1;
-                reprice(l);
+                l.quantity = l.quantity.checked_add(1)?;
+                reprice(l)?;
             }
         }
         Variant::UnknownLine => {
@@ -254,15 +256,17 @@ pub(crate) fn cxml(o: &StoredOrder, amazon_order: &str, variant: Variant, invoic
                 shipping_tax: Decimal::ZERO,
                 po: None,
             };
-            reprice(&mut extra);
+            reprice(&mut extra)?;
             lines.push(extra);
         }
     }
     let zero = round_money(Decimal::ZERO, &currency);
-    let sum = |f: fn(&Line) -> Decimal| lines.iter().map(f).fold(zero, |a, b| a + b);
-    let (subtotal, sales_tax, shipping, shipping_tax) = (sum(|l| l.subtotal), sum(|l| l.tax), sum(|l| l.shipping), sum(|l| l.shipping_tax));
-    let tax = sales_tax + shipping_tax;
-    let net = subtotal + tax + shipping;
+    let sum = |f: fn(&Line) -> Decimal| lines.iter().map(f).try_fold(zero, |a, b| a.checked_add(b));
+    let (subtotal, sales_tax, shipping, shipping_tax) =
+        (sum(|l| l.subtotal)?, sum(|l| l.tax)?, sum(|l| l.shipping)?, sum(|l| l.shipping_tax)?);
+    let tax = sales_tax.checked_add(shipping_tax)?;
+    let net = subtotal.checked_add(tax)?.checked_add(shipping)?;
+    let summary_taxable = subtotal.checked_add(shipping)?;
     let rate_text = rate.normalize().to_string();
     let today = Utc::now().format("%Y-%m-%d").to_string();
     let order_date = o.placed.format("%Y-%m-%d").to_string();
@@ -370,7 +374,7 @@ pub(crate) fn cxml(o: &StoredOrder, amazon_order: &str, variant: Variant, invoic
     x.text("Money", &[("currency", cur)], &tax.to_string());
     x.text("Description", &[("xml:lang", "en-US")], "Cost of tax, including shipping tax");
     x.open("TaxDetail", &[("purpose", "tax"), ("category", "sales"), ("percentageRate", &rate_text)]);
-    x.money("TaxableAmount", cur, subtotal + shipping);
+    x.money("TaxableAmount", cur, summary_taxable);
     x.money("TaxAmount", cur, tax);
     x.close("TaxDetail");
     x.close("Tax");
@@ -385,7 +389,7 @@ pub(crate) fn cxml(o: &StoredOrder, amazon_order: &str, variant: Variant, invoic
     x.close("InvoiceDetailRequest");
     x.close("Request");
     x.close("cXML");
-    x.out
+    Some(x.out)
 }
 
 fn safe_segment(s: &str) -> bool {
@@ -467,7 +471,9 @@ pub(crate) async fn einvoice(State(app): State<App>, Path(external_id): Path<Str
         },
         _ => ("NetworkID".to_owned(), order.po.buying_group.clone().unwrap_or_else(|| DEFAULT_TO_IDENTITY.to_owned())),
     };
-    let xml = cxml(&order, &amazon_order, req.variant, &invoice, (&to.0, &to.1));
+    let Some(xml) = cxml(&order, &amazon_order, req.variant, &invoice, (&to.0, &to.1)) else {
+        return bad(StatusCode::BAD_REQUEST, format!("the {:?} variant's amounts are too large for a decimal", req.variant));
+    };
     let key = format!("{EINVOICE_KEY_PREFIX}{}/amazon-business/{invoice}.xml", req.company);
     let mut answer = json!({
         "invoice_id": invoice,

@@ -171,7 +171,8 @@ fn flatten(defs: &serde_json::Map<String, Value>, name: &str, props: &mut serde_
 ///   against the subtype it names (`if`/`then`), so errors point into the object;
 /// - every other object type with properties (`Money`, `Segment`, `RequestLineItem`, …) is
 ///   closed as well;
-/// - supplements and fix-ups: [`ordering_supplements`], `Auxiliary` requires `values`.
+/// - supplements (subtypes the spec uses but the model leaves out) and fix-ups (`Auxiliary`
+///   requires `values`): see the crate documentation.
 ///
 /// `root` is the definition the document must be (`PlaceOrderRequest`, `OrderResult`).
 /// `sample_shaped_results`: `DeliveryTimeRange` boundaries as date-time strings, the way the

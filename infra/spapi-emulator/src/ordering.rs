@@ -20,7 +20,7 @@ use serde_json::{json, Value};
 
 use crate::api::{api_call, with_body_limit};
 use crate::serve::{is_json, json_response, sp_error, sp_errors, ConnKill, RequestId};
-use crate::state::{some, App, Operation};
+use crate::state::{some, App, Operation, RecordedIds};
 use crate::{model, Config, ORDERS_PATH};
 
 // ---------------------------------------------------------------------------------------------
@@ -765,13 +765,16 @@ struct Terms<'a> {
 }
 
 impl Terms<'_> {
-    fn charges(&self, currency: &str, unit_price: Decimal, quantity: u64) -> (Decimal, Decimal, Decimal, Decimal) {
-        let hundred = Decimal::ONE_HUNDRED;
-        let subtotal = round_money(unit_price * Decimal::from(quantity), currency);
-        let tax = round_money(subtotal * self.tax_rate / hundred, currency);
+    /// (subtotal, tax, shipping, shipping tax) of `quantity` at `unit_price`; `None` when a
+    /// decimal cannot hold them.
+    fn charges(&self, currency: &str, unit_price: Decimal, quantity: u64) -> Option<(Decimal, Decimal, Decimal, Decimal)> {
+        let percent = |amount: Decimal| amount.checked_mul(self.tax_rate)?.checked_div(Decimal::ONE_HUNDRED);
+        let subtotal = round_money(unit_price.checked_mul(Decimal::from(quantity))?, currency);
+        let tax = round_money(percent(subtotal)?, currency);
         let shipping = round_money(self.shipping, currency);
-        let shipping_tax = round_money(shipping * self.tax_rate / hundred, currency);
-        (subtotal, tax, shipping, shipping_tax)
+        let shipping_tax = round_money(percent(shipping)?, currency);
+        subtotal.checked_add(tax)?.checked_add(shipping)?.checked_add(shipping_tax)?;
+        Some((subtotal, tax, shipping, shipping_tax))
     }
 }
 
@@ -789,10 +792,11 @@ struct LineOutcome {
     rejected: Vec<RejectedItemOut>,
 }
 
-fn line_outcome(l: &PoLine, t: &Terms<'_>) -> LineOutcome {
+/// `None` when the line's amounts are too large for a decimal.
+fn line_outcome(l: &PoLine, t: &Terms<'_>) -> Option<LineOutcome> {
     let cur = l.currency.as_str();
     if let Some(spec) = t.s.reject_order.as_ref().or_else(|| t.s.reject_asins.get(&l.asin)) {
-        return LineOutcome { accepted: None, rejected: vec![RejectedItemOut { quantity: l.quantity, artifacts: rejection(spec) }] };
+        return Some(LineOutcome { accepted: None, rejected: vec![RejectedItemOut { quantity: l.quantity, artifacts: rejection(spec) }] });
     }
     let catalogue = t.s.prices.get(&l.asin).and_then(|p| decimal_of(p));
     let price = match (catalogue, &l.expected_unit_price) {
@@ -804,7 +808,10 @@ fn line_outcome(l: &PoLine, t: &Terms<'_>) -> LineOutcome {
         if price > e.value {
             let artifact =
                 RejectionArtifact::BrokenUnitPriceExpectation { boundary: money(&e.currency, e.value), actual_amount: money(cur, price) };
-            return LineOutcome { accepted: None, rejected: vec![RejectedItemOut { quantity: l.quantity, artifacts: vec![artifact] }] };
+            return Some(LineOutcome {
+                accepted: None,
+                rejected: vec![RejectedItemOut { quantity: l.quantity, artifacts: vec![artifact] }],
+            });
         }
     }
     let quantity = t.s.partial.get(&l.asin).map_or(l.quantity, |&q| q.min(l.quantity));
@@ -821,9 +828,9 @@ fn line_outcome(l: &PoLine, t: &Terms<'_>) -> LineOutcome {
         });
     }
     if quantity == 0 {
-        return LineOutcome { accepted: None, rejected };
+        return Some(LineOutcome { accepted: None, rejected });
     }
-    let (subtotal, tax, shipping, shipping_tax) = t.charges(cur, price, quantity);
+    let (subtotal, tax, shipping, shipping_tax) = t.charges(cur, price, quantity)?;
     for (source, actual) in [("SUBTOTAL", subtotal), ("TAX", tax + shipping_tax), ("SHIPPING", shipping)] {
         if let Some(e) = l.expected_charges.get(source).filter(|e| actual > e.value) {
             let artifact = RejectionArtifact::BrokenChargeExpectation {
@@ -833,15 +840,16 @@ fn line_outcome(l: &PoLine, t: &Terms<'_>) -> LineOutcome {
             };
             // Everything of the line is rejected: the accepted quantity for the charge.
             rejected.push(RejectedItemOut { quantity, artifacts: vec![artifact] });
-            return LineOutcome { accepted: None, rejected };
+            return Some(LineOutcome { accepted: None, rejected });
         }
     }
-    LineOutcome { accepted: Some((price, quantity)), rejected }
+    Some(LineOutcome { accepted: Some((price, quantity)), rejected })
 }
 
-/// Places an order: the outcome of every line, the answer and what is stored.
-fn place(po: &Po, t: &Terms<'_>) -> (String, Vec<Portion>) {
-    let outcomes: Vec<LineOutcome> = po.lines.iter().map(|l| line_outcome(l, t)).collect();
+/// Places an order: the outcome of every line, the answer and what is stored; `None` when its
+/// amounts are too large for a decimal.
+fn place(po: &Po, t: &Terms<'_>) -> Option<(String, Vec<Portion>)> {
+    let outcomes: Vec<LineOutcome> = po.lines.iter().map(|l| line_outcome(l, t)).collect::<Option<_>>()?;
     let order_ids = if po.trial { [String::new(), String::new()] } else { [amazon_order_id(), amazon_order_id()] };
     let accepted_lines = outcomes.iter().filter(|o| o.accepted.is_some()).count();
     let mut portions = Vec::new();
@@ -861,7 +869,7 @@ fn place(po: &Po, t: &Terms<'_>) -> (String, Vec<Portion>) {
             nth_accepted += 1;
             for (q, order_id) in split {
                 let cur = l.currency.as_str();
-                let (subtotal, tax, shipping, shipping_tax) = t.charges(cur, price, q);
+                let (subtotal, tax, shipping, shipping_tax) = t.charges(cur, price, q)?;
                 let charge = |amount, category, kind| AcceptanceArtifact::Charge { amount: money(cur, amount), category, kind };
                 let mut artifacts = vec![
                     AcceptanceArtifact::DeliveryTimeRange { lower: t.delivery.0.clone(), upper: t.delivery.1.clone() },
@@ -897,18 +905,24 @@ fn place(po: &Po, t: &Terms<'_>) -> (String, Vec<Portion>) {
         if !po.trial {
             acceptance.push(AcceptanceArtifact::Signed);
         }
-        let sum = |f: fn(&Portion) -> Decimal| portions.iter().filter(|p| p.currency == cur).map(f).sum::<Decimal>();
+        let sum = |f: fn(&Portion) -> Decimal| {
+            portions.iter().filter(|p| p.currency == cur).map(f).try_fold(round_money(Decimal::ZERO, &cur), |a, b| a.checked_add(b))
+        };
         let charge = |amount, category, kind| AcceptanceArtifact::Charge { amount: money(&cur, amount), category, kind };
         acceptance.extend([
-            charge(sum(|p| p.subtotal), "SUBTOTAL", "PRINCIPAL"),
-            charge(sum(|p| p.shipping), "SHIPPING", "PRINCIPAL"),
-            charge(sum(|p| p.shipping_tax), "SHIPPING", "TAX"),
-            charge(sum(|p| p.tax), "SUBTOTAL", "TAX"),
+            charge(sum(|p| p.subtotal)?, "SUBTOTAL", "PRINCIPAL"),
+            charge(sum(|p| p.shipping)?, "SHIPPING", "PRINCIPAL"),
+            charge(sum(|p| p.shipping_tax)?, "SHIPPING", "TAX"),
+            charge(sum(|p| p.tax)?, "SUBTOTAL", "TAX"),
         ]);
+        // The e-invoice adds them up.
+        [sum(|p| p.subtotal)?, sum(|p| p.tax)?, sum(|p| p.shipping)?, sum(|p| p.shipping_tax)?]
+            .into_iter()
+            .try_fold(Decimal::ZERO, |a, b| a.checked_add(b))?;
     }
     let rejection_artifacts = t.s.reject_order.as_ref().map(rejection).unwrap_or_default();
     let result = OrderResultOut { line_items: lines_out, acceptance_artifacts: acceptance, rejection_artifacts };
-    (serde_json::to_string(&result).expect("an order result serializes"), portions)
+    Some((serde_json::to_string(&result).expect("an order result serializes"), portions))
 }
 
 /// `2025-03-10T07:00:00Z` … `2025-03-11T06:59:59Z`, `days` after `placed`.
@@ -949,7 +963,7 @@ pub(crate) async fn place_order(
     let external_id = recorded.get("externalId").and_then(Value::as_str).map(str::to_owned);
     let partner = app.partner_of_request(&parts.headers);
     let owner = partner.clone().unwrap_or_default();
-    let seq = app.record_start(Operation::PlaceOrder, partner, ORDERS_PATH, &rid, recorded, Vec::new(), external_id);
+    let seq = app.record_start(Operation::PlaceOrder, partner, ORDERS_PATH, &rid, recorded, RecordedIds::order(external_id));
     let json_body = is_json(&parts.headers);
     api_call(&app, Operation::PlaceOrder, seq, &parts.headers, kill, move |app| {
         if !json_body {
@@ -1002,7 +1016,9 @@ pub(crate) async fn place_order(
             default_price: app.plan.default_unit_price,
             delivery: delivery_window(placed, s.delivery_days.unwrap_or(app.config.order_delivery_days)),
         };
-        let (answer, portions) = place(&po, &terms);
+        let Some((answer, portions)) = place(&po, &terms) else {
+            return invalid(vec!["(root): the amounts of this order are too large to compute (a decimal holds 28 digits)".into()]);
+        };
         if !po.trial {
             inner.orders.insert(key, StoredOrder { request: body, answer: answer.clone(), placed, po, portions, tax_rate });
         }
@@ -1021,7 +1037,7 @@ pub(crate) async fn order_details(
     let path = format!("{ORDERS_PATH}/{external_id}");
     let partner = app.partner_of_request(&headers);
     let owner = partner.clone().unwrap_or_default();
-    let seq = app.record_start(Operation::OrderDetails, partner, &path, &rid, Value::Null, Vec::new(), Some(external_id.clone()));
+    let seq = app.record_start(Operation::OrderDetails, partner, &path, &rid, Value::Null, RecordedIds::order(Some(external_id.clone())));
     let email = headers.get("x-amz-user-email").and_then(|v| v.to_str().ok()).map(str::trim).is_some_and(|e| !e.is_empty());
     api_call(&app, Operation::OrderDetails, seq, &headers, kill, move |app| {
         if !email {

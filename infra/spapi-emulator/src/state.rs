@@ -152,6 +152,22 @@ pub(crate) struct Recorded {
     pub(crate) body: Value,
 }
 
+/// The ids a recorded request is about.
+#[derive(Debug, Default)]
+pub(crate) struct RecordedIds {
+    pub(crate) invoice_ids: Vec<String>,
+    pub(crate) external_id: Option<String>,
+}
+
+impl RecordedIds {
+    pub(crate) fn invoices(invoice_ids: Vec<String>) -> RecordedIds {
+        RecordedIds { invoice_ids, external_id: None }
+    }
+    pub(crate) fn order(external_id: Option<String>) -> RecordedIds {
+        RecordedIds { invoice_ids: Vec::new(), external_id }
+    }
+}
+
 pub(crate) struct Transaction {
     pub(crate) polls: u32,
     pub(crate) processing_polls: u32,
@@ -317,8 +333,7 @@ impl App {
         path: &str,
         request_id: &str,
         body: Value,
-        invoice_ids: Vec<String>,
-        external_id: Option<String>,
+        ids: RecordedIds,
     ) -> u64 {
         let mut inner = self.lock();
         let seq = inner.next_seq;
@@ -333,8 +348,8 @@ impl App {
             status: None,
             fault: None,
             at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            invoice_ids,
-            external_id,
+            invoice_ids: ids.invoice_ids,
+            external_id: ids.external_id,
             body,
         });
         seq
