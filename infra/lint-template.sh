@@ -9,4 +9,5 @@ if [ ! -x "$CFN_LINT" ]; then
   "$ROOT/infra/install.sh" >&2
 fi
 cd "$ROOT"
-exec "$CFN_LINT" template.yaml "$@"
+"$CFN_LINT" template.yaml "$@"
+"$ROOT/.stack/venv/bin/python" "$ROOT/infra/template_checks.py" template.yaml

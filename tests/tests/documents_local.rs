@@ -16,7 +16,7 @@ async fn ingest(env: &Env, key: &str, body: Vec<u8>) -> ingest_cxml::RecordResul
 }
 
 async fn docs(env: &Env, company: &str, status: DocumentStatus) -> Vec<DocumentRecord> {
-    env.repo.documents(company, status, 100).await.unwrap()
+    env.repo.documents(company, status, &integration_tests::all_months(), 100).await.unwrap()
 }
 
 #[tokio::test]
@@ -127,4 +127,22 @@ async fn a_pdf_of_no_company_is_quarantined_unassigned() {
     assert_eq!((r.outcome.as_str(), r.company.as_deref()), ("quarantined", Some("_unassigned")), "{r:?}");
     assert_eq!(r.codes[0], "unknown-company");
     assert!(env.keys("documents/").await.is_empty());
+}
+
+#[tokio::test]
+async fn cancelling_the_invoice_flags_its_pdf_in_the_listing() {
+    let env = Env::new().await;
+    assert_eq!(ingest(&env, "incoming/acme/s01.xml", fixture(S01)).await.outcome, "stored");
+    let r = ingest(&env, "incoming/acme/Invoice_1QX7ZK4MPL2T.pdf", fixture("mail/invoice.pdf")).await;
+    assert_eq!(r.document_status.as_deref(), Some("linked"));
+    let delete = String::from_utf8(fixture(S01)).unwrap().replace("operation=\"new\"", "operation=\"delete\"");
+    assert_eq!(ingest(&env, "incoming/acme/s01-delete.xml", delete.into_bytes()).await.outcome, "cancelled");
+    assert!(docs(&env, ACME, DocumentStatus::Linked).await.is_empty(), "no longer listed as linked");
+    let flagged = docs(&env, ACME, DocumentStatus::InvoiceCancelled).await;
+    assert_eq!((flagged.len(), flagged[0].invoice_key.as_deref()), (1, Some(S01_KEY)));
+    assert_eq!(Some(flagged[0].document_key.clone()), r.document_key);
+    // The same PDF again: one document, still flagged.
+    let again = ingest(&env, "incoming/acme/again.pdf", fixture("mail/invoice.pdf")).await;
+    assert_eq!(again.document_status.as_deref(), Some("invoice-cancelled"), "{again:?}");
+    assert_eq!(docs(&env, ACME, DocumentStatus::InvoiceCancelled).await.len(), 1);
 }

@@ -11,7 +11,7 @@
 //! connection, or whose authorisation Amazon refuses, gets no Order Error (its orders are
 //! fine): its messages return to the queue, and the refusal is recorded on its connection.
 
-use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use chrono::{DateTime, Utc};
 use invoice_domain::vendor::submit::{submit_order, SubmitError, SubmitOutcome};
 use invoice_wiring::{TenantError, Tenants};
@@ -86,17 +86,7 @@ pub async fn handle<T: Tenants>(tenants: &T, event: SqsEvent, now: DateTime<Utc>
             }
         }
     }
-    // The event types are non-exhaustive: build them from their defaults.
-    let mut response = SqsBatchResponse::default();
-    response.batch_item_failures = failures
-        .into_iter()
-        .map(|id| {
-            let mut f = BatchItemFailure::default();
-            f.item_identifier = id;
-            f
-        })
-        .collect();
-    response
+    invoice_wiring::sqs_failures(failures)
 }
 
 fn log_outcome(company: &str, order_id: &str, message_id: &str, o: &SubmitOutcome) {

@@ -7,7 +7,9 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
 use invoice_domain::channel::mail::{normalize_address, MailDirectory};
-use invoice_domain::company::{Company, CompanyDirectory, ConnectionStatus, CxmlSender, MailSettings, VendorConnection};
+use invoice_domain::company::{
+    BusinessConnection, Company, CompanyDirectory, ConnectionStatus, CxmlSender, MailSettings, VendorConnection,
+};
 use invoice_domain::core::PortError;
 
 use crate::keys::{company_pk, identity_pk, mail_address_pk, COMPANIES_GSI1PK, COMPANY_SK, IDENTITY_SK, MAILADDR_SK};
@@ -226,6 +228,68 @@ impl DynamoCompanies {
             }
         }
         Err(PortError(format!("company {id}: the senders kept changing while registering one; retry")))
+    }
+
+    /// Records (or replaces) the company's Amazon Business connection.
+    pub async fn set_business_connection(&self, id: &str, conn: &BusinessConnection) -> Result<(), PortError> {
+        let res = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", s(company_pk(id)))
+            .key("SK", s(COMPANY_SK))
+            .update_expression("SET business = :b")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_values(":b", AttributeValue::M(to_item(conn)?))
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(()),
+            Err(e) if condition_failed(&e) => Err(PortError(format!("no company has the id '{id}'"))),
+            Err(e) => Err(sdk_err("dynamodb set business connection", e)),
+        }
+    }
+
+    /// Records the state of the company's Amazon Business connection (e.g. NotAuthorized with
+    /// LWA's reason); a no-op when it has none.
+    pub async fn set_business_status(&self, id: &str, status: ConnectionStatus, reason: Option<&str>, at: &str) -> Result<(), PortError> {
+        let status = serde_json::to_value(status).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+        let res = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", s(company_pk(id)))
+            .key("SK", s(COMPANY_SK))
+            .update_expression("SET business.#st = :st, business.status_reason = :r, business.status_at = :at")
+            .condition_expression("attribute_exists(business)")
+            .expression_attribute_names("#st", "status")
+            .expression_attribute_values(":st", s(status))
+            .expression_attribute_values(":r", reason.map(s).unwrap_or(AttributeValue::Null(true)))
+            .expression_attribute_values(":at", s(at))
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(()),
+            Err(e) if condition_failed(&e) => Ok(()),
+            Err(e) => Err(sdk_err("dynamodb set business status", e)),
+        }
+    }
+
+    /// Sets which supplier (`From`) identities the company accepts over HTTPS: `None` any,
+    /// `Some(list)` only those (already normalised with `company::parse_identity`).
+    pub async fn set_accepted_suppliers(&self, id: &str, accepted: Option<&[String]>) -> Result<(), PortError> {
+        let req = self.client.update_item().table_name(&self.table).key("PK", s(company_pk(id))).key("SK", s(COMPANY_SK));
+        let req = match accepted {
+            None => req.update_expression("REMOVE accepted_suppliers"),
+            Some(list) => req
+                .update_expression("SET accepted_suppliers = :l")
+                .expression_attribute_values(":l", AttributeValue::L(list.iter().map(|i| s(i.clone())).collect())),
+        };
+        match req.condition_expression("attribute_exists(PK)").send().await {
+            Ok(_) => Ok(()),
+            Err(e) if condition_failed(&e) => Err(PortError(format!("no company has the id '{id}'"))),
+            Err(e) => Err(sdk_err("dynamodb set accepted suppliers", e)),
+        }
     }
 
     /// Records the state of the company's vendor connection (e.g. NotAuthorized with LWA's

@@ -1,6 +1,6 @@
 //! A company's PDF documents on the single table ([`DocumentRepository`]): the document
-//! (`C#<co>#DOC#<sha256>`), listed per company and status in GSI2
-//! (`C#<co>#DOCSTATUS#<status>` / `<received>#<sha>`), and the two "by number" partitions that
+//! (`C#<co>#DOC#<sha256>`), listed per company, status and month received in GSI2
+//! (`C#<co>#DOCSTATUS#<status>#<YYYY-MM>` / `<received>#<sha>`), and the two "by number" partitions that
 //! link documents and invoices in either arrival order (`C#<co>#DOCNUM#<n>`, `C#<co>#INVNUM#<n>`),
 //! read strongly consistent. No Scan.
 
@@ -8,6 +8,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use invoice_domain::core::PortError;
 use invoice_domain::invoice::document::{number_key, AwaitingReason, DocumentRecord, DocumentStatus};
 use invoice_domain::invoice::ports::DocumentRepository;
+use invoice_domain::invoice::records::status_month;
 
 use crate::dynamo::DynamoRepo;
 use crate::keys::{
@@ -23,15 +24,30 @@ fn ser<T: serde::Serialize>(v: &T) -> Result<AttributeValue, PortError> {
 impl DynamoRepo {
     fn document_item(&self, d: &DocumentRecord) -> Result<Item, PortError> {
         let mut item = keyed(d, &d.company, document_pk(&d.company, &d.content_sha256), DOC_SK, "document")?;
-        item.insert("GSI2PK".into(), s(document_status_pk(&d.company, d.status.as_str())));
+        item.insert("GSI2PK".into(), s(document_status_pk(&d.company, d.status.as_str(), status_month(&d.received_at))));
         item.insert("GSI2SK".into(), s(format!("{}#{}", d.received_at, d.content_sha256)));
         Ok(item)
     }
 
-    /// A company's documents in a status, newest first.
-    pub async fn documents(&self, company: &str, status: DocumentStatus, limit: usize) -> Result<Vec<DocumentRecord>, PortError> {
-        let pk = document_status_pk(company, status.as_str());
-        Q::index("GSI2", &pk).newest_first().limit(limit).all(&self.client, &self.table).await?.into_iter().map(from_item).collect()
+    /// A company's documents in a status, newest first, over `months` (`YYYY-MM`, newest
+    /// first; see `invoice_domain::invoice::records::months_newest_first`).
+    pub async fn documents(
+        &self,
+        company: &str,
+        status: DocumentStatus,
+        months: &[String],
+        limit: usize,
+    ) -> Result<Vec<DocumentRecord>, PortError> {
+        let mut out = Vec::new();
+        for month in months {
+            let left = limit.saturating_sub(out.len());
+            if left == 0 {
+                break;
+            }
+            let pk = document_status_pk(company, status.as_str(), month);
+            out.extend(Q::index("GSI2", &pk).newest_first().limit(left).all(&self.client, &self.table).await?);
+        }
+        out.into_iter().map(from_item).collect()
     }
 
     async fn put_pointer(&self, pk: String, sk: String, company: &str, kind: &str, attr: (&str, &str)) -> Result<(), PortError> {
@@ -110,7 +126,7 @@ impl DocumentRepository for DynamoRepo {
             .expression_attribute_values(":linked", ser(&linked)?)
             .expression_attribute_values(":awaiting", ser(&DocumentStatus::AwaitingData)?)
             .expression_attribute_values(":inv", s(invoice_key))
-            .expression_attribute_values(":g2pk", s(document_status_pk(company, linked.as_str())))
+            .expression_attribute_values(":g2pk", s(document_status_pk(company, linked.as_str(), status_month(&doc.received_at))))
             .expression_attribute_values(":null", AttributeValue::Null(true))
             .send()
             .await;
@@ -149,6 +165,31 @@ impl DocumentRepository for DynamoRepo {
                 .map_err(|e| sdk_err("dynamodb delete awaiting", e))?;
         }
         Ok(true)
+    }
+
+    async fn mark_invoice_cancelled(&self, doc: &DocumentRecord) -> Result<(), PortError> {
+        let Some(invoice_key) = doc.invoice_key.as_deref() else { return Ok(()) };
+        let flagged = DocumentStatus::InvoiceCancelled;
+        let res = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", s(document_pk(&doc.company, &doc.content_sha256)))
+            .key("SK", s(DOC_SK))
+            .update_expression("SET #st = :flagged, GSI2PK = :g2pk")
+            .condition_expression("invoice_key = :inv AND (#st = :linked OR #st = :flagged)")
+            .expression_attribute_names("#st", "status")
+            .expression_attribute_values(":flagged", ser(&flagged)?)
+            .expression_attribute_values(":linked", ser(&DocumentStatus::Linked)?)
+            .expression_attribute_values(":inv", s(invoice_key))
+            .expression_attribute_values(":g2pk", s(document_status_pk(&doc.company, flagged.as_str(), status_month(&doc.received_at))))
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(()),
+            Err(e) if condition_failed(&e) => Ok(()),
+            Err(e) => Err(sdk_err("dynamodb flag document of a cancelled invoice", e)),
+        }
     }
 
     async fn set_awaiting_reason(&self, company: &str, sha: &str, reason: AwaitingReason, detail: &str) -> Result<(), PortError> {

@@ -18,6 +18,10 @@
 //! | order, vendor invoice, order errors | `C#<co>#ORDER#<order id>` | `#ORDER`, `#INVOICE`, `ERROR#…` | GSI2 `C#<co>#INVSTATUS#Unknown` / `<updated>#<id>` (Unknown invoices) |
 //! | amazon account / seller / location / delivery location | `C#<co>#ACCOUNT#<id>` / `C#<co>#SELLER#<vendor id>` / `C#<co>#LOCATION#<id>` / `C#<co>#DELIVERYLOC#<id>` | `#ACCOUNT` … | |
 //! | marketplace feed | `C#<co>#FEED#<transactionId>` | `#FEED` | GSI2 `C#<co>#FEEDSTATUS#<type>#<status>` / `<submitted>#<txId>` |
+//! | purchase order (Amazon Business) | `C#<co>#PORDER#<po number>` | `#PO` | GSI2 `C#<co>#POSTATE#<state>#<YYYY-MM>` / `<received>#<po>` |
+//! | what an invoice billed of a PO | `C#<co>#PORDER#<po number>` | `INVOICED#<invoice key>` | |
+//! | invoice header's match (on the header item) | | | GSI1 `C#<co>#MATCH#<Matched\|Exception>#<YYYY-MM>` / `<received>#<key>` |
+//! | Amazon order id → PO | `C#<co>#AMZORDER#<amazon order id>` | `#PO` | |
 //! | rate state (per selling partner and operation) | `RATE#<key>` | `#GCRA` | |
 //! | HTTPS answer of a payloadID (replays get it again) | `C#<co>#PAYLOAD#<payloadID>` | `#ANSWER` | |
 
@@ -77,8 +81,10 @@ pub fn document_pk(company: &str, sha: &str) -> String {
 }
 
 /// GSI2 partition listing a company's documents in a status (`linked`, `awaiting-data`).
-pub fn document_status_pk(company: &str, status: &str) -> String {
-    co(company, &format!("DOCSTATUS#{status}"))
+/// A company's documents in a status, per month received (`YYYY-MM`): listings walk months
+/// newest first, and no partition grows without bound.
+pub fn document_status_pk(company: &str, status: &str, month: &str) -> String {
+    co(company, &format!("DOCSTATUS#{status}#{month}"))
 }
 
 pub fn awaiting_sk(sha: &str) -> String {
@@ -152,6 +158,33 @@ pub fn order_error_sk(e: &invoice_domain::vendor::records::OrderError) -> String
     format!("{ERROR_SK_PREFIX}{}#{}#{}", e.source, e.code, &digest[..16])
 }
 
+pub const PO_SK: &str = "#PO";
+
+/// A company's purchase order placed through the Ordering API.
+pub fn purchase_order_pk(company: &str, po_number: &str) -> String {
+    co(company, &format!("PORDER#{po_number}"))
+}
+
+/// What one invoice billed of a PO (in the PO's partition).
+pub fn invoiced_sk(invoice_key: &str) -> String {
+    format!("INVOICED#{invoice_key}")
+}
+
+/// A company's invoices by match status, per month received.
+pub fn match_status_pk(company: &str, status: &str, month: &str) -> String {
+    co(company, &format!("MATCH#{status}#{month}"))
+}
+
+/// A company's POs in a state, per month received.
+pub fn po_state_pk(company: &str, state: &str, month: &str) -> String {
+    co(company, &format!("POSTATE#{state}#{month}"))
+}
+
+/// An Amazon order id of one of a company's POs (one PO can become several Amazon orders).
+pub fn amazon_order_pk(company: &str, amazon_order_id: &str) -> String {
+    co(company, &format!("AMZORDER#{amazon_order_id}"))
+}
+
 pub const ANSWER_SK: &str = "#ANSWER";
 
 /// The answer given to one of a company's POSTed documents, by its cXML payloadID: a
@@ -188,10 +221,14 @@ mod tests {
             feed_status_pk(c, "Order Invoice", "Processing"),
             unknown_invoices_pk(c),
             document_pk(c, "abc"),
-            document_status_pk(c, "awaiting-data"),
+            document_status_pk(c, "awaiting-data", "2026-12"),
             awaiting_pk(c, "INV-1"),
             invoice_number_pk(c, "INV-1"),
             payload_pk(c, "1.2.3@supplier"),
+            purchase_order_pk(c, "PO-1"),
+            po_state_pk(c, "Placed", "2026-12"),
+            amazon_order_pk(c, "113-1-2"),
+            match_status_pk(c, "Exception", "2026-12"),
         ] {
             assert!(k.starts_with("C#acme#"), "{k}");
         }

@@ -8,6 +8,7 @@ pub mod companies;
 pub mod documents;
 pub mod dynamo;
 pub mod keys;
+pub mod ordering;
 pub mod pdf;
 pub mod s3;
 pub mod secrets;

@@ -6,6 +6,7 @@
 //! |---|---|---|
 //! | application LWA credentials | `LWA_SECRET_ID` (a template parameter) | `{"client_id", "client_secret"}` (a `refresh_token` key is ignored) |
 //! | a company's SP-API refresh token | `<COMPANY_SECRETS_PREFIX><company>/spapi` (default prefix `invoice-bridge/companies/`) | `{"refresh_token"}` |
+//! | a company's Amazon Business refresh token | `<COMPANY_SECRETS_PREFIX><company>/business` | `{"refresh_token"}` |
 
 use aws_sdk_secretsmanager::Client;
 use invoice_domain::core::PortError;
@@ -57,6 +58,11 @@ impl Secrets {
         format!("{}{company}/spapi", self.company_prefix)
     }
 
+    /// The secret name of a company's Amazon Business refresh token.
+    pub fn business_secret_id(&self, company: &str) -> String {
+        format!("{}{company}/business", self.company_prefix)
+    }
+
     async fn value(&self, id: &str) -> Result<String, PortError> {
         let out = self.client.get_secret_value().secret_id(id).send().await.map_err(|e| sdk_err(&format!("read secret {id}"), e))?;
         out.secret_string().map(str::to_string).ok_or_else(|| PortError(format!("secret {id} has no string value")))
@@ -75,19 +81,21 @@ impl Secrets {
         Ok(t.refresh_token)
     }
 
-    /// Stores (creates, or replaces the value of) a company's refresh token; returns the
-    /// secret's name.
+    /// Stores (creates, or replaces the value of) a company's SP-API refresh token; returns
+    /// the secret's name.
     pub async fn put_refresh_token(&self, company: &str, token: &str) -> Result<String, PortError> {
-        let id = self.vendor_secret_id(company);
+        self.put_token(self.vendor_secret_id(company), &format!("SP-API refresh token of company {company}"), token).await
+    }
+
+    /// Stores a company's Amazon Business refresh token; returns the secret's name.
+    pub async fn put_business_token(&self, company: &str, token: &str) -> Result<String, PortError> {
+        self.put_token(self.business_secret_id(company), &format!("Amazon Business refresh token of company {company}"), token).await
+    }
+
+    async fn put_token(&self, id: String, what: &str, token: &str) -> Result<String, PortError> {
         let value = serde_json::to_string(&TokenSecret { refresh_token: token.to_string() }).map_err(|e| PortError(e.to_string()))?;
-        let created = self
-            .client
-            .create_secret()
-            .name(&id)
-            .description(format!("Invoice Bridge: SP-API refresh token of company {company}"))
-            .secret_string(&value)
-            .send()
-            .await;
+        let created =
+            self.client.create_secret().name(&id).description(format!("Invoice Bridge: {what}")).secret_string(&value).send().await;
         match created {
             Ok(_) => Ok(id),
             Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_exists_exception()) => {

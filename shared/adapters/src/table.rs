@@ -54,15 +54,33 @@ pub(crate) async fn batch_put(client: &Client, table: &str, items: Vec<Item>) ->
 /// `Ok(Some(old))`: an item existed (returned by the failed condition, or read back
 /// consistently when the service does not return it).
 pub(crate) async fn put_if_absent(client: &Client, table: &str, item: Item, what: &str) -> Result<Option<Item>, PortError> {
+    put_if(client, table, item, "attribute_not_exists(PK)", &[], vec![], what).await
+}
+
+/// Puts the item when `condition` holds; `Ok(Some(existing))` when it does not.
+pub(crate) async fn put_if(
+    client: &Client,
+    table: &str,
+    item: Item,
+    condition: &str,
+    names: &[(&str, &str)],
+    values: Vec<(&str, AttributeValue)>,
+    what: &str,
+) -> Result<Option<Item>, PortError> {
     let key: Item = ["PK", "SK"].iter().filter_map(|k| item.get(*k).map(|v| (k.to_string(), v.clone()))).collect();
-    let res = client
+    let mut req = client
         .put_item()
         .table_name(table)
         .set_item(Some(item))
-        .condition_expression("attribute_not_exists(PK)")
-        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-        .send()
-        .await;
+        .condition_expression(condition)
+        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+    for (k, v) in names {
+        req = req.expression_attribute_names(*k, *v);
+    }
+    for (k, v) in values {
+        req = req.expression_attribute_values(k, v);
+    }
+    let res = req.send().await;
     match res {
         Ok(_) => Ok(None),
         Err(e) => {
@@ -243,9 +261,33 @@ pub async fn ensure_table(client: &Client, table: &str) -> Result<(), PortError>
     for _ in 0..60 {
         let d = client.describe_table().table_name(table).send().await.map_err(|e| sdk_err("dynamodb describe table", e))?;
         if d.table().and_then(|t| t.table_status()) == Some(&aws_sdk_dynamodb::types::TableStatus::Active) {
-            return Ok(());
+            return enable_ttl(client, table).await;
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     Err(PortError(format!("table {table} did not become ACTIVE")))
+}
+
+/// The attribute DynamoDB's TTL deletes items by (epoch seconds), as in `template.yaml`.
+pub const TTL_ATTRIBUTE: &str = "expires_at";
+
+/// Turns on TTL on [`TTL_ATTRIBUTE`] unless it is on already.
+async fn enable_ttl(client: &Client, table: &str) -> Result<(), PortError> {
+    let d = client.describe_time_to_live().table_name(table).send().await.map_err(|e| sdk_err("dynamodb describe ttl", e))?;
+    let on = d.time_to_live_description().and_then(|t| t.attribute_name()) == Some(TTL_ATTRIBUTE);
+    if !on {
+        let spec = aws_sdk_dynamodb::types::TimeToLiveSpecification::builder()
+            .attribute_name(TTL_ATTRIBUTE)
+            .enabled(true)
+            .build()
+            .map_err(|e| PortError(e.to_string()))?;
+        client
+            .update_time_to_live()
+            .table_name(table)
+            .time_to_live_specification(spec)
+            .send()
+            .await
+            .map_err(|e| sdk_err("dynamodb update ttl", e))?;
+    }
+    Ok(())
 }

@@ -5,15 +5,38 @@ use std::io::Read;
 
 use invoice_adapters::companies::{Created, DynamoCompanies, SenderAdded};
 use invoice_adapters::secrets::Secrets;
-use invoice_domain::company::{Company, ConnectionStatus, VendorConnection};
+use invoice_domain::company::{BusinessConnection, BusinessRegion, Company, ConnectionStatus, VendorConnection};
 use invoice_domain::core::time::iso;
 
 pub enum Op {
-    Create { id: String, name: String, identities: Vec<String> },
-    Show { id: String, json: bool },
-    List { json: bool },
-    ConnectVendor { id: String },
-    AddSender { id: String, identity: String },
+    Create {
+        id: String,
+        name: String,
+        identities: Vec<String>,
+    },
+    Show {
+        id: String,
+        json: bool,
+    },
+    List {
+        json: bool,
+    },
+    ConnectVendor {
+        id: String,
+    },
+    ConnectBusiness {
+        id: String,
+        region: String,
+    },
+    AddSender {
+        id: String,
+        identity: String,
+    },
+    /// `None`: any supplier.
+    SetSuppliers {
+        id: String,
+        accept: Option<Vec<String>>,
+    },
 }
 
 pub fn run(op: Op) -> i32 {
@@ -37,6 +60,8 @@ pub(crate) async fn require(conf: &aws_config::SdkConfig, id: &str) -> Result<Co
             mail: Default::default(),
             cxml_senders: vec![],
             accepted_suppliers: None,
+            business: None,
+            tolerances: Default::default(),
         });
     }
     companies(conf)?
@@ -44,6 +69,20 @@ pub(crate) async fn require(conf: &aws_config::SdkConfig, id: &str) -> Result<Co
         .await
         .map_err(|e| e.to_string())?
         .ok_or_else(|| format!("no company has the id '{id}' (invoicectl company list)"))
+}
+
+/// A refresh token from stdin: one line, no spaces (never from the command line).
+fn read_token(usage: &str) -> Result<String, String> {
+    let mut token = String::new();
+    std::io::stdin().read_to_string(&mut token).map_err(|e| format!("reading the refresh token from stdin: {e}"))?;
+    let token = token.trim();
+    if token.is_empty() {
+        return Err(format!("no refresh token on stdin (echo \"$TOKEN\" | invoicectl company {usage} --refresh-token-stdin)"));
+    }
+    if token.chars().any(char::is_whitespace) {
+        return Err("the refresh token must be one line without spaces".into());
+    }
+    Ok(token.to_string())
 }
 
 fn summary(c: &Company) -> serde_json::Value {
@@ -59,6 +98,9 @@ fn summary(c: &Company) -> serde_json::Value {
         // Identities only: a secret hash is never printed.
         "cxml_senders": c.cxml_senders.iter().map(|s| serde_json::json!({"identity": s.identity, "added_at": s.added_at})).collect::<Vec<_>>(),
         "accepted_suppliers": c.accepted_suppliers,
+        "business": c.business.as_ref().map(|b| serde_json::json!({
+            "region": b.region, "status": b.status, "connected_at": b.connected_at, "status_reason": b.status_reason, "status_at": b.status_at,
+        })),
     })
 }
 
@@ -118,18 +160,8 @@ async fn exec(op: Op) -> Result<(), String> {
         }
         Op::ConnectVendor { id } => {
             let c = require(&conf, &id).await?;
-            let mut token = String::new();
-            std::io::stdin().read_to_string(&mut token).map_err(|e| format!("reading the refresh token from stdin: {e}"))?;
-            let token = token.trim();
-            if token.is_empty() {
-                return Err(
-                    "no refresh token on stdin (echo \"$TOKEN\" | invoicectl company connect-vendor ID --refresh-token-stdin)".into()
-                );
-            }
-            if token.chars().any(char::is_whitespace) {
-                return Err("the refresh token must be one line without spaces".into());
-            }
-            let secret_id = Secrets::from_conf(&conf).put_refresh_token(&c.id, token).await.map_err(|e| e.to_string())?;
+            let token = read_token("connect-vendor ID")?;
+            let secret_id = Secrets::from_conf(&conf).put_refresh_token(&c.id, &token).await.map_err(|e| e.to_string())?;
             let conn = VendorConnection {
                 secret_id,
                 connected_at: iso(chrono::Utc::now()),
@@ -139,6 +171,25 @@ async fn exec(op: Op) -> Result<(), String> {
             };
             companies(&conf)?.set_vendor_connection(&c.id, &conn).await.map_err(|e| e.to_string())?;
             eprintln!("company {id}: vendor account connected (refresh token stored in Secrets Manager as {})", conn.secret_id);
+        }
+        Op::ConnectBusiness { id, region } => {
+            let region: BusinessRegion = region.parse().map_err(|_| format!("unknown Amazon Business region '{region}' (NA, EU or JP)"))?;
+            let c = require(&conf, &id).await?;
+            let token = read_token("connect-amazon-business ID --region NA")?;
+            let secret_id = Secrets::from_conf(&conf).put_business_token(&c.id, &token).await.map_err(|e| e.to_string())?;
+            let conn = BusinessConnection {
+                region,
+                secret_id,
+                connected_at: iso(chrono::Utc::now()),
+                status: ConnectionStatus::Connected,
+                status_reason: None,
+                status_at: None,
+            };
+            companies(&conf)?.set_business_connection(&c.id, &conn).await.map_err(|e| e.to_string())?;
+            eprintln!(
+                "company {id}: Amazon Business account ({region}) connected (refresh token stored in Secrets Manager as {})",
+                conn.secret_id
+            );
         }
         Op::AddSender { id, identity } => {
             let identity = invoice_domain::company::parse_identity(&identity)?;
@@ -157,6 +208,17 @@ async fn exec(op: Op) -> Result<(), String> {
             let added = companies(&conf)?.add_cxml_sender(&c.id, &sender).await.map_err(|e| e.to_string())?;
             let what = if added == SenderAdded::Replaced { "secret replaced" } else { "registered" };
             eprintln!("company {id}: cXML sender {identity} {what} (the secret is stored only as an argon2id hash)");
+        }
+        Op::SetSuppliers { id, accept } => {
+            let accept = accept
+                .map(|list| list.iter().map(|i| invoice_domain::company::parse_identity(i)).collect::<Result<Vec<_>, _>>())
+                .transpose()?;
+            let c = require(&conf, &id).await?;
+            companies(&conf)?.set_accepted_suppliers(&c.id, accept.as_deref()).await.map_err(|e| e.to_string())?;
+            match &accept {
+                None => eprintln!("company {id}: any supplier may POST invoices (with a registered sender)"),
+                Some(list) => eprintln!("company {id}: accepted suppliers {}", list.join(", ")),
+            }
         }
     }
     Ok(())

@@ -115,6 +115,28 @@ enum CompanyCmd {
         #[arg(long)]
         gray_passes: bool,
     },
+    /// Which suppliers (cXML `From` identities) may POST invoices for the company over HTTPS:
+    /// `--any` (the default for a new company) or only those given with `--accept`.
+    SetSuppliers {
+        id: String,
+        /// Accept any supplier.
+        #[arg(long, conflicts_with = "accept", required_unless_present = "accept")]
+        any: bool,
+        /// An accepted supplier identity, DOMAIN:IDENTITY (repeatable; replaces the list).
+        #[arg(long)]
+        accept: Vec<String>,
+    },
+    /// Connect the company's Amazon Business account (ordering, invoice import): its region
+    /// and LWA refresh token (read from stdin, stored in Secrets Manager).
+    ConnectAmazonBusiness {
+        id: String,
+        /// NA, EU or JP.
+        #[arg(long)]
+        region: String,
+        /// Read the refresh token from standard input (the only way: never on the command line).
+        #[arg(long, required = true)]
+        refresh_token_stdin: bool,
+    },
     /// Store the company's SP-API refresh token (read from stdin) in Secrets Manager.
     ConnectVendor {
         id: String,
@@ -354,8 +376,10 @@ fn main() -> ExitCode {
             CompanyCmd::Show { id, json } => company::Op::Show { id, json },
             CompanyCmd::List { json } => company::Op::List { json },
             CompanyCmd::ConnectVendor { id, refresh_token_stdin: _ } => company::Op::ConnectVendor { id },
+            CompanyCmd::ConnectAmazonBusiness { id, region, refresh_token_stdin: _ } => company::Op::ConnectBusiness { id, region },
             CompanyCmd::SetMail { .. } => unreachable!("handled above"),
             CompanyCmd::AddSender { id, identity, secret_stdin: _ } => company::Op::AddSender { id, identity },
+            CompanyCmd::SetSuppliers { id, any, accept } => company::Op::SetSuppliers { id, accept: (!any).then_some(accept) },
         }),
         Cmd::Quarantine { cmd: QuarantineCmd::List { company, json, limit } } => {
             store::run(store::Op::QuarantineList { company: company.company, json, limit })

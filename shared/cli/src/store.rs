@@ -196,11 +196,15 @@ async fn exec(op: Op) -> Result<(), String> {
         Op::DocumentsList { company, awaiting, json, limit } => {
             let c = crate::company::require(&conf, &company).await?;
             let repo = repo()?;
-            let statuses: &[DocumentStatus] =
-                if awaiting { &[DocumentStatus::AwaitingData] } else { &[DocumentStatus::AwaitingData, DocumentStatus::Linked] };
+            let statuses: &[DocumentStatus] = if awaiting {
+                &[DocumentStatus::AwaitingData]
+            } else {
+                &[DocumentStatus::AwaitingData, DocumentStatus::Linked, DocumentStatus::InvoiceCancelled]
+            };
+            let months = months(&c);
             let mut recs = Vec::new();
             for st in statuses {
-                recs.extend(repo.documents(&c.id, *st, limit).await.map_err(|e| e.to_string())?);
+                recs.extend(repo.documents(&c.id, *st, &months, limit).await.map_err(|e| e.to_string())?);
             }
             recs.sort_by(|a, b| b.received_at.cmp(&a.received_at).then(a.content_sha256.cmp(&b.content_sha256)));
             recs.truncate(limit);

@@ -50,3 +50,31 @@ async fn add_sender_stores_only_the_hash_and_show_never_prints_it() {
     assert_eq!(json["cxml_senders"][0]["identity"], "networkid:AN-CLI");
     assert!(!text.contains("argon2") && !text.contains(&c.cxml_senders[0].secret_hash), "{text}");
 }
+
+fn ctl(env: &Env, args: &[&str]) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_invoicectl")).env("TABLE_NAME", &env.table).args(args).output().unwrap();
+    (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn set_suppliers_restricts_and_reopens_the_accepted_from_identities() {
+    let env = Env::new().await;
+    let (ok, out) = ctl(&env, &["company", "set-suppliers", "acme", "--accept", "NetworkID:AN-SUP-1", "--accept", "DUNS:123456789"]);
+    assert!(ok, "{out}");
+    let c = env.companies.get("acme").await.unwrap().unwrap();
+    assert_eq!(c.accepted_suppliers, Some(vec!["networkid:AN-SUP-1".to_string(), "duns:123456789".to_string()]));
+    let (ok, out) = ctl(&env, &["company", "show", "acme", "--json"]);
+    assert!(ok && out.contains("networkid:AN-SUP-1"), "{out}");
+
+    let (ok, out) = ctl(&env, &["company", "set-suppliers", "acme", "--accept", "no-colon"]);
+    assert!(!ok && out.contains("DOMAIN:IDENTITY"), "{out}");
+    let (ok, _) = ctl(&env, &["company", "set-suppliers", "acme"]);
+    assert!(!ok, "--any or --accept is required");
+    let (ok, out) = ctl(&env, &["company", "set-suppliers", "nobody", "--any"]);
+    assert!(!ok && out.contains("nobody"), "{out}");
+    assert_eq!(env.companies.get("acme").await.unwrap().unwrap().accepted_suppliers.as_ref().map(Vec::len), Some(2), "unchanged");
+
+    let (ok, out) = ctl(&env, &["company", "set-suppliers", "acme", "--any"]);
+    assert!(ok, "{out}");
+    assert_eq!(env.companies.get("acme").await.unwrap().unwrap().accepted_suppliers, None);
+}

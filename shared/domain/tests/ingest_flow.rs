@@ -11,6 +11,8 @@ use invoice_domain::invoice::document::*;
 use invoice_domain::invoice::ingest::*;
 use invoice_domain::invoice::ports::*;
 use invoice_domain::invoice::records::*;
+use invoice_domain::matching::{Invoiced, MatchOutcome, MatchStore};
+use invoice_domain::ordering::records::PoRecord;
 
 #[derive(Default)]
 struct MemStore(Mutex<BTreeMap<String, Vec<u8>>>, Mutex<BTreeMap<String, BTreeMap<String, String>>>);
@@ -104,6 +106,14 @@ impl DocumentRepository for MemRepo {
         }
         Ok(true)
     }
+    async fn mark_invoice_cancelled(&self, d: &DocumentRecord) -> Result<(), PortError> {
+        if let Some(e) = self.documents.lock().unwrap().get_mut(&(d.company.clone(), d.content_sha256.clone())) {
+            if e.invoice_key.is_some() && e.invoice_key == d.invoice_key && e.status == DocumentStatus::Linked {
+                e.status = DocumentStatus::InvoiceCancelled;
+            }
+        }
+        Ok(())
+    }
     async fn set_awaiting_reason(&self, c: &str, sha: &str, r: AwaitingReason, detail: &str) -> Result<(), PortError> {
         if let Some(e) = self.documents.lock().unwrap().get_mut(&(c.to_string(), sha.to_string())) {
             if e.status == DocumentStatus::AwaitingData {
@@ -112,6 +122,24 @@ impl DocumentRepository for MemRepo {
             }
         }
         Ok(())
+    }
+}
+
+impl MatchStore for MemRepo {
+    async fn purchase_orders(&self, _: &str, _: &[String], _: &[String]) -> Result<Vec<PoRecord>, PortError> {
+        Ok(vec![])
+    }
+    async fn invoiced(&self, _: &str, _: &str) -> Result<Vec<Invoiced>, PortError> {
+        Ok(vec![])
+    }
+    async fn record_match(&self, c: &str, h: &InvoiceRecord, o: &MatchOutcome, _: Option<&Invoiced>) -> Result<(), PortError> {
+        if let Some(e) = self.headers.lock().unwrap().get_mut(&(c.to_string(), h.invoice_key.clone())) {
+            e.matching = Some(o.clone());
+        }
+        Ok(())
+    }
+    async fn invoices_naming(&self, _: &str, _: &str, _: &[String]) -> Result<Vec<String>, PortError> {
+        Ok(vec![])
     }
 }
 
@@ -553,4 +581,41 @@ async fn pdf_without_number_awaits_and_pdf_of_no_company_is_quarantined() {
     // A file named .pdf whose bytes are not a PDF is not a document.
     let out = drop_doc(&ing, "incoming/acme/fake.pdf", b"hello".to_vec()).await;
     assert!(matches!(out, Outcome::Quarantined { .. }), "{out:?}");
+}
+
+#[tokio::test]
+async fn cancelling_an_invoice_flags_its_documents_and_later_ones() {
+    let ing = ingestor();
+    let s01 = sample("s01-amazon-business-two-sellers.xml");
+    let delete = String::from_utf8(s01.clone()).unwrap().replace("operation=\"new\"", "operation=\"delete\"");
+    drop_doc(&ing, "incoming/acme/a.xml", s01).await;
+    drop_doc(&ing, "incoming/acme/Invoice_1QX7ZK4MPL2T.pdf", pdf_bytes("first scan")).await;
+    assert_eq!(doc_of(&ing, "acme")[0].status, DocumentStatus::Linked);
+
+    assert!(matches!(drop_doc(&ing, "incoming/acme/del.xml", delete.into_bytes()).await, Outcome::Cancelled { .. }));
+    let d = &doc_of(&ing, "acme")[0];
+    assert_eq!((d.status, d.invoice_key.as_deref()), (DocumentStatus::InvoiceCancelled, Some(S01_KEY)));
+    assert_eq!(d.status.label(), "invoice cancelled: do not pay");
+
+    // A PDF of the cancelled invoice arriving afterwards is linked to it and flagged too.
+    let out = drop_doc(&ing, "incoming/acme/late/Invoice_1QX7ZK4MPL2T.pdf", pdf_bytes("second scan")).await;
+    assert!(matches!(out, Outcome::Document { status: DocumentStatus::InvoiceCancelled, .. }), "{out:?}");
+    let docs = doc_of(&ing, "acme");
+    assert_eq!(docs.len(), 2);
+    assert!(docs.iter().all(|d| d.status == DocumentStatus::InvoiceCancelled), "{docs:?}");
+    assert_eq!(ing.repo.get_invoice("acme", S01_KEY).await.unwrap().unwrap().documents.len(), 2);
+
+    // Redelivered, a flagged document stays as it is.
+    let out = drop_doc(&ing, "incoming/acme/again/Invoice_1QX7ZK4MPL2T.pdf", pdf_bytes("first scan")).await;
+    assert!(matches!(out, Outcome::Document { status: DocumentStatus::InvoiceCancelled, already: true, .. }), "{out:?}");
+    assert!(ing.repo.awaiting.lock().unwrap().values().all(|s| s.is_empty()));
+}
+
+#[tokio::test]
+async fn a_booked_invoice_whose_po_is_not_recorded_is_a_no_po_exception_not_silence() {
+    let ing = ingestor();
+    assert!(matches!(drop_doc(&ing, "incoming/acme/a.xml", sample("s01-amazon-business-two-sellers.xml")).await, Outcome::Stored { .. }));
+    let m = ing.repo.get_invoice("acme", S01_KEY).await.unwrap().unwrap().matching.expect("matched at booking");
+    assert_eq!(m.status, invoice_domain::matching::MatchStatus::Exception);
+    assert_eq!(m.codes(), vec![invoice_domain::matching::MatchCode::NoPo]);
 }

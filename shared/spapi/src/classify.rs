@@ -7,6 +7,7 @@
 
 use std::time::Duration;
 
+use invoice_domain::ordering::ports::{DetailsResult, PlaceResult};
 use invoice_domain::vendor::ports::{SubmitResult, TxStatus};
 
 use crate::{ApiError, Transaction, TransactionState};
@@ -160,34 +161,68 @@ pub fn submit_result(result: Result<String, SpApiError>) -> SubmitResult {
     };
     match e.class() {
         Class::Rejected => {
-            let status = match &e {
-                SpApiError::Http { status, .. } | SpApiError::CutOff { status, .. } => *status,
-                _ => 0,
-            };
-            let errors = e.api_errors();
-            let code = errors.first().map(|x| x.code.clone()).unwrap_or_else(|| format!("HTTP{status}"));
-            // The code travels separately; errors with another code keep theirs in the text.
-            let message = errors
-                .iter()
-                .map(|x| {
-                    let text = match x.details.as_deref().filter(|d| !d.is_empty()) {
-                        Some(d) => format!("{} ({d})", x.message),
-                        None => x.message.clone(),
-                    };
-                    if x.code == code {
-                        text
-                    } else {
-                        format!("{}: {text}", x.code)
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join("; ");
+            let (status, code, message) = rejection(&e);
             SubmitResult::Rejected { status, code, message }
         }
         Class::RetryLater => SubmitResult::Transient(e.to_string()),
         Class::NotAuthorized => SubmitResult::NotAuthorized(e.to_string()),
         // An error is never Accepted (no transactionId): Amazon may have it.
         Class::Unknown | Class::Accepted => SubmitResult::Unknown(e.to_string()),
+    }
+}
+
+/// A rejected call's status, first error code and every error in words.
+fn rejection(e: &SpApiError) -> (u16, String, String) {
+    let status = match e {
+        SpApiError::Http { status, .. } | SpApiError::CutOff { status, .. } => *status,
+        _ => 0,
+    };
+    let errors = e.api_errors();
+    let code = errors.first().map(|x| x.code.clone()).unwrap_or_else(|| format!("HTTP{status}"));
+    // The code travels separately; errors with another code keep theirs in the text.
+    let message = errors
+        .iter()
+        .map(|x| {
+            let text = match x.details.as_deref().filter(|d| !d.is_empty()) {
+                Some(d) => format!("{} ({d})", x.message),
+                None => x.message.clone(),
+            };
+            if x.code == code {
+                text
+            } else {
+                format!("{}: {text}", x.code)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    (status, code, message)
+}
+
+/// placeOrder's result as the placing workflow's port reports it (same classes as
+/// submitInvoices: an answer that may exist is Unknown, resolved with orderDetails).
+pub fn place_result(result: Result<String, SpApiError>) -> PlaceResult {
+    let e = match result {
+        Ok(body) => return PlaceResult::Answered(body),
+        Err(e) => e,
+    };
+    match e.class() {
+        Class::Rejected => {
+            let (status, code, message) = rejection(&e);
+            PlaceResult::Rejected { status, code, message }
+        }
+        Class::RetryLater => PlaceResult::Transient(e.to_string()),
+        Class::NotAuthorized => PlaceResult::NotAuthorized(e.to_string()),
+        Class::Unknown | Class::Accepted => PlaceResult::Unknown(e.to_string()),
+    }
+}
+
+/// orderDetails' result: 404 is NotFound; anything but a definite answer is Unavailable.
+pub fn details_result(result: Result<Option<String>, SpApiError>) -> DetailsResult {
+    match result {
+        Ok(Some(body)) => DetailsResult::Found(body),
+        Ok(None) => DetailsResult::NotFound,
+        Err(e) if e.class() == Class::NotAuthorized => DetailsResult::NotAuthorized(e.to_string()),
+        Err(e) => DetailsResult::Unavailable(format!("{:?}: {e}", e.class())),
     }
 }
 
@@ -359,5 +394,30 @@ mod tests {
         let e = lwa(Some(400), "invalid_grant");
         assert_eq!(e.to_string(), "LWA HTTP 400: invalid_grant d");
         assert_eq!(lwa(None, "connection refused").to_string(), "LWA unreachable: connection refused d");
+    }
+}
+
+#[cfg(test)]
+mod ordering_tests {
+    use super::*;
+
+    fn http(status: u16, code: &str) -> SpApiError {
+        let errors = vec![ApiError { code: code.into(), message: "m".into(), details: None }];
+        SpApiError::Http { status, errors, request_id: None, rate_limit: None, attempts: 1 }
+    }
+
+    #[test]
+    fn place_and_details_outcomes() {
+        assert_eq!(place_result(Ok("{}".into())), PlaceResult::Answered("{}".into()));
+        assert!(
+            matches!(place_result(Err(http(400, "InvalidInput"))), PlaceResult::Rejected { status: 400, ref code, .. } if code == "InvalidInput")
+        );
+        assert!(matches!(place_result(Err(http(429, "QuotaExceeded"))), PlaceResult::Transient(_)));
+        assert!(matches!(place_result(Err(http(504, "x"))), PlaceResult::Unknown(_)), "a gateway answered: it may exist");
+        assert!(matches!(place_result(Err(SpApiError::Timeout("t".into()))), PlaceResult::Unknown(_)));
+        assert!(matches!(place_result(Err(SpApiError::NotSent("n".into()))), PlaceResult::Transient(_)));
+        assert_eq!(details_result(Ok(None)), DetailsResult::NotFound);
+        assert!(matches!(details_result(Err(http(503, "x"))), DetailsResult::Unavailable(_)));
+        assert!(matches!(details_result(Err(http(403, "Unauthorized"))), DetailsResult::NotAuthorized(_)));
     }
 }

@@ -117,6 +117,10 @@ pub struct Config {
     pub token_refresh_margin: Duration,
     pub submit_plan: Plan,
     pub transaction_plan: Plan,
+    /// Amazon Business placeOrder / orderDetails (a client built with
+    /// [`Config::for_business`]).
+    pub place_order_plan: Plan,
+    pub order_details_plan: Plan,
     /// After LWA refuses the refresh token (or SP-API a freshly issued access token), answer
     /// `NotAuthorized` at once, without calling LWA, for this long.
     pub lwa_cooldown: Duration,
@@ -142,8 +146,26 @@ impl Config {
             token_refresh_margin: Duration::from_secs(60),
             submit_plan: Plan::SUBMIT_INVOICES.with_margin(0.03),
             transaction_plan: Plan::GET_TRANSACTION.with_margin(0.03),
+            place_order_plan: Plan::PLACE_ORDER.with_margin(0.03),
+            order_details_plan: Plan::PLACE_ORDER.with_margin(0.03),
             lwa_cooldown: Duration::from_secs(300),
         })
+    }
+
+    /// Amazon Business's API in `region` (same LWA flow and retry rules; the endpoint is the
+    /// region's business-api host), overridden by `AB_ENDPOINT` / `LWA_ENDPOINT` (local stack).
+    pub fn for_business(region: invoice_domain::company::BusinessRegion) -> Result<Config, ConfigError> {
+        let mut c = Config::for_region("na")?;
+        c.endpoint = region.endpoint().to_string();
+        if let Ok(e) = std::env::var("AB_ENDPOINT") {
+            url::Url::parse(&e).map_err(|x| ConfigError::BadUrl("AB_ENDPOINT", x.to_string()))?;
+            c.endpoint = e.trim_end_matches('/').to_string();
+        }
+        if let Ok(e) = std::env::var("LWA_ENDPOINT") {
+            url::Url::parse(&e).map_err(|x| ConfigError::BadUrl("LWA_ENDPOINT", x.to_string()))?;
+            c.lwa_endpoint = e;
+        }
+        Ok(c)
     }
 
     /// `SPAPI_REGION` (default na), overridden by `SPAPI_ENDPOINT` / `LWA_ENDPOINT` (local stack).
@@ -251,6 +273,8 @@ enum TokenState {
 enum Op {
     Submit,
     GetTransaction,
+    PlaceOrder,
+    OrderDetails,
 }
 
 impl Op {
@@ -259,12 +283,22 @@ impl Op {
         match self {
             Op::Submit => "submitInvoices",
             Op::GetTransaction => "getTransaction",
+            Op::PlaceOrder => "placeOrder",
+            Op::OrderDetails => "orderDetails",
+        }
+    }
+
+    /// The API family in slot keys: `spapi` (vendor) or `ab` (Amazon Business).
+    fn family(&self) -> &'static str {
+        match self {
+            Op::Submit | Op::GetTransaction => "spapi",
+            Op::PlaceOrder | Op::OrderDetails => "ab",
         }
     }
 
     /// Safe to repeat when its outcome is unknown.
     fn idempotent(&self) -> bool {
-        matches!(self, Op::GetTransaction)
+        matches!(self, Op::GetTransaction | Op::OrderDetails)
     }
 }
 
@@ -353,9 +387,10 @@ impl<S: SlotStore> Client<S> {
         &self.partner
     }
 
-    /// The rate-state key of one operation: `spapi:<partner>:<operation>`.
+    /// The rate-state key of one operation: `spapi:<partner>:<operation>` (vendor) or
+    /// `ab:<partner>:<operation>` (Amazon Business).
     fn slot_key(&self, op: Op) -> String {
-        format!("spapi:{}:{}", self.partner, op.name())
+        format!("{}:{}:{}", op.family(), self.partner, op.name())
     }
 
     /// An access token: the cached one unless it expires within the refresh margin or is
@@ -431,6 +466,8 @@ impl<S: SlotStore> Client<S> {
         let plan = match op {
             Op::Submit => self.config.submit_plan,
             Op::GetTransaction => self.config.transaction_plan,
+            Op::PlaceOrder => self.config.place_order_plan,
+            Op::OrderDetails => self.config.order_details_plan,
         };
         let now = now_us();
         let r = self.slots.reserve(&self.slot_key(op), &plan, now).await.map_err(|e| SpApiError::Pacer(e.0))?;
@@ -442,13 +479,16 @@ impl<S: SlotStore> Client<S> {
     }
 
     /// One HTTP exchange: a complete 2xx answer, or the facts of what went wrong.
-    async fn exchange(&self, op: Op, token: &str, body: Option<&[u8]>, path: &str) -> Result<Answer, SpApiError> {
+    async fn exchange(&self, op: Op, token: &str, body: Option<&[u8]>, path: &str, headers: &[(&str, &str)]) -> Result<Answer, SpApiError> {
         let url = format!("{}{}", self.config.endpoint, path);
         let req = match body {
             Some(b) => self.http.post(&url).header("content-type", "application/json").body(b.to_vec()),
             None => self.http.get(&url),
         };
-        let req = req.header("x-amz-access-token", token).header("x-amz-date", amz_date());
+        let mut req = req.header("x-amz-access-token", token).header("x-amz-date", amz_date());
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
         let resp = match req.send().await {
             Ok(resp) => resp,
             Err(e) if e.is_connect() || e.is_builder() => return Err(SpApiError::NotSent(format!("{}: {e}", op.name()))),
@@ -479,6 +519,10 @@ impl<S: SlotStore> Client<S> {
     /// One API call with token handling, pacing and the retry rules of the crate doc's table,
     /// all decided by the outcome's [`Class`].
     async fn call(&self, op: Op, path: &str, body: Option<&[u8]>) -> Result<Answer, SpApiError> {
+        self.call_with(op, path, body, &[]).await
+    }
+
+    async fn call_with(&self, op: Op, path: &str, body: Option<&[u8]>, headers: &[(&str, &str)]) -> Result<Answer, SpApiError> {
         let c = &self.config;
         let max = c.backoff_base * 32;
         let mut throttle_delays = backoff::exponential(c.backoff_base, max, c.max_throttled_attempts.saturating_sub(1) as usize);
@@ -492,7 +536,7 @@ impl<S: SlotStore> Client<S> {
                 let token = self.access_token(refused.as_deref()).await?;
                 used = Some(token.clone());
                 self.pace(op).await?;
-                self.exchange(op, &token, body, path).await
+                self.exchange(op, &token, body, path, headers).await
             }
             .await;
             let e = match outcome {
@@ -574,6 +618,26 @@ impl<S: SlotStore> Client<S> {
     }
 }
 
+impl<S: SlotStore> Client<S> {
+    /// Amazon Business `POST /ordering/2022-10-30/orders` → the 200 answer's body (read it
+    /// fully: a 200 can reject lines). Never resent when its outcome is unknown.
+    pub async fn place_order(&self, body: &impl Serialize) -> Result<String, SpApiError> {
+        let body = serde_json::to_vec(body).map_err(|e| SpApiError::Serialize(e.to_string()))?;
+        Ok(self.call(Op::PlaceOrder, "/ordering/2022-10-30/orders", Some(&body)).await?.body)
+    }
+
+    /// Amazon Business `GET /ordering/2022-10-30/orders/{externalId}` (header
+    /// `x-amz-user-email`) → the answer's body, `None` for 404 (no such order).
+    pub async fn order_details(&self, external_id: &str, user_email: &str) -> Result<Option<String>, SpApiError> {
+        let path = format!("/ordering/2022-10-30/orders/{}", path_segment(external_id));
+        match self.call_with(Op::OrderDetails, &path, None, &[("x-amz-user-email", user_email)]).await {
+            Ok(a) => Ok(Some(a.body)),
+            Err(SpApiError::Http { status: 404, .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
 /// Characters kept as they are in a path segment (RFC 3986 unreserved); everything else is
 /// percent-encoded.
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
@@ -602,6 +666,17 @@ impl<S: SlotStore> invoice_domain::vendor::ports::TransactionApi for Client<S> {
     }
 }
 
+/// The Amazon Business client as the PO placing workflow's port ([`classify::place_result`],
+/// [`classify::details_result`]).
+impl<S: SlotStore> invoice_domain::ordering::ports::OrderingApi for Client<S> {
+    async fn place(&self, body: &invoice_domain::ordering::PlaceOrderRequest) -> invoice_domain::ordering::ports::PlaceResult {
+        classify::place_result(self.place_order(body).await)
+    }
+    async fn details(&self, external_id: &str, user_email: &str) -> invoice_domain::ordering::ports::DetailsResult {
+        classify::details_result(self.order_details(external_id, user_email).await)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -619,6 +694,11 @@ mod tests {
         assert_eq!(c.partner(), "acme-1");
         assert_eq!(c.slot_key(Op::Submit), "spapi:acme-1:submitInvoices");
         assert_eq!(c.slot_key(Op::GetTransaction), "spapi:acme-1:getTransaction");
+        assert_eq!(c.slot_key(Op::PlaceOrder), "ab:acme-1:placeOrder");
+        assert_eq!(c.slot_key(Op::OrderDetails), "ab:acme-1:orderDetails");
+        let ab = Config::for_business(invoice_domain::company::BusinessRegion::Eu).unwrap();
+        assert!(ab.endpoint == "https://eu.business-api.amazon.com" || std::env::var("AB_ENDPOINT").is_ok());
+        assert_eq!((ab.place_order_plan.burst, ab.place_order_plan.rate < 0.5), (8, true));
         for bad in ["", "a b", "tab\there", &"x".repeat(201)] {
             let e = Client::new(Config::for_region("na").unwrap(), creds(), bad, LocalSlots::default()).err().unwrap();
             assert!(matches!(e, SpApiError::Config(_)), "{bad:?}");

@@ -18,6 +18,9 @@ impl Plan {
     pub const SUBMIT_INVOICES: Plan = Plan { rate: 10.0, burst: 10 };
     /// getTransaction: 10 requests/s, burst 20 (vendorTransactionStatus.json usage plan).
     pub const GET_TRANSACTION: Plan = Plan { rate: 10.0, burst: 20 };
+    /// Amazon Business placeOrder and orderDetails: 0.5 requests/s, burst 10 each
+    /// (Ordering_API.json usage plans), per application and connected account.
+    pub const PLACE_ORDER: Plan = Plan { rate: 0.5, burst: 10 };
 
     /// The plan a client should pace itself at so that clock skew between instances and
     /// network jitter never push it over Amazon's limit: `margin` (e.g. 0.03) slower, and a

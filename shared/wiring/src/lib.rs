@@ -10,6 +10,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use invoice_adapters::companies::DynamoCompanies;
+use invoice_adapters::ordering::DynamoPoRepo;
 use invoice_adapters::secrets::{AppCredentials, Secrets};
 use invoice_adapters::slots::DynamoSlots;
 use invoice_adapters::vendor::DynamoVendorRepo;
@@ -88,6 +89,42 @@ pub trait Tenants: Sync {
 
 pub type SpApiClient = invoice_spapi::Client<DynamoSlots>;
 
+/// The answer of an SQS-triggered function: the messages to retry (`ReportBatchItemFailures`;
+/// the others are deleted).
+pub fn sqs_failures(message_ids: Vec<String>) -> aws_lambda_events::event::sqs::SqsBatchResponse {
+    use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse};
+    // The event types are non-exhaustive: build them from their defaults.
+    let mut response = SqsBatchResponse::default();
+    response.batch_item_failures = message_ids
+        .into_iter()
+        .map(|id| {
+            let mut f = BatchItemFailure::default();
+            f.item_identifier = id;
+            f
+        })
+        .collect();
+    response
+}
+
+/// The companies' Amazon Business side, as the PO placing function needs it.
+pub trait Buyers: Sync {
+    type Api: invoice_domain::ordering::ports::OrderingApi + Send + Sync;
+    fn buyer(&self, company: &str) -> impl Future<Output = Result<(DynamoPoRepo, Arc<Self::Api>), TenantError>> + Send;
+    /// LWA refused the company's Amazon Business token: record it on its connection.
+    fn buyer_not_authorized(&self, company: &str, reason: &str) -> impl Future<Output = ()> + Send;
+}
+
+impl Buyers for Tenancy {
+    type Api = SpApiClient;
+    async fn buyer(&self, company: &str) -> Result<(DynamoPoRepo, Arc<SpApiClient>), TenantError> {
+        let (c, client) = self.business(company).await?;
+        Ok((DynamoPoRepo::new(self.ddb.clone(), self.table.clone(), c.id), client))
+    }
+    async fn buyer_not_authorized(&self, company: &str, reason: &str) {
+        self.business_not_authorized(company, reason).await
+    }
+}
+
 /// The real tenancy: companies and their vendor records in DynamoDB, refresh tokens in
 /// Secrets Manager, one cached SP-API client per company.
 pub struct Tenancy {
@@ -97,7 +134,11 @@ pub struct Tenancy {
     pub secrets: Secrets,
     pub app: AppCredentials,
     pub spapi: invoice_spapi::Config,
+    /// Where Amazon Business is reached instead of the company's region endpoint
+    /// (`AB_ENDPOINT`: the local stack's emulator).
+    pub business_endpoint: Option<String>,
     clients: tokio::sync::Mutex<HashMap<String, Arc<SpApiClient>>>,
+    business_clients: tokio::sync::Mutex<HashMap<String, Arc<SpApiClient>>>,
 }
 
 impl Tenancy {
@@ -109,7 +150,17 @@ impl Tenancy {
         spapi: invoice_spapi::Config,
     ) -> Tenancy {
         let companies = DynamoCompanies::new(ddb.clone(), table.clone());
-        Tenancy { ddb, table, companies, secrets, app, spapi, clients: tokio::sync::Mutex::new(HashMap::new()) }
+        Tenancy {
+            ddb,
+            table,
+            companies,
+            secrets,
+            app,
+            spapi,
+            business_endpoint: None,
+            clients: tokio::sync::Mutex::new(HashMap::new()),
+            business_clients: tokio::sync::Mutex::new(HashMap::new()),
+        }
     }
 
     /// From the environment (`TABLE_NAME`, `LWA_SECRET_ID` or `LWA_CLIENT_*`, `SPAPI_*`).
@@ -118,7 +169,9 @@ impl Tenancy {
         let secrets = Secrets::from_conf(conf);
         let app = app_credentials(&secrets).await?;
         let spapi = invoice_spapi::Config::from_env().map_err(|e| e.to_string())?;
-        Ok(Tenancy::new(invoice_adapters::dynamodb_client(conf), table, secrets, app, spapi))
+        let mut t = Tenancy::new(invoice_adapters::dynamodb_client(conf), table, secrets, app, spapi);
+        t.business_endpoint = std::env::var("AB_ENDPOINT").ok().filter(|e| !e.is_empty()).map(|e| e.trim_end_matches('/').to_string());
+        Ok(t)
     }
 
     async fn client_for(&self, company: &Company) -> Result<Arc<SpApiClient>, TenantError> {
@@ -144,6 +197,60 @@ impl Tenancy {
         let client = Arc::new(client);
         cache.insert(company.id.clone(), client.clone());
         Ok(client)
+    }
+}
+
+impl Tenancy {
+    /// The company and its Amazon Business client (cached; LWA with the company's own refresh
+    /// token, the region's endpoint or `AB_ENDPOINT`, rate state `ab:<company>:<operation>`).
+    pub async fn business(&self, company: &str) -> Result<(Company, Arc<SpApiClient>), TenantError> {
+        let c = self
+            .companies
+            .get(company)
+            .await
+            .map_err(|e| TenantError::Unavailable(e.0))?
+            .ok_or_else(|| TenantError::NotConnected(format!("no company has the id '{company}'")))?;
+        let mut cache = self.business_clients.lock().await;
+        if let Some(client) = cache.get(&c.id) {
+            return Ok((c, client.clone()));
+        }
+        let Some(conn) = &c.business else {
+            return Err(TenantError::NotConnected(format!(
+                "company {} has no Amazon Business connection (invoicectl company connect-amazon-business)",
+                c.id
+            )));
+        };
+        let refresh_token = self.secrets.refresh_token(&conn.secret_id).await.map_err(|e| TenantError::Unavailable(e.0))?;
+        let credentials = invoice_spapi::Credentials {
+            client_id: self.app.client_id.clone(),
+            client_secret: self.app.client_secret.clone(),
+            refresh_token,
+        };
+        let mut config = invoice_spapi::Config::for_business(conn.region).map_err(|e| TenantError::Unavailable(e.to_string()))?;
+        // The local stack's overrides (one emulator for every API) and the deployment's timeouts.
+        config.lwa_endpoint = self.spapi.lwa_endpoint.clone();
+        config.request_timeout = self.spapi.request_timeout;
+        config.connect_timeout = self.spapi.connect_timeout;
+        config.backoff_base = self.spapi.backoff_base;
+        config.max_throttled_attempts = self.spapi.max_throttled_attempts;
+        config.max_server_attempts = self.spapi.max_server_attempts;
+        if let Some(ep) = &self.business_endpoint {
+            config.endpoint = ep.clone();
+        }
+        let slots = DynamoSlots::new(self.ddb.clone(), self.table.clone());
+        let client =
+            invoice_spapi::Client::new(config, credentials, c.id.clone(), slots).map_err(|e| TenantError::Unavailable(e.to_string()))?;
+        let client = Arc::new(client);
+        cache.insert(c.id.clone(), client.clone());
+        Ok((c, client))
+    }
+
+    /// Records that LWA refused the company's Amazon Business token.
+    pub async fn business_not_authorized(&self, company: &str, reason: &str) {
+        let at = iso(chrono::Utc::now());
+        if let Err(e) = self.companies.set_business_status(company, ConnectionStatus::NotAuthorized, Some(reason), &at).await {
+            tracing::warn!(company, error = %e, "could not record the Amazon Business connection's NotAuthorized status");
+        }
     }
 }
 

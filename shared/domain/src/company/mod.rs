@@ -78,6 +78,48 @@ pub struct VendorConnection {
     pub status_at: Option<String>,
 }
 
+/// Amazon Business's regions and their API endpoints (the Ordering, Reconciliation and
+/// Reports APIs share them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, strum::EnumString, strum::Display, strum::EnumIter)]
+#[strum(ascii_case_insensitive)]
+pub enum BusinessRegion {
+    #[serde(rename = "NA")]
+    #[strum(serialize = "NA")]
+    Na,
+    #[serde(rename = "EU")]
+    #[strum(serialize = "EU")]
+    Eu,
+    #[serde(rename = "JP")]
+    #[strum(serialize = "JP")]
+    Jp,
+}
+
+impl BusinessRegion {
+    /// The production endpoint (no trailing slash).
+    pub fn endpoint(&self) -> &'static str {
+        match self {
+            BusinessRegion::Na => "https://na.business-api.amazon.com",
+            BusinessRegion::Eu => "https://eu.business-api.amazon.com",
+            BusinessRegion::Jp => "https://jp.business-api.amazon.com",
+        }
+    }
+}
+
+/// A company's Amazon Business connection (ordering, and the daily invoice import): its region
+/// and where its LWA refresh token is kept in Secrets Manager (`secret_id`; this record never
+/// holds the token).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BusinessConnection {
+    pub region: BusinessRegion,
+    pub secret_id: String,
+    pub connected_at: String,
+    pub status: ConnectionStatus,
+    #[serde(default)]
+    pub status_reason: Option<String>,
+    #[serde(default)]
+    pub status_at: Option<String>,
+}
+
 /// The e-mail channel of a company: the addresses SES receives its invoices at, who may send
 /// them, and whether a GRAY (undecided) spam/virus/authentication verdict passes.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -120,6 +162,13 @@ pub struct Company {
     /// `From` identities accepted over HTTPS; `None`: any supplier.
     #[serde(default)]
     pub accepted_suppliers: Option<Vec<String>>,
+    /// Its Amazon Business account, when connected.
+    #[serde(default)]
+    pub business: Option<BusinessConnection>,
+    /// How far an invoice may differ from its PO and still match (defaults: see
+    /// [`crate::matching::tolerance`]).
+    #[serde(default)]
+    pub tolerances: crate::matching::Tolerances,
 }
 
 impl Company {
@@ -150,6 +199,8 @@ impl Company {
             mail: MailSettings::default(),
             cxml_senders: Vec::new(),
             accepted_suppliers: None,
+            business: None,
+            tolerances: Default::default(),
         })
     }
 }
@@ -313,5 +364,19 @@ mod tests {
         assert!(matches!(r, Resolution::Unknown(ref why) if why.contains("several companies")), "{r:?}");
         let r = run(resolve(&d, "incoming/acme/x.xml", "incoming/", &["networkid:GLOBEX".into()])).unwrap();
         assert!(matches!(r, Resolution::Mismatch { ref holder, .. } if holder == "globex"), "{r:?}");
+    }
+}
+
+#[cfg(test)]
+mod business_tests {
+    use super::BusinessRegion;
+
+    #[test]
+    fn regions_by_their_one_spelling() {
+        assert_eq!("na".parse::<BusinessRegion>().unwrap(), BusinessRegion::Na);
+        assert_eq!("EU".parse::<BusinessRegion>().unwrap().endpoint(), "https://eu.business-api.amazon.com");
+        assert_eq!(serde_json::to_value(BusinessRegion::Jp).unwrap(), "JP");
+        assert_eq!(BusinessRegion::Na.to_string(), "NA");
+        assert!("FE".parse::<BusinessRegion>().is_err());
     }
 }

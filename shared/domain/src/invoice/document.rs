@@ -98,6 +98,9 @@ pub enum DocumentStatus {
     /// Document only: the invoice's data has not arrived (or the number is missing or
     /// ambiguous — see `reason`).
     AwaitingData,
+    /// Linked to an invoice that was cancelled (`operation="delete"`): kept with it, never
+    /// linked anew, not to be paid.
+    InvoiceCancelled,
 }
 
 impl DocumentStatus {
@@ -105,6 +108,7 @@ impl DocumentStatus {
         match self {
             DocumentStatus::Linked => "linked",
             DocumentStatus::AwaitingData => "awaiting-data",
+            DocumentStatus::InvoiceCancelled => "invoice-cancelled",
         }
     }
 
@@ -113,6 +117,7 @@ impl DocumentStatus {
         match self {
             DocumentStatus::Linked => "linked",
             DocumentStatus::AwaitingData => "document only, awaiting data",
+            DocumentStatus::InvoiceCancelled => "invoice cancelled: do not pay",
         }
     }
 }
@@ -166,6 +171,12 @@ pub fn document_key(documents_prefix: &str, company: &str, sha: &str) -> String 
     format!("{documents_prefix}{}/{sha}.pdf", key_segment(company))
 }
 
+/// The SHA-256 a [`document_key`] names (`documents/acme/<sha>.pdf` → `<sha>`).
+pub fn sha_of_document_key(key: &str) -> Option<&str> {
+    let sha = file_name(key).strip_suffix(".pdf")?;
+    (sha.len() == 64 && sha.bytes().all(|b| b.is_ascii_hexdigit())).then_some(sha)
+}
+
 /// The last segment of a key (the dropped object's file name).
 pub fn file_name(key: &str) -> &str {
     key.rsplit('/').next().unwrap_or(key)
@@ -213,6 +224,10 @@ mod tests {
             assert_eq!(serde_json::to_value(n).unwrap(), n.as_str());
         }
         assert_eq!(document_key("documents/", "acme", "ab"), "documents/acme/ab.pdf");
+        let sha = "a".repeat(64);
+        assert_eq!(sha_of_document_key(&document_key("documents/", "acme", &sha)), Some(sha.as_str()));
+        assert_eq!(sha_of_document_key("documents/acme/short.pdf"), None);
+        assert_eq!(sha_of_document_key("archive/acme/x.xml"), None);
         assert!(is_pdf(b"%PDF-1.7") && !is_pdf(b"<cXML"));
     }
 }

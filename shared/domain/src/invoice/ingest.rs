@@ -17,14 +17,15 @@
 
 use crate::company::{self, normalize_identity, Company, CompanyDirectory, Resolution, UNASSIGNED};
 use crate::core::{sha256_hex, PortError};
-use crate::invoice::accounting::{journal, reversal, EntryLine};
+use crate::invoice::accounting::{journal, journal_coded, reversal, EntryLine};
 use crate::invoice::cxml::model::{CxmlInvoice, Operation};
 use crate::invoice::cxml::parser::Limits;
 use crate::invoice::issue::{Code, Issue};
+use crate::matching::{coding_for, match_and_record, MatchStore};
 use std::collections::BTreeMap;
 
 use crate::invoice::document::{
-    document_key, file_name, find_invoice_number, is_pdf, number_key, AwaitingReason, DocumentRecord, DocumentStatus,
+    document_key, file_name, find_invoice_number, is_pdf, number_key, sha_of_document_key, AwaitingReason, DocumentRecord, DocumentStatus,
 };
 use crate::invoice::ports::{CancelResult, Claim, DocumentRepository, DocumentStore, InvoiceRepository, PdfText, StoredObject};
 use crate::invoice::records::{
@@ -171,7 +172,7 @@ fn no_pdf_text(_: &[u8]) -> Option<String> {
     None
 }
 
-impl<S: DocumentStore + Sync, R: InvoiceRepository + DocumentRepository + Sync, D: CompanyDirectory + Sync> Ingestor<S, R, D> {
+impl<S: DocumentStore + Sync, R: InvoiceRepository + DocumentRepository + MatchStore + Sync, D: CompanyDirectory + Sync> Ingestor<S, R, D> {
     pub fn new(store: S, repo: R, companies: D, config: IngestConfig) -> Self {
         Ingestor { store, repo, companies, config, pdf_text: no_pdf_text }
     }
@@ -245,10 +246,17 @@ impl<S: DocumentStore + Sync, R: InvoiceRepository + DocumentRepository + Sync, 
         };
         self.store.copy(doc.key, &document_key).await?;
         let lines = line_records(inv, &header.invoice_key, &header.currency);
-        let entries = entry_records(journal(inv, totals, &company.chart), &header.invoice_key, "booking", &header.invoice_date);
+        // The POs it names: its lines take their GL coding from theirs.
+        let pos = self.repo.purchase_orders(&company.id, &inv.order_ids(), &inv.supplier_order_ids()).await?;
+        let booked = match coding_for(inv, &pos) {
+            Some(coding) => journal_coded(inv, totals, &company.chart, &coding),
+            None => journal(inv, totals, &company.chart),
+        };
+        let entries = entry_records(booked, &header.invoice_key, "booking", &header.invoice_date);
         self.repo.put_details(&header, &lines, &entries).await?;
         self.link_waiting_documents(&company.id, &invoice_id, &header.invoice_key).await?;
         self.repo.mark_valid(&header).await?;
+        match_and_record(&self.repo, &header, inv, &pos, &company.tolerances).await?;
         Ok(Outcome::Stored { company: company.id.clone(), invoice_key: header.invoice_key, resumed })
     }
 
@@ -265,7 +273,11 @@ impl<S: DocumentStore + Sync, R: InvoiceRepository + DocumentRepository + Sync, 
         };
         match existing.status {
             InvoiceStatus::Ingesting => return Err(IngestError::Busy(key)),
-            InvoiceStatus::Cancelled if existing.cancelled_by_sha256.as_deref() == Some(doc.sha) => return Ok(cancelled()),
+            InvoiceStatus::Cancelled if existing.cancelled_by_sha256.as_deref() == Some(doc.sha) => {
+                // A redelivery: finishes what a crash may have left (the documents' flags).
+                self.flag_documents_cancelled(&company.id, &existing.documents).await?;
+                return Ok(cancelled());
+            }
             InvoiceStatus::Cancelled => {
                 let issue = Issue::new(
                     Code::AlreadyCancelled,
@@ -284,7 +296,10 @@ impl<S: DocumentStore + Sync, R: InvoiceRepository + DocumentRepository + Sync, 
             self.repo.get_entries(&company.id, &key).await?.into_iter().filter(|e| e.kind == "booking").map(|e| e.line).collect();
         let rev = entry_records(reversal(&booked, &format!("cancellation of {invoice_id}")), &key, "reversal", &existing.invoice_date);
         match self.repo.cancel(&existing, doc.sha, doc.received_at, &cancel_key, &rev).await? {
-            CancelResult::Cancelled => Ok(cancelled()),
+            CancelResult::Cancelled => {
+                self.flag_documents_cancelled(&company.id, &existing.documents).await?;
+                Ok(cancelled())
+            }
             CancelResult::NotValid => Err(IngestError::Race(key)),
         }
     }
@@ -325,7 +340,7 @@ impl<S: DocumentStore + Sync, R: InvoiceRepository + DocumentRepository + Sync, 
     }
 }
 
-impl<S: DocumentStore + Sync, R: InvoiceRepository + DocumentRepository + Sync, D: CompanyDirectory + Sync> Ingestor<S, R, D> {
+impl<S: DocumentStore + Sync, R: InvoiceRepository + DocumentRepository + MatchStore + Sync, D: CompanyDirectory + Sync> Ingestor<S, R, D> {
     /// A PDF of `company`: kept once by SHA-256 (server-side copy), recorded, and linked to
     /// the company's invoice with its number if that is booked — else it waits for it.
     async fn store_pdf(&self, company: &str, doc: &Doc<'_>, bytes: &[u8]) -> Result<Outcome, IngestError> {
@@ -358,6 +373,9 @@ impl<S: DocumentStore + Sync, R: InvoiceRepository + DocumentRepository + Sync, 
             invoice_key,
             already,
         };
+        if record.status == DocumentStatus::InvoiceCancelled {
+            return Ok(outcome(DocumentStatus::InvoiceCancelled, record.invoice_key.clone()));
+        }
         if let (DocumentStatus::Linked, Some(inv)) = (record.status, record.invoice_key.clone()) {
             // Repairs a link a crash left half-done (idempotent).
             self.repo.link(&record, &inv).await?;
@@ -369,13 +387,14 @@ impl<S: DocumentStore + Sync, R: InvoiceRepository + DocumentRepository + Sync, 
         // The awaiting item first, then the look-up: an invoice booked meanwhile finds it.
         self.repo.put_awaiting(company, &number, &record.content_sha256).await?;
         match self.try_link(&record, &number).await? {
-            Some(inv) => Ok(outcome(DocumentStatus::Linked, Some(inv))),
+            Some((inv, status)) => Ok(outcome(status, Some(inv))),
             None => Ok(outcome(DocumentStatus::AwaitingData, None)),
         }
     }
 
-    /// Links the document to the company's one invoice with `number`; `Some(key)` when linked.
-    async fn try_link(&self, doc: &DocumentRecord, number: &str) -> Result<Option<String>, IngestError> {
+    /// Links the document to the company's one invoice with `number`; `Some((key, status))`
+    /// when linked (`InvoiceCancelled` when that invoice is cancelled).
+    async fn try_link(&self, doc: &DocumentRecord, number: &str) -> Result<Option<(String, DocumentStatus)>, IngestError> {
         let company = doc.company.as_str();
         let mut keys = self.repo.invoices_by_number(company, number).await?;
         keys.sort();
@@ -384,7 +403,14 @@ impl<S: DocumentStore + Sync, R: InvoiceRepository + DocumentRepository + Sync, 
             [] => Ok(None),
             [one] => {
                 if self.repo.link(doc, one).await? {
-                    Ok(Some(one.clone()))
+                    // A document arriving for an invoice already cancelled is flagged with it.
+                    if let Some(inv) = self.repo.get_invoice(company, one).await? {
+                        if inv.status == InvoiceStatus::Cancelled {
+                            self.flag_documents_cancelled(company, &inv.documents).await?;
+                            return Ok(Some((one.clone(), DocumentStatus::InvoiceCancelled)));
+                        }
+                    }
+                    Ok(Some((one.clone(), DocumentStatus::Linked)))
                 } else {
                     Ok(None)
                 }
@@ -399,6 +425,16 @@ impl<S: DocumentStore + Sync, R: InvoiceRepository + DocumentRepository + Sync, 
                 Ok(None)
             }
         }
+    }
+
+    /// The documents of a cancelled invoice (its `documents` keys) get `InvoiceCancelled`.
+    async fn flag_documents_cancelled(&self, company: &str, document_keys: &[String]) -> Result<(), IngestError> {
+        for sha in document_keys.iter().filter_map(|k| sha_of_document_key(k)) {
+            if let Some(d) = self.repo.get_document(company, sha).await? {
+                self.repo.mark_invoice_cancelled(&d).await?;
+            }
+        }
+        Ok(())
     }
 
     /// An invoice is being booked: its "by number" item first, then the documents waiting

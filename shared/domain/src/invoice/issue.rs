@@ -39,6 +39,9 @@ pub enum Code {
     /// Dropped under one company's prefix but addressed (`To`) to an identity another company
     /// has registered.
     CompanyMismatch,
+    /// The invoice names an attachment (`<Attachment><URL>cid:…`) that the POST does not
+    /// carry as a part with that Content-ID.
+    MissingAttachment,
 }
 
 impl Code {
@@ -69,6 +72,7 @@ impl Code {
             Code::AlreadyCancelled => "already-cancelled",
             Code::UnknownCompany => "unknown-company",
             Code::CompanyMismatch => "company-mismatch",
+            Code::MissingAttachment => "missing-attachment",
         }
     }
 

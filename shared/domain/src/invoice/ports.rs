@@ -106,6 +106,9 @@ pub trait DocumentRepository {
     /// this invoice), the invoice's `documents` gets the document key (once), then the
     /// awaiting item goes. `Ok(false)`: the document is linked to another invoice (nothing done).
     fn link(&self, doc: &DocumentRecord, invoice_key: &str) -> impl Future<Output = Result<bool, PortError>> + Send;
+    /// The document's invoice was cancelled: status `InvoiceCancelled` (only while it is linked
+    /// to `doc.invoice_key`; idempotent).
+    fn mark_invoice_cancelled(&self, doc: &DocumentRecord) -> impl Future<Output = Result<(), PortError>> + Send;
     /// Records why a document still awaits data (only while it is awaiting).
     fn set_awaiting_reason(
         &self,

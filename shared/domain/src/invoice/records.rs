@@ -71,6 +71,9 @@ pub struct InvoiceRecord {
     /// The company's PDF documents linked to this invoice (`documents/<company>/<sha256>.pdf`).
     #[serde(default)]
     pub documents: Vec<String>,
+    /// How it matched its PO (set once it is booked; again when its PO arrives later).
+    #[serde(default)]
+    pub matching: Option<crate::matching::MatchOutcome>,
 }
 
 /// One invoice line as stored.
@@ -344,6 +347,7 @@ pub fn invoice_record(
         cancelled_at: None,
         cancel_document_key: None,
         documents: Vec::new(),
+        matching: None,
     }
 }
 

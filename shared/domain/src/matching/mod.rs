@@ -127,6 +127,7 @@ pub mod invoiced;
 pub mod outcome;
 mod resolve;
 pub mod tolerance;
+pub mod workflow;
 
 #[cfg(test)]
 mod tests;
@@ -138,3 +139,4 @@ pub use index::{FoundBy, PoEntry, PoIndex};
 pub use invoiced::{invoice_key_of, invoiced, Invoiced, InvoicedLine};
 pub use outcome::{LineMatch, MatchException, MatchOutcome, MatchStatus};
 pub use tolerance::{Rule, Tolerance, Tolerances};
+pub use workflow::{coding_for, index_of, match_and_record, MatchStore};

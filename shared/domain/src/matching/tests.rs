@@ -73,6 +73,7 @@ fn placed(order_id: &str, lines: &[(&str, u32, u32, &str)]) -> PlacedOrder {
                     }],
                     order_id: Some(order_id.into()),
                     delivery: None,
+                    other: vec![],
                 }]
             },
             rejected: if *rej == 0 {
@@ -93,6 +94,7 @@ fn placed(order_id: &str, lines: &[(&str, u32, u32, &str)]) -> PlacedOrder {
         lines,
         order_ids: vec![order_id.into()],
         charges: vec![],
+        other: vec![],
         rejections: vec![],
     }
 }

@@ -1,5 +1,15 @@
 //! What Amazon accepted: a `placeOrder` (or `orderDetails`) answer read fully. A 200 can
 //! still reject lines; one PO can become several Amazon orders.
+//!
+//! [`parse_place_order_result`] reads the model's `OrderResult` (both `PlaceOrderResult` and
+//! `OrderDetailsResult` are that): per line the accepted portions with their artifacts
+//! (`UnitPrice`, `Charge`, `OrderIdentifier`, `DeliveryTimeRange`), accepted item groups
+//! (their quantity multiplies their items'), the rejected portions with their reasons, and the
+//! order-level artifacts. Amounts are read from the JSON number's digits, never a float. An
+//! artifact type it does not know is kept ([`OtherArtifact`], [`Rejection::Other`]), never an
+//! error.
+
+use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
@@ -36,6 +46,18 @@ pub struct AcceptedPortion {
     pub order_id: Option<String>,
     /// `DeliveryTimeRange` (lower, upper) as Amazon wrote them.
     pub delivery: Option<(String, String)>,
+    /// The portion's other artifacts (`ShipmentGroup`, types this reader does not know).
+    #[serde(default)]
+    pub other: Vec<OtherArtifact>,
+}
+
+/// An acceptance artifact kept as it came: its type and its JSON text, digits and all.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OtherArtifact {
+    /// `acceptanceArtifactType` (empty when the artifact has none).
+    pub artifact: String,
+    /// The artifact's JSON, exactly as received.
+    pub raw: String,
 }
 
 /// Why (part of) a line or the order was rejected, as a person can read it.
@@ -48,8 +70,14 @@ pub enum Rejection {
     Message { message: String },
     /// `BrokenUnitPriceExpectation`: the price exceeded the expected limit.
     BrokenUnitPrice { boundary: Money, actual: Money },
-    /// `BrokenChargeExpectation`.
-    BrokenCharge { boundary: Money, actual: Money },
+    /// `BrokenChargeExpectation`: the charges (of `sources`: SUBTOTAL, SHIPPING, TAX; empty
+    /// when Amazon names none) exceeded the expected limit.
+    BrokenCharge {
+        boundary: Money,
+        actual: Money,
+        #[serde(default)]
+        sources: Vec<String>,
+    },
     /// `UnavailableQuantity` / `AvailableQuantity` and other artifacts, by their type name,
     /// with their fields in words.
     Other { artifact: String, detail: String },
@@ -94,6 +122,10 @@ pub struct PlacedOrder {
     pub charges: Vec<PlacedCharge>,
     /// Order-level rejections (`rejectionArtifacts`).
     pub rejections: Vec<Rejection>,
+    /// Order-level acceptance artifacts other than charges and order ids (`Signed`,
+    /// `Shipment`, types this reader does not know).
+    #[serde(default)]
+    pub other: Vec<OtherArtifact>,
 }
 
 impl PlacedOrder {
@@ -102,4 +134,109 @@ impl PlacedOrder {
         let key = super::line_key(number)?;
         self.lines.iter().find(|l| super::line_key(&l.line_number).as_deref() == Some(key.as_str()))
     }
+
+    /// The `Signed` artifact: every accepted item has been placed as an Amazon Business order.
+    pub fn signed(&self) -> bool {
+        self.other.iter().any(|a| a.artifact == "Signed")
+    }
+
+    pub fn accepted_quantity(&self) -> u32 {
+        self.lines.iter().map(PlacedLine::accepted_quantity).sum()
+    }
+
+    pub fn rejected_quantity(&self) -> u32 {
+        self.lines.iter().map(PlacedLine::rejected_quantity).sum()
+    }
 }
+
+/// The status the quantities say: nothing accepted → Rejected; something accepted and
+/// something rejected (a line portion, or an order-level rejection) → PartiallyRejected;
+/// else Placed.
+pub fn status_of(lines: &[PlacedLine], order_rejections: &[Rejection]) -> PoStatus {
+    let accepted: u64 = lines.iter().map(|l| u64::from(l.accepted_quantity())).sum();
+    let rejected: u64 = lines.iter().map(|l| u64::from(l.rejected_quantity())).sum();
+    if accepted == 0 {
+        PoStatus::Rejected
+    } else if rejected > 0 || !order_rejections.is_empty() {
+        PoStatus::PartiallyRejected
+    } else {
+        PoStatus::Placed
+    }
+}
+
+/// Artifacts of the rejection side the reader words itself (kept as [`Rejection::Other`]).
+const UNAVAILABLE_QUANTITY: &str = "UnavailableQuantity";
+const AVAILABLE_QUANTITY: &str = "AvailableQuantity";
+const AGE_RESTRICTION: &str = "AgeRestriction";
+const DELIVERY_TIME_RANGE_INCONGRUITY: &str = "DeliveryTimeRangeIncongruity";
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Rejection::Code { code } => write!(f, "code {code}"),
+            Rejection::Message { message } => f.write_str(message),
+            Rejection::BrokenUnitPrice { boundary, actual } => write!(f, "unit price {actual} is above the expected limit {boundary}"),
+            Rejection::BrokenCharge { boundary, actual, sources } if sources.is_empty() => {
+                write!(f, "charge {actual} is above the expected limit {boundary}")
+            }
+            Rejection::BrokenCharge { boundary, actual, sources } => {
+                write!(f, "charges {} of {actual} are above the expected limit {boundary}", sources.join(" + "))
+            }
+            Rejection::Other { artifact, detail } => match artifact.as_str() {
+                UNAVAILABLE_QUANTITY | AVAILABLE_QUANTITY | AGE_RESTRICTION | DELIVERY_TIME_RANGE_INCONGRUITY => f.write_str(detail),
+                "" => write!(f, "rejection without a type: {detail}"),
+                _ if detail.is_empty() => f.write_str(artifact),
+                _ => write!(f, "{artifact}: {detail}"),
+            },
+        }
+    }
+}
+
+impl RejectedPortion {
+    /// The reasons as one sentence: a code and a message together (`code XYZ: message`), then
+    /// the others, separated by `; `.
+    pub fn explanation(&self) -> String {
+        explain(&self.reasons)
+    }
+}
+
+/// Reasons as one sentence (see [`RejectedPortion::explanation`]).
+pub fn explain(reasons: &[Rejection]) -> String {
+    let code = reasons.iter().find_map(|r| match r {
+        Rejection::Code { code } => Some(code.as_str()),
+        _ => None,
+    });
+    let message = reasons.iter().find_map(|r| match r {
+        Rejection::Message { message } => Some(message.as_str()),
+        _ => None,
+    });
+    let mut parts = Vec::new();
+    match (code, message) {
+        (Some(c), Some(m)) => parts.push(format!("code {c}: {m}")),
+        (Some(c), None) => parts.push(format!("code {c}")),
+        (None, Some(m)) => parts.push(m.to_string()),
+        (None, None) => {}
+    }
+    let mut first_code = code.is_some();
+    let mut first_message = message.is_some();
+    for r in reasons {
+        match r {
+            Rejection::Code { .. } if first_code => first_code = false,
+            Rejection::Message { .. } if first_message => first_message = false,
+            other => parts.push(other.to_string()),
+        }
+    }
+    parts.join("; ")
+}
+
+impl fmt::Display for RejectedPortion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.reasons.is_empty() {
+            write!(f, "{} rejected", self.quantity)
+        } else {
+            write!(f, "{} rejected: {}", self.quantity, self.explanation())
+        }
+    }
+}
+
+pub use super::answer::{parse_order_details_result, parse_place_order_result, ApiError, ParseError};

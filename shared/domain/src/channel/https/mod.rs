@@ -61,6 +61,22 @@ pub struct StoredAnswer {
     pub answered_at: String,
     #[serde(default)]
     pub document_key: Option<String>,
+    /// When the store may forget it (epoch seconds; DynamoDB's TTL attribute): `answered_at`
+    /// plus [`ANSWER_RETENTION_DAYS`].
+    #[serde(default)]
+    pub expires_at: Option<i64>,
+}
+
+/// How long the answer to a payloadID is kept for replays. cXML senders retry within minutes
+/// or hours; after this a replay is processed as new — the booked invoice's content hash
+/// still makes an identical document a no-op and a different one a 409, so nothing is booked
+/// twice.
+pub const ANSWER_RETENTION_DAYS: i64 = 30;
+
+/// [`StoredAnswer::expires_at`] for an answer given at `answered_at` (RFC 3339).
+pub fn answer_expiry(answered_at: &str) -> Option<i64> {
+    let t = chrono::DateTime::parse_from_rfc3339(answered_at).ok()?;
+    Some((t + chrono::Duration::days(ANSWER_RETENTION_DAYS)).timestamp())
 }
 
 /// Which answers are remembered for their payloadID: the final outcomes of an authenticated
@@ -255,6 +271,7 @@ impl<D: CompanyDirectory + Sync, S: DocumentStore + Sync, A: AnswerStore + Sync>
                 sha256: sha,
                 answered_at: post.now.to_string(),
                 document_key: reply.document_key.clone(),
+                expires_at: answer_expiry(post.now),
             };
             match self.answers.remember(&company.id, pid, &record).await {
                 Ok(None) => {}
@@ -299,8 +316,12 @@ impl<D: CompanyDirectory + Sync, S: DocumentStore + Sync, A: AnswerStore + Sync>
         if let Some(fatal) = checked.issues.iter().find(|i| i.code.is_fatal()) {
             return Ok((Answer::new(StatusCode::NotAcceptable, format!("{}: {}", fatal.code, fatal.message)), None));
         }
-        let Some(inv) = checked.invoice.as_ref().filter(|_| checked.issues.is_empty()) else {
-            let lines: Vec<String> = checked.issues.iter().map(|i| format!("{}: {}", i.code, i.message)).collect();
+        let mut issues = checked.issues.clone();
+        if let Some(inv) = &checked.invoice {
+            issues.extend(multipart::missing_attachments(&inv.attachments, attachments));
+        }
+        let Some(inv) = checked.invoice.as_ref().filter(|_| issues.is_empty()) else {
+            let lines: Vec<String> = issues.iter().map(|i| format!("{}: {}", i.code, i.message)).collect();
             let msg = format!(
                 "The invoice was not accepted ({} error{}):\n{}",
                 lines.len(),

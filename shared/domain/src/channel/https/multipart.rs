@@ -44,6 +44,30 @@ pub struct BodyPart {
     pub body: Vec<u8>,
 }
 
+/// The `cid:` attachments an invoice names that are not among the POST's parts (RFC 2392:
+/// `cid:` + the percent-encoded Content-ID; compared without case in the scheme, exactly in
+/// the id). Other URLs (`https:` …) are references, not parts, and are not checked.
+pub fn missing_attachments(urls: &[impl AsRef<str>], parts: &[BodyPart]) -> Vec<crate::invoice::issue::Issue> {
+    use crate::invoice::issue::{Code, Issue};
+    urls.iter()
+        .filter_map(|u| {
+            let u = u.as_ref().trim();
+            let rest = u.get(..4).filter(|scheme| scheme.eq_ignore_ascii_case("cid:")).map(|_| &u[4..])?;
+            let id = percent_encoding::percent_decode_str(rest).decode_utf8_lossy();
+            let id = strip_id(&id);
+            let found = parts.iter().any(|p| p.content_id.as_deref() == Some(id.as_str()));
+            (!found).then(|| {
+                let have: Vec<&str> = parts.iter().filter_map(|p| p.content_id.as_deref()).collect();
+                let have = if have.is_empty() { "no attachment parts".to_string() } else { format!("parts {}", have.join(", ")) };
+                Issue::new(
+                    Code::MissingAttachment,
+                    format!("the invoice names the attachment {u}, but the POST carries no part with Content-ID <{id}> ({have})"),
+                )
+            })
+        })
+        .collect()
+}
+
 /// The parts of a multipart/related body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Related {
@@ -132,6 +156,23 @@ pub fn split_related(body: &[u8], boundary: &str, start: Option<&str>) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cid_references_must_name_a_part() {
+        let part = |id: &str| BodyPart { content_type: None, content_id: Some(id.into()), filename: None, body: vec![] };
+        let parts = [part("scan-1@sup"), part("a b@sup")];
+        let ok = ["cid:scan-1@sup", "CID:a%20b@sup", "cid:<scan-1@sup>", "https://sup.example/x.pdf"];
+        assert!(missing_attachments(&ok, &parts).is_empty());
+        let missing = missing_attachments(&["cid:scan-2@sup", "cid:scan-1@sup"], &parts);
+        assert_eq!(missing.len(), 1);
+        assert_eq!(missing[0].code, crate::invoice::issue::Code::MissingAttachment);
+        assert!(
+            missing[0].message.contains("cid:scan-2@sup") && missing[0].message.contains("scan-1@sup, a b@sup"),
+            "{}",
+            missing[0].message
+        );
+        assert!(missing_attachments(&["cid:x"], &[])[0].message.contains("no attachment parts"));
+    }
 
     #[test]
     fn content_types() {

@@ -277,6 +277,37 @@ async fn multipart_related_stores_the_attachments() {
 }
 
 #[tokio::test]
+async fn a_named_attachment_must_come_with_the_post() {
+    let mem = Mem::default();
+    let r = receiver(&mem, acme(None));
+    let with_ref = |pid: &str, cid: &str| {
+        doc(pid, pid, SECRET).replacen(
+            "</InvoiceDetailRequestHeader>",
+            &format!("<Comments>Scan attached<Attachment><URL>cid:{cid}</URL></Attachment></Comments></InvoiceDetailRequestHeader>"),
+            1,
+        )
+    };
+    let related = |xml: &str| {
+        format!(
+            "--XYZ\r\nContent-Type: text/xml\r\nContent-ID: <root@sup>\r\n\r\n{xml}\r\n--XYZ\r\nContent-Type: application/pdf\r\nContent-ID: <scan-1@sup>\r\n\r\n%PDF-1.4 scan\r\n--XYZ--\r\n"
+        )
+    };
+    let ct = r#"multipart/related; type="text/xml"; start="<root@sup>"; boundary=XYZ"#;
+    let ok = post(&r, ct, related(&with_ref("p-20@sup", "scan-1@sup")).as_bytes()).await;
+    assert_eq!(ok.status, StatusCode::Ok, "{}", ok.body);
+
+    let before = mem.objects.lock().unwrap().len();
+    let bad = post(&r, ct, related(&with_ref("p-21@sup", "scan-9@sup")).as_bytes()).await;
+    assert_eq!((bad.status, bad.http_status()), (StatusCode::BadRequest, 400), "{}", bad.body);
+    assert!(bad.body.contains("missing-attachment: the invoice names the attachment cid:scan-9@sup"), "{}", bad.body);
+    // Plain text/xml naming a cid: part it cannot carry: the same.
+    let plain = post(&r, "text/xml", with_ref("p-22@sup", "scan-1@sup").as_bytes()).await;
+    assert_eq!(plain.status, StatusCode::BadRequest, "{}", plain.body);
+    assert!(plain.body.contains("no attachment parts"), "{}", plain.body);
+    assert_eq!(mem.objects.lock().unwrap().len(), before, "nothing stored for a refused post");
+}
+
+#[tokio::test]
 async fn a_storage_failure_is_500_and_not_remembered() {
     let mem = Mem::default();
     let r = receiver(&mem, acme(None));
@@ -294,4 +325,12 @@ fn remembered_answers() {
     use strum::IntoEnumIterator;
     let remembered: Vec<u16> = StatusCode::iter().filter(|s| is_remembered(*s)).map(|s| s.code()).collect();
     assert_eq!(remembered, vec![200, 400, 406, 409]);
+}
+
+#[test]
+fn answers_expire_thirty_days_after_they_were_given() {
+    use super::answer_expiry;
+    let at = chrono::DateTime::parse_from_rfc3339("2026-12-31T00:00:00Z").unwrap().timestamp();
+    assert_eq!(answer_expiry("2026-12-01T00:00:00.000Z"), Some(at));
+    assert_eq!(answer_expiry("not a time"), None);
 }

@@ -321,6 +321,9 @@ pub struct CxmlInvoice {
     pub summary: Amounts,
     /// Whether an `InvoiceDetailSummary` element was present.
     pub has_summary: bool,
+    /// The URLs of `Attachment` elements (in comments of the header or of items), in document
+    /// order: `cid:<Content-ID>` names a part of the multipart/related body it came in.
+    pub attachments: Vec<Text>,
 }
 
 impl CxmlInvoice {

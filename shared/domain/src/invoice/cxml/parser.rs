@@ -191,6 +191,8 @@ enum El {
     IdReference,
     PaymentTerm,
     Comments,
+    Attachment,
+    Url,
     Extrinsic,
     InvoiceDetailOrder,
     InvoiceDetailHeaderOrder,
@@ -261,6 +263,7 @@ fn uses_text(el: El) -> bool {
             | El::Country
             | El::Email
             | El::Comments
+            | El::Url
             | El::Extrinsic
             | El::SupplierPartId
             | El::SupplierPartAuxId
@@ -301,6 +304,8 @@ fn el_of(name: &[u8]) -> El {
         b"IdReference" => El::IdReference,
         b"PaymentTerm" | b"InvoiceDetailPaymentTerm" => El::PaymentTerm,
         b"Comments" => El::Comments,
+        b"Attachment" => El::Attachment,
+        b"URL" => El::Url,
         b"Extrinsic" => El::Extrinsic,
         b"InvoiceDetailOrder" => El::InvoiceDetailOrder,
         b"InvoiceDetailHeaderOrder" => El::InvoiceDetailHeaderOrder,
@@ -1207,6 +1212,7 @@ impl<'a> State<'a> {
             El::Name if parent == El::Contact => self.end_contact(el, text),
             El::Street | El::City | El::State | El::PostalCode | El::Country | El::Email | El::Contact => self.end_contact(el, text),
             El::Comments => self.end_comments(parent, text),
+            El::Url if parent == El::Attachment => self.inv.attachments.extend(trimmed(text)),
             El::Extrinsic => self.end_extrinsic(text),
             El::SupplierPartId | El::SupplierPartAuxId | El::Classification | El::UnitOfMeasure => self.end_item_detail(el, text),
             El::Description => self.end_description(parent, text),

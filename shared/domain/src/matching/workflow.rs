@@ -1,0 +1,79 @@
+//! Matching as ingestion and PO placing run it: the company's POs an invoice names are read
+//! through [`MatchStore`], the invoice is coded and matched ([`match_invoice`]), and the
+//! outcome and the invoice's billed summary are stored — at booking time, and again for every
+//! invoice naming a PO when that PO is recorded later (invoices are issued on delivery, and a
+//! PO may be recorded late): no invoice is left unmatched silently (`no-po` until then).
+
+use std::future::Future;
+
+use super::{code_invoice, invoiced, match_invoice, InvoiceCoding, Invoiced, MatchOutcome, PoIndex, Tolerances};
+use crate::core::PortError;
+use crate::invoice::cxml::CxmlInvoice;
+use crate::invoice::records::InvoiceRecord;
+use crate::ordering::records::PoRecord;
+
+/// What matching reads and writes, per company.
+pub trait MatchStore {
+    /// The company's POs with one of these numbers or placed as one of these Amazon orders
+    /// (each once), with what Amazon accepted.
+    fn purchase_orders(
+        &self,
+        company: &str,
+        po_numbers: &[String],
+        amazon_order_ids: &[String],
+    ) -> impl Future<Output = Result<Vec<PoRecord>, PortError>> + Send;
+    /// What the company's invoices of this PO billed.
+    fn invoiced(&self, company: &str, po_number: &str) -> impl Future<Output = Result<Vec<Invoiced>, PortError>> + Send;
+    /// Stores the outcome on the invoice and its billed summary under its PO (idempotent:
+    /// both are keyed by the invoice).
+    fn record_match(
+        &self,
+        company: &str,
+        header: &InvoiceRecord,
+        outcome: &MatchOutcome,
+        summary: Option<&Invoiced>,
+    ) -> impl Future<Output = Result<(), PortError>> + Send;
+    /// Keys of the company's invoices naming this PO number or one of these Amazon order ids.
+    fn invoices_naming(
+        &self,
+        company: &str,
+        po_number: &str,
+        amazon_order_ids: &[String],
+    ) -> impl Future<Output = Result<Vec<String>, PortError>> + Send;
+}
+
+/// The matching index of some PO records (the refused ones have no PO and are left out).
+pub fn index_of(pos: &[PoRecord]) -> PoIndex<'_> {
+    let mut index = PoIndex::new();
+    for r in pos {
+        if let Some(po) = &r.po {
+            index.insert(po, r.placed.as_ref());
+        }
+    }
+    index
+}
+
+/// The invoice's GL coding from the POs it names (empty when it names none).
+pub fn coding_for(inv: &CxmlInvoice, pos: &[PoRecord]) -> Option<InvoiceCoding> {
+    let index = index_of(pos);
+    (!index.is_empty()).then(|| code_invoice(inv, &index))
+}
+
+/// Matches a booked invoice against the POs it names and stores the outcome.
+pub async fn match_and_record<M: MatchStore + Sync>(
+    store: &M,
+    header: &InvoiceRecord,
+    inv: &CxmlInvoice,
+    pos: &[PoRecord],
+    tolerances: &Tolerances,
+) -> Result<MatchOutcome, PortError> {
+    let index = index_of(pos);
+    let summary = invoiced(inv, &index);
+    let prior = match &summary {
+        Some(s) => store.invoiced(&header.company, &s.po_number).await?,
+        None => Vec::new(),
+    };
+    let outcome = match_invoice(inv, &index, &prior, tolerances);
+    store.record_match(&header.company, header, &outcome, summary.as_ref()).await?;
+    Ok(outcome)
+}
