@@ -88,6 +88,7 @@ fn po_for(inv: &CxmlInvoice, number: &str, amazon_order: &str) -> (PurchaseOrder
                 charges,
                 order_id: Some(amazon_order.into()),
                 delivery: None,
+                other: vec![],
             }],
             rejected: vec![],
         });
@@ -105,8 +106,14 @@ fn po_for(inv: &CxmlInvoice, number: &str, amazon_order: &str) -> (PurchaseOrder
         requested_delivery_date: None,
         lines,
     };
-    let placed =
-        PlacedOrder { status: PoStatus::Placed, lines: placed, order_ids: vec![amazon_order.into()], charges: vec![], rejections: vec![] };
+    let placed = PlacedOrder {
+        status: PoStatus::Placed,
+        lines: placed,
+        order_ids: vec![amazon_order.into()],
+        charges: vec![],
+        other: vec![],
+        rejections: vec![],
+    };
     (po, placed)
 }
 
