@@ -1,7 +1,8 @@
 //! invoicectl: operator CLI of Invoice Bridge.
 //!
-//! `check` works offline; the other commands talk to the configured DynamoDB/S3 (AWS, or the
-//! local stack through AWS_ENDPOINT_URL_* as written by `infra/stack.sh`).
+//! `check`, `match`, `vendor preview` and `mail inspect` work offline; the other commands
+//! talk to the configured DynamoDB/S3 (AWS, or the local stack through AWS_ENDPOINT_URL_* as
+//! written by `infra/stack.sh`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -12,6 +13,7 @@ use invoice_domain::invoice::cxml::Limits;
 mod check;
 mod company;
 mod mail;
+mod matching;
 mod order;
 mod store;
 mod vendor;
@@ -38,6 +40,25 @@ enum Cmd {
         max_depth: usize,
         #[arg(required = true)]
         files: Vec<PathBuf>,
+    },
+    /// Offline: match a cXML invoice against its PO (the PO JSON `placeOrder` was sent from),
+    /// with what Amazon accepted (the placeOrder answer) and the company's tolerances. Exit 0
+    /// matched, 1 an exception, 2 usage / unreadable.
+    Match {
+        /// The cXML invoice.
+        invoice: PathBuf,
+        /// The PO, as the procurement system sends it (validated as for placeOrder).
+        #[arg(long)]
+        po: PathBuf,
+        /// The placeOrder (or orderDetails) answer for the PO.
+        #[arg(long)]
+        placed: Option<PathBuf>,
+        /// The company's tolerances (JSON: unit_price, quantity, amount); defaults otherwise.
+        #[arg(long)]
+        tolerances: Option<PathBuf>,
+        /// The outcome as one JSON object.
+        #[arg(long)]
+        json: bool,
     },
     /// Companies (tenants): create, show, list, connect their Amazon vendor account.
     Company {
@@ -379,6 +400,13 @@ fn main() -> ExitCode {
             let limits = Limits { max_bytes, max_depth };
             check::run_on_stdio(&files, json, &limits)
         }
+        Cmd::Match { invoice, po, placed, tolerances, json } => matching::run(&matching::Args {
+            invoice: &invoice,
+            po: &po,
+            placed: placed.as_deref(),
+            tolerances: tolerances.as_deref(),
+            json,
+        }),
         Cmd::Vendor { cmd: VendorCmd::Preview { bundle } } => vendor_preview(&bundle),
         Cmd::Vendor { cmd: VendorCmd::Enqueue { company, order_ids, queue_url, reason } } => {
             vendor::run(vendor::Op::Enqueue { company: company.company, order_ids, queue_url, reason })

@@ -102,12 +102,13 @@ pub fn match_invoice(inv: &CxmlInvoice, index: &PoIndex<'_>, prior: &[Invoiced],
         }
         m
     });
-    // What Amazon accepted of each PO line (`None`: no placeOrder answer, the PO's quantity).
-    let placed_line = |line: usize| -> Option<Option<&PlacedLine>> {
-        placed_by_key.as_ref().map(|m| key_str(&po.lines[line].key).and_then(|k| m.get(k).copied()))
-    };
-    let allowed = |line: usize| -> u32 {
-        match placed_line(line) {
+    // What Amazon accepted of each PO line (`None`: no placeOrder answer). A PO line's key is
+    // a line key already.
+    let placed_line =
+        |line: usize| -> Option<Option<&PlacedLine>> { placed_by_key.as_ref().map(|m| m.get(po.lines[line].key.as_str()).copied()) };
+    // The quantity the invoices of a PO line may bill: accepted, else ordered.
+    let allowed_of = |line: usize, placed: Option<Option<&PlacedLine>>| -> u32 {
+        match placed {
             Some(pl) => pl.map_or(0, PlacedLine::accepted_quantity),
             None => po.lines[line].quantity,
         }
@@ -125,7 +126,7 @@ pub fn match_invoice(inv: &CxmlInvoice, index: &PoIndex<'_>, prior: &[Invoiced],
         }
     }
     let this_key = invoice_key_of(inv);
-    let before = Prior::sum(prior, &po.po_number, cur, &this_key);
+    let before = Prior::sum(prior, &po.po_number, cur, &this_key, po.lines.len());
     let tax_mode = TaxMode::of(po, placed, cur);
 
     let mut expected_tax_sum = Decimal::ZERO;
@@ -147,7 +148,7 @@ pub fn match_invoice(inv: &CxmlInvoice, index: &PoIndex<'_>, prior: &[Invoiced],
         };
         let pl = &po.lines[line];
         let pline = placed_line(line);
-        let accepted = allowed(line);
+        let accepted = allowed_of(line, pline);
         let qty = item.quantity.map(|q| signed(q, credit));
         if pline.is_some() && accepted == 0 {
             let reason = pline.flatten().map_or_else(
@@ -298,9 +299,9 @@ pub fn match_invoice(inv: &CxmlInvoice, index: &PoIndex<'_>, prior: &[Invoiced],
             .fold(Decimal::ZERO, |acc, m| acc.saturating_add(m.amount));
         if !header.is_zero() {
             let ceiling = (0..po.lines.len()).fold(Decimal::ZERO, |acc, l| {
-                let price =
-                    placed_line(l).flatten().and_then(|pl| accepted_price(pl, None, cur)).unwrap_or(po.lines[l].expected_unit_price);
-                acc.saturating_add(price.amount.saturating_mul(Decimal::from(allowed(l))))
+                let pl = placed_line(l);
+                let price = pl.flatten().and_then(|pl| accepted_price(pl, None, cur)).unwrap_or(po.lines[l].expected_unit_price);
+                acc.saturating_add(price.amount.saturating_mul(Decimal::from(allowed_of(l, pl))))
             });
             let source = if placed.is_some() { "the goods Amazon accepted" } else { "the goods the PO orders" };
             let ceiling = Money::new(ceiling, cur).round(RoundingStrategy::MidpointAwayFromZero);
@@ -458,6 +459,9 @@ fn unit_price(price: Money, item: &Item) -> Option<Money> {
 /// The unit price Amazon accepted: of the accepted portion of the invoice's Amazon order
 /// when there is one, else of the first portion that states one.
 fn accepted_price(line: &PlacedLine, amazon_order: Option<&str>, cur: Currency) -> Option<Money> {
+    if let [only] = line.accepted.as_slice() {
+        return only.unit_price.filter(|m| m.currency == cur);
+    }
     let of_order = amazon_order
         .and_then(|id| line.accepted.iter().filter(|a| a.order_id.as_deref().map(str::trim) == Some(id.trim())).find_map(|a| a.unit_price));
     of_order.or_else(|| line.unit_price()).filter(|m| m.currency == cur)

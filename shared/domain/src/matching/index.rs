@@ -6,6 +6,8 @@ use crate::invoice::cxml::model::OrderInfo;
 use crate::ordering::placed::PlacedOrder;
 use crate::ordering::po::PurchaseOrder;
 
+use super::resolve::trim;
+
 /// A PO and, once `placeOrder` answered, what Amazon accepted of it.
 #[derive(Debug, Clone, Copy)]
 pub struct PoEntry<'a> {
@@ -44,7 +46,7 @@ impl<'a> PoIndex<'a> {
 
     /// Adds a PO with what was accepted of it (`None` before or without a `placeOrder` answer).
     pub fn insert(&mut self, po: &'a PurchaseOrder, placed: Option<&'a PlacedOrder>) {
-        let number = po.po_number.trim();
+        let number = trim(&po.po_number);
         let i = match self.by_number.get(number) {
             Some(&i) => {
                 self.entries[i] = PoEntry { po, placed };
@@ -58,10 +60,14 @@ impl<'a> PoIndex<'a> {
         };
         if let Some(p) = placed {
             let portions = p.lines.iter().flat_map(|l| l.accepted.iter()).filter_map(|a| a.order_id.as_deref());
+            // The portions of a PO name a few order ids, each many times: a repeat of the id
+            // just seen is skipped without hashing it.
+            let mut last: Option<&str> = None;
             for id in p.order_ids.iter().map(String::as_str).chain(portions) {
-                let id = id.trim();
-                if !id.is_empty() {
+                let id = trim(id);
+                if !id.is_empty() && last != Some(id) {
                     self.by_amazon_order.entry(id).or_insert(i);
+                    last = Some(id);
                 }
             }
         }
@@ -69,12 +75,12 @@ impl<'a> PoIndex<'a> {
 
     /// The PO with this number (white space around it ignored; otherwise exact).
     pub fn get(&self, po_number: &str) -> Option<PoEntry<'a>> {
-        self.by_number.get(po_number.trim()).map(|&i| self.entries[i])
+        self.by_number.get(trim(po_number)).map(|&i| self.entries[i])
     }
 
     /// The PO placed as this Amazon order.
     pub fn by_amazon_order_id(&self, order_id: &str) -> Option<PoEntry<'a>> {
-        self.by_amazon_order.get(order_id.trim()).map(|&i| self.entries[i])
+        self.by_amazon_order.get(trim(order_id)).map(|&i| self.entries[i])
     }
 
     /// The PO an invoice's order block refers to: by `OrderReference@orderID`, else by its

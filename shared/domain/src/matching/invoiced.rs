@@ -151,9 +151,12 @@ pub(crate) struct Prior<'p> {
 }
 
 impl<'p> Prior<'p> {
-    pub fn sum(prior: &'p [Invoiced], po_number: &str, currency: Currency, this_invoice: &str) -> Prior<'p> {
+    /// `lines`: how many lines the PO has (the most the map holds).
+    pub fn sum(prior: &'p [Invoiced], po_number: &str, currency: Currency, this_invoice: &str, lines: usize) -> Prior<'p> {
         let mut p = Prior::default();
         let po_number = po_number.trim();
+        let billed: usize = prior.iter().filter(|i| i.po_number.trim() == po_number).map(|i| i.lines.len()).sum();
+        p.lines.reserve(billed.min(lines));
         for inv in prior.iter().filter(|i| i.po_number.trim() == po_number && i.invoice != this_invoice) {
             let money = inv.currency == currency;
             for l in &inv.lines {

@@ -11,12 +11,21 @@ use super::index::{FoundBy, PoEntry, PoIndex};
 /// [`crate::ordering::line_key`] without its allocation: the digits without leading zeros
 /// (`0020` → `20`, `000` → `0`), `None` when not all ASCII digits.
 pub(crate) fn key_str(text: &str) -> Option<&str> {
-    let t = text.trim();
+    let t = trim(text);
     if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
     let stripped = t.trim_start_matches('0');
     Some(if stripped.is_empty() { "0" } else { stripped })
+}
+
+/// `str::trim`, without its Unicode scan when both ends are visible ASCII (line numbers are).
+pub(crate) fn trim(s: &str) -> &str {
+    match s.as_bytes() {
+        [first, .., last] if first.is_ascii_graphic() && last.is_ascii_graphic() => s,
+        [only] if only.is_ascii_graphic() => s,
+        _ => s.trim(),
+    }
 }
 
 /// Why an invoice line has no PO line.
@@ -159,8 +168,8 @@ pub(crate) fn reference_value(info: &OrderInfo) -> Option<String> {
 /// The invoice line as the outcome names it: `invoiceLineNumber` as written, else `#<n>`
 /// (its 1-based position among the invoice's items).
 pub(crate) fn invoice_line_name(item: &Item, position: usize) -> String {
-    match item.invoice_line_number_raw.as_deref() {
-        Some(n) if !n.trim().is_empty() => n.trim().to_string(),
+    match item.invoice_line_number_raw.as_deref().map(trim) {
+        Some(n) if !n.is_empty() => n.to_string(),
         _ => format!("#{}", position + 1),
     }
 }
@@ -169,6 +178,13 @@ pub(crate) fn invoice_line_name(item: &Item, position: usize) -> String {
 mod tests {
     use super::key_str;
     use crate::ordering::line_key;
+
+    #[test]
+    fn trim_is_str_trim() {
+        for t in ["", " ", "x", " x", "x ", "0020", "\t20\n", "\u{a0}1\u{a0}", "1\u{3000}", "a b"] {
+            assert_eq!(super::trim(t), t.trim(), "{t:?}");
+        }
+    }
 
     #[test]
     fn key_str_is_line_key() {
