@@ -13,8 +13,8 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 use invoice_domain::core::PortError;
-use invoice_domain::invoice::ports::{CancelResult, Claim, InvoiceRepository};
 use invoice_domain::invoice::export::DateRange;
+use invoice_domain::invoice::ports::{CancelResult, Claim, InvoiceRepository};
 use invoice_domain::invoice::records::{status_month, EntryRecord, InvoiceRecord, InvoiceStatus, LineRecord, RejectionRecord};
 
 use crate::keys::{

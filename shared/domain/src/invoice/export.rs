@@ -413,7 +413,9 @@ fn fec_entry(entry: &[&JournalLine], num: u32, opts: &FecOptions) -> Result<Vec<
     let (mut d, mut c) = (Decimal::ZERO, Decimal::ZERO);
     for l in entry {
         let sum = if l.line.side == Side::Debit { &mut d } else { &mut c };
-        *sum = sum.checked_add(l.line.amount.amount).ok_or_else(|| ExportError::Overflow { invoice_key: invoice_key.clone(), kind: kind.clone() })?;
+        *sum = sum
+            .checked_add(l.line.amount.amount)
+            .ok_or_else(|| ExportError::Overflow { invoice_key: invoice_key.clone(), kind: kind.clone() })?;
     }
     if d != c {
         return Err(ExportError::Unbalanced { invoice_key, kind, debit: d.to_string(), credit: c.to_string() });
@@ -458,8 +460,11 @@ fn fec_entry(entry: &[&JournalLine], num: u32, opts: &FecOptions) -> Result<Vec<
             Side::Debit => (amount, zero),
             Side::Credit => (zero, amount),
         };
-        let (devise, idevise) =
-            if foreign { (l.line.amount.amount_string().replace('.', ","), currency.code().to_string()) } else { (String::new(), String::new()) };
+        let (devise, idevise) = if foreign {
+            (l.line.amount.amount_string().replace('.', ","), currency.code().to_string())
+        } else {
+            (String::new(), String::new())
+        };
         rows.push([
             FEC_JOURNAL_CODE.to_string(),
             FEC_JOURNAL_LIB.to_string(),
@@ -672,7 +677,12 @@ mod tests {
             lines.iter().filter(|l| l.line.seq == 1).map(|l| (l.date.as_str(), l.invoice_id.as_str(), l.kind.as_str())).collect();
         assert_eq!(
             order,
-            vec![("2025-11-03", "B-7", "booking"), ("2025-11-14", "A-1", "booking"), ("2025-12-01", "US-9", "booking"), ("2025-12-03", "A-1", "reversal")]
+            vec![
+                ("2025-11-03", "B-7", "booking"),
+                ("2025-11-14", "A-1", "booking"),
+                ("2025-12-01", "US-9", "booking"),
+                ("2025-12-03", "A-1", "reversal")
+            ]
         );
         let rev = lines.iter().find(|l| l.kind == REVERSAL).unwrap();
         assert_eq!((rev.invoice_date.as_str(), rev.recorded.as_str()), ("2025-11-14", "2025-12-03"));
@@ -799,12 +809,41 @@ mod tests {
         assert_eq!(
             f,
             vec![
-                "AC", "Achats", "1", "20251103", "6000", "expense:OFFICE", "", "", "B-7", "20251103", "B-7 line 1 (PO-1): paper", "1234,50",
-                "0,00", "", "", "20251103", "", ""
+                "AC",
+                "Achats",
+                "1",
+                "20251103",
+                "6000",
+                "expense:OFFICE",
+                "",
+                "",
+                "B-7",
+                "20251103",
+                "B-7 line 1 (PO-1): paper",
+                "1234,50",
+                "0,00",
+                "",
+                "",
+                "20251103",
+                "",
+                ""
             ]
         );
         let f: Vec<&str> = records[3].split('\t').collect();
-        assert_eq!(&f[4..13], &["2000", "accounts-payable", "NetworkID:AN2", "NetworkID:AN2 Ltd", "B-7", "20251103", "B-7 payable to NetworkID:AN2", "0,00", "1481,40"]);
+        assert_eq!(
+            &f[4..13],
+            &[
+                "2000",
+                "accounts-payable",
+                "NetworkID:AN2",
+                "NetworkID:AN2 Ltd",
+                "B-7",
+                "20251103",
+                "B-7 payable to NetworkID:AN2",
+                "0,00",
+                "1481,40"
+            ]
+        );
         // The reversal: dated and validated on the cancellation day, the piece is the invoice.
         let f: Vec<&str> = records[12].split('\t').collect();
         assert_eq!((f[2], f[3], f[8], f[9], f[15]), ("4", "20251203", "A-1", "20251114", "20251203"));
@@ -845,7 +884,8 @@ mod tests {
         let usd: Vec<&[String; 18]> = rows.iter().filter(|r| r[8] == "US-9").collect();
         // 10.00 × 0.9137 = 9.137 → 9,14; 2.00 → 1,8274 → 1,83; the payable takes the sum, 10,97
         // (12.00 × 0.9137 = 10.9644 would round to 10,96 and leave the entry a cent apart).
-        let got: Vec<(&str, &str, &str, &str)> = usd.iter().map(|r| (r[11].as_str(), r[12].as_str(), r[16].as_str(), r[17].as_str())).collect();
+        let got: Vec<(&str, &str, &str, &str)> =
+            usd.iter().map(|r| (r[11].as_str(), r[12].as_str(), r[16].as_str(), r[17].as_str())).collect();
         assert_eq!(got, vec![("9,14", "0,00", "10,00", "USD"), ("1,83", "0,00", "2,00", "USD"), ("0,00", "10,97", "12,00", "USD")]);
         // Euro lines carry no currency amount.
         assert!(rows.iter().filter(|r| r[8] != "US-9").all(|r| r[16].is_empty() && r[17].is_empty()));
