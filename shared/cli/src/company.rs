@@ -47,7 +47,7 @@ pub fn run(op: Op) -> i32 {
     crate::block_on(exec(op))
 }
 
-fn companies(conf: &aws_config::SdkConfig) -> Result<DynamoCompanies, String> {
+pub(crate) fn companies(conf: &aws_config::SdkConfig) -> Result<DynamoCompanies, String> {
     Ok(DynamoCompanies::new(invoice_adapters::dynamodb_client(conf), crate::store::table()?))
 }
 

@@ -12,6 +12,7 @@ use invoice_domain::invoice::cxml::Limits;
 
 mod check;
 mod company;
+mod export;
 mod mail;
 mod matching;
 mod order;
@@ -79,6 +80,11 @@ enum Cmd {
     Documents {
         #[command(subcommand)]
         cmd: DocumentsCmd,
+    },
+    /// Export a company's books: its journal entries over a date range.
+    Export {
+        #[command(subcommand)]
+        cmd: ExportCmd,
     },
     /// Vendor invoices (SP-API submitInvoices).
     Vendor {
@@ -289,6 +295,32 @@ enum InvoicesCmd {
 }
 
 #[derive(Subcommand)]
+enum ExportCmd {
+    /// A company's journal entries with an accounting date from --from to --to (inclusive):
+    /// bookings on their invoice date, reversals on the day their cancellation arrived.
+    /// Exit 0 exported, 1 read/write error, 2 usage (dates, range, rate, unknown company).
+    Entries {
+        #[command(flatten)]
+        company: CompanyArg,
+        /// First accounting date, YYYY-MM-DD.
+        #[arg(long)]
+        from: String,
+        /// Last accounting date, YYYY-MM-DD (inclusive).
+        #[arg(long)]
+        to: String,
+        #[arg(long, value_enum)]
+        format: export::Format,
+        /// Write here instead of standard output.
+        #[arg(long)]
+        output: Option<PathBuf>,
+        /// FEC only: euros for one unit of a currency, CUR=RATE (e.g. USD=0.92; repeatable).
+        /// Required for every currency other than the euro in the range.
+        #[arg(long = "rate")]
+        rates: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
 enum VendorCmd {
     /// Offline: eligibility and the exact submitInvoices body for one order bundle (JSON).
     /// Exit 0 eligible and mapped, 1 ineligible or mapping error, 2 usage / unreadable.
@@ -407,6 +439,9 @@ fn main() -> ExitCode {
             tolerances: tolerances.as_deref(),
             json,
         }),
+        Cmd::Export { cmd: ExportCmd::Entries { company, from, to, format, output, rates } } => {
+            export::run(export::Args { company: company.company, from, to, format, output, rates })
+        }
         Cmd::Vendor { cmd: VendorCmd::Preview { bundle } } => vendor_preview(&bundle),
         Cmd::Vendor { cmd: VendorCmd::Enqueue { company, order_ids, queue_url, reason } } => {
             vendor::run(vendor::Op::Enqueue { company: company.company, order_ids, queue_url, reason })

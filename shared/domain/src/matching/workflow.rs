@@ -101,7 +101,7 @@ where
     R: crate::invoice::ports::InvoiceRepository + MatchStore + Sync,
 {
     use crate::invoice::accounting::journal_coded;
-    use crate::invoice::records::{entry_records, line_records, InvoiceStatus};
+    use crate::invoice::records::{entry_records, line_records, InvoiceStatus, BOOKING};
     let mut done = Rematched::default();
     for key in repo.invoices_naming(&company.id, &po.po_number, &po.amazon_order_ids).await? {
         let Some(header) = repo.get_invoice(&company.id, &key).await? else { continue };
@@ -117,7 +117,9 @@ where
         if let Some(coding) = coding_for(inv, &pos) {
             let lines = line_records(inv, &header.invoice_key, &header.currency);
             let booked = journal_coded(inv, totals, &company.chart, &coding);
-            let entries = entry_records(booked, &header.invoice_key, "booking", &header.invoice_date);
+            // Booked on the invoice's date, as at booking time: the same entries, now coded.
+            let date = &header.invoice_date;
+            let entries = entry_records(booked, &header.invoice_key, BOOKING, date, date);
             repo.put_details(&header, &lines, &entries).await?;
         }
         let outcome = match_and_record(repo, &header, inv, &pos, &company.tolerances).await?;
