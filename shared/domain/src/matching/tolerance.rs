@@ -99,11 +99,19 @@ impl Tolerance {
     pub fn within(&self, difference: Decimal, base: Decimal) -> bool {
         let d = difference.abs();
         let by_absolute = d <= self.absolute;
-        let limit = base.abs().checked_mul(self.percent).map(|x| x / Decimal::ONE_HUNDRED);
-        let by_percent = limit.is_none_or(|l| d <= l);
+        let by_percent = || {
+            if self.percent.is_zero() || base.is_zero() {
+                return d.is_zero();
+            }
+            // |d| ≤ |base| × percent / 100, without the division when the product fits.
+            match base.abs().checked_mul(self.percent) {
+                Some(limit) => d.checked_mul(Decimal::ONE_HUNDRED).map_or(d <= limit / Decimal::ONE_HUNDRED, |d100| d100 <= limit),
+                None => true,
+            }
+        };
         match self.rule {
-            Rule::Either => by_absolute || by_percent,
-            Rule::Both => by_absolute && by_percent,
+            Rule::Either => by_absolute || by_percent(),
+            Rule::Both => by_absolute && by_percent(),
         }
     }
 
