@@ -25,6 +25,8 @@ bash infra/stack.sh start >/dev/null
 # shellcheck disable=SC1091
 . .stack/run/env
 export PATH="$ROOT/.stack/venv/bin:$PATH"
+# Amazon Business (ordering) is the same emulator locally.
+export AB_ENDPOINT="$SPAPI_ENDPOINT"
 RUN_ID="$(date +%s)"
 export TABLE_NAME="invoice-bridge-demo-$RUN_ID" BUCKET="invoice-bridge-demo-$RUN_ID"
 export COMPANY_SECRETS_PREFIX="invoice-bridge-demo-$RUN_ID/companies/"
@@ -38,7 +40,7 @@ cleanup() {
 trap cleanup EXIT
 
 step "build invoicectl and the functions"
-cargo build -q -p invoicectl -p ingest-cxml -p ingest-mail -p submit-vendor-invoice -p poll-transaction-status --bins
+cargo build -q -p invoicectl -p ingest-cxml -p ingest-mail -p submit-vendor-invoice -p poll-transaction-status -p place-order --bins
 cargo build -q --bin receive-cxml
 CTL="$ROOT/target/debug/invoicectl"
 "$CTL" local init
@@ -223,3 +225,42 @@ step "vendor: final state — Sent/Uploaded, or Error with a readable reason"
 show_status
 step "vendor: function logs"
 grep -E '^\{' "$WORK/watch.log" | grep -E 'submitted|skipped|rejected|cannot make|already exists|polling pass' | cut -c1-200
+
+# ------------------------------------------------------------------------------------------
+# Purchase orders through the Amazon Business Ordering API, and the e-invoices matched to them
+step "Amazon Business: acme connects its account (refresh token → Secrets Manager)"
+echo 'Atzr|acme-business-demo' | "$CTL" company connect-amazon-business acme --region NA --refresh-token-stdin
+po_event() {
+  python3 - "$1" <<'PY'
+import json, sys
+po = json.load(open(sys.argv[1]))
+rec = {"messageId": "demo-po-" + po["po_number"], "receiptHandle": "rh-po", "body": json.dumps({"company": "acme", "po": po}),
+       "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "0", "SenderId": "demo", "ApproximateFirstReceiveTimestamp": "0"},
+       "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
+       "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:place-order", "awsRegion": "us-east-1"}
+print(json.dumps({"Records": [rec]}))
+PY
+}
+step "Amazon Business: PO-4711 (tests/fixtures/po/po-4711.json, two lines with GL distributions) to the real place-order binary, delivered twice"
+po_event tests/fixtures/po/po-4711.json > "$WORK/po.json"
+cargo lambda invoke place-order -A 127.0.0.1 -P "$PORT" --data-file "$WORK/po.json"; echo
+cargo lambda invoke place-order -A 127.0.0.1 -P "$PORT" --data-file "$WORK/po.json"; echo
+curl -fsS "$SPAPI_ENDPOINT/_emulator/stats" | python3 -c 'import json,sys; print("emulator received placeOrder:", json.load(sys.stdin).get("place_order"), "(one order for two deliveries)")'
+grep -E '^\{' "$WORK/watch.log" | grep -E 'PO placed|already placed|PO refused' | cut -c1-220
+einvoice() {
+  curl -fsS -X POST "$SPAPI_ENDPOINT/_emulator/ordering/orders/acme-PO-4711/einvoice" -H 'content-type: application/json' \
+    -d "{\"company\": \"acme\", \"invoice_id\": \"$1\", \"variant\": \"$2\"}" | python3 -c 'import json,sys; sys.stdout.write(json.load(sys.stdin)["xml"])' > "$WORK/$1.xml"
+}
+step "Amazon Business e-invoices the order (cXML, PO number and line numbers in it): ingested and matched to PO-4711"
+einvoice ABDEMO1 exact
+"$CTL" local drop --company acme --ingest "$WORK/ABDEMO1.xml"
+"$CTL" invoices show --company acme 'NetworkID:AN01011737571#ABDEMO1' | python3 -c '
+import json,sys
+d=json.load(sys.stdin); m=d["invoice"]["matching"]
+print("match:", m["status"], "against", m["po_number"], [(l["invoice_line"], l["po_line"], l["status"]) for l in m["lines"]])
+print("journal (GL coding from the PO distributions):")
+for e in d["entries"]: print("  ", e["side"], e["account"], e["amount"]["amount"], e["amount"]["currency"], " ".join(e.get("segments") or []))'
+step "a second e-invoice of the same order, at a higher price: open exceptions a clerk can read — billed twice, price, tax (invoicectl invoices exceptions)"
+einvoice ABDEMO2 higher-price
+"$CTL" local drop --company acme --ingest "$WORK/ABDEMO2.xml" >/dev/null
+"$CTL" invoices exceptions --company acme

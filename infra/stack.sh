@@ -2,7 +2,8 @@
 # Local AWS stand-ins for the invoice pipeline, no Docker needed:
 #   - DynamoDB Local (Amazon's jar, run with the machine's Java 17+)
 #   - moto_server (S3 + SQS), from the project venv
-#   - spapi-emulator (SP-API vendor invoices/transaction status + Login with Amazon), this
+#   - spapi-emulator (SP-API vendor invoices/transaction status, Amazon Business Ordering
+#     API + e-invoices, Login with Amazon), this
 #     workspace's own crate infra/spapi-emulator, built with cargo if missing or out of date
 # Everything lives under .stack/ (git-ignored); tools come from infra/install.sh.
 #
@@ -20,7 +21,8 @@
 #   DDB_JAVA_OPTS (extra JVM options for DynamoDB Local, e.g. "-Xmx512m"; default none),
 #   SPAPI_EMULATOR_BIN (a prebuilt emulator binary to run instead of building
 #   ${CARGO_TARGET_DIR:-target}/debug/spapi-emulator), and the emulator's own
-#   SPAPI_EMULATOR_PROCESSING_POLLS / SPAPI_EMULATOR_TOKEN_EXPIRES_IN.
+#   SPAPI_EMULATOR_PROCESSING_POLLS / SPAPI_EMULATOR_TOKEN_EXPIRES_IN / EMULATOR_S3_BUCKET
+#   (the moto bucket its Amazon Business e-invoices are put into; the bucket must exist).
 # The emulator always gets the local LWA credentials below, never the caller's LWA_* variables.
 set -euo pipefail
 
@@ -152,9 +154,14 @@ launch() {
       ;;
     spapi)
       # Credentials as flags: they win over any LWA_* variables in the caller's environment.
-      (cd "$RUN" && exec setsid "$SPAPI_BIN" --host 127.0.0.1 --port "$port" \
+      # E-invoices (EMULATOR_S3_BUCKET, when the caller sets it) go to this stack's moto, with
+      # moto's dummy AWS credentials, never the caller's.
+      (cd "$RUN" && exec setsid env -u AWS_PROFILE -u AWS_SESSION_TOKEN \
+        AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true \
+        "$SPAPI_BIN" --host 127.0.0.1 --port "$port" \
         --client-id "$LWA_LOCAL_CLIENT_ID" --client-secret "$LWA_LOCAL_CLIENT_SECRET" \
         --refresh-token "$LWA_LOCAL_REFRESH_TOKEN" \
+        --s3-endpoint "http://127.0.0.1:$(port_of moto)" \
         </dev/null >"$logf" 2>&1 9>&-) &
       ;;
   esac

@@ -139,6 +139,32 @@ impl Env {
         self.companies.set_vendor_connection(company, &conn).await.expect("set vendor connection");
     }
 
+    /// Connects a company's Amazon Business account (NA): its refresh token in this test's
+    /// Secrets Manager.
+    pub async fn connect_business(&self, company: &str, refresh_token: &str) {
+        let secret_id = self.secrets.put_business_token(company, refresh_token).await.expect("store refresh token");
+        let conn = invoice_domain::company::BusinessConnection {
+            region: invoice_domain::company::BusinessRegion::Na,
+            secret_id,
+            connected_at: "2025-01-01T00:00:00.000Z".into(),
+            status: ConnectionStatus::Connected,
+            status_reason: None,
+            status_at: None,
+        };
+        self.companies.set_business_connection(company, &conn).await.expect("set business connection");
+    }
+
+    /// The real tenancy for Amazon Business: clients reach the emulator at `base`, invoices
+    /// are read back from this test's bucket.
+    pub fn buyers(&self, base: &str) -> invoice_wiring::Tenancy {
+        let mut cfg = emulator_config(base);
+        cfg.backoff_base = std::time::Duration::from_millis(5);
+        let mut t = self.tenancy(cfg);
+        t.business_endpoint = Some(base.to_string());
+        t.documents = Some(invoice_adapters::s3::S3Store::new(self.s3.clone(), self.bucket.clone(), 50 * 1024 * 1024));
+        t
+    }
+
     /// The real tenancy (companies in DynamoDB Local, tokens in moto's Secrets Manager) with
     /// SP-API clients configured by `spapi` and the emulator's application credentials.
     pub fn tenancy(&self, spapi: invoice_spapi::Config) -> invoice_wiring::Tenancy {

@@ -47,7 +47,24 @@ pub async fn handle<B: Buyers>(buyers: &B, event: SqsEvent, now: DateTime<Utc>) 
         // Each delivery is its own claim: a redelivery must resolve what an earlier one left.
         let claim = format!("{message_id}#{receive_count}");
         match place_po(&repo, &*api, company, &m.po, &raw, &claim, now).await {
-            Ok(outcome) => log_outcome(company, po_number, &message_id, &outcome),
+            Ok(outcome) => {
+                log_outcome(company, po_number, &message_id, &outcome);
+                // Invoices that arrived before their PO are matched now.
+                if matches!(outcome, PlaceOutcome::Recorded { .. } | PlaceOutcome::AlreadyDone { .. }) {
+                    match buyers.rematch(company, po_number).await {
+                        Ok(r) => {
+                            for (invoice_key, o) in &r.invoices {
+                                tracing::info!(company, po_number, invoice_key, status = ?o.status, exceptions = o.exceptions.len(), "invoice matched again with its PO");
+                            }
+                        }
+                        Err(e) => {
+                            // The PO is recorded; the message is retried so the matching runs again.
+                            tracing::error!(company, po_number, %message_id, error = %e, "invoices of the PO could not be matched again; message returns to the queue");
+                            failures.push(message_id);
+                        }
+                    }
+                }
+            }
             Err(PlaceError::NotAuthorized(e)) => {
                 tracing::error!(company, po_number, %message_id, %receive_count, error = %e, "Amazon refused the company's authorisation; nothing placed, message returns to the queue");
                 buyers.buyer_not_authorized(company, &e).await;

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 use crate::bucket::limit_header;
 use crate::serve::{is_json, json_response, sp_error, sp_errors, ConnKill, RequestId};
-use crate::state::{Access, ApiError, App, Fault, Operation, Transaction};
+use crate::state::{Access, ApiError, App, Fault, Operation, RecordedIds, Transaction};
 use crate::{model, GET_TRANSACTION_PREFIX, HDR_RATE_LIMIT, SUBMIT_INVOICES_PATH};
 
 pub(crate) fn invoice_ids(body: &Value) -> Vec<String> {
@@ -93,8 +93,10 @@ where
         return drop_connection(kill).await;
     }
     let status = resp.status();
+    // The model's responses that carry x-amzn-RateLimit-Limit.
     let with_limit = match op {
         Operation::Submit => matches!(status.as_u16(), 202 | 400 | 404 | 429),
+        Operation::PlaceOrder | Operation::OrderDetails => matches!(status.as_u16(), 200 | 400 | 404 | 429 | 500),
         _ => matches!(status.as_u16(), 200 | 400 | 404 | 429),
     };
     if with_limit {
@@ -146,7 +148,7 @@ pub(crate) async fn submit_invoices(
     let partner = app.partner_of_request(&parts.headers);
     // Invoice numbers are unique per vendor (selling partner), not across vendors.
     let owner = partner.clone().unwrap_or_default();
-    let seq = app.record_start(Operation::Submit, partner, SUBMIT_INVOICES_PATH, &rid, recorded, ids.clone());
+    let seq = app.record_start(Operation::Submit, partner, SUBMIT_INVOICES_PATH, &rid, recorded, RecordedIds::invoices(ids.clone()));
     let json_body = is_json(&parts.headers);
     api_call(&app, Operation::Submit, seq, &parts.headers, kill, move |app| {
         if !json_body {
@@ -210,7 +212,7 @@ pub(crate) async fn get_transaction(
 ) -> Response {
     let path = format!("{GET_TRANSACTION_PREFIX}{transaction_id}");
     let partner = app.partner_of_request(&headers);
-    let seq = app.record_start(Operation::GetTransaction, partner, &path, &rid, Value::Null, Vec::new());
+    let seq = app.record_start(Operation::GetTransaction, partner, &path, &rid, Value::Null, RecordedIds::default());
     api_call(&app, Operation::GetTransaction, seq, &headers, kill, move |app| {
         let well_formed = !transaction_id.is_empty()
             && transaction_id.len() <= 128

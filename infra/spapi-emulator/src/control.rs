@@ -68,6 +68,8 @@ pub(crate) async fn reset(State(app): State<App>) -> Response {
     inner.token_requests = 0;
     inner.transactions.clear();
     inner.accepted_invoices.clear();
+    inner.orders.clear();
+    inner.ordering = crate::ordering::OrderingSettings::default();
     // Every partner's buckets start full again.
     inner.buckets.clear();
     // LWA accepts revoked refresh tokens again; issued access tokens stay valid (revoked ones
@@ -113,7 +115,7 @@ fn groups(counts: Option<&Counts>, names: &[&'static str]) -> serde_json::Map<St
 
 pub(crate) async fn stats(State(app): State<App>) -> Response {
     let inner = app.lock();
-    let names = ["submit", "get_transaction", "token_status"];
+    let names = ["submit", "get_transaction", "place_order", "order_details", "token_status"];
     let mut body = groups(Some(&inner.stats), &names);
     body.insert("token".into(), json!(inner.token_requests));
     let partners: serde_json::Map<String, Value> =

@@ -1,11 +1,13 @@
-//! Local emulator of the Selling Partner API endpoints the invoice bridge talks to, plus the
-//! Login-with-Amazon (LWA) token endpoint:
+//! Local emulator of the Selling Partner API endpoints the invoice bridge talks to, the Amazon
+//! Business Ordering API, and the Login-with-Amazon (LWA) token endpoint:
 //!
 //! | endpoint | what it does |
 //! |---|---|
 //! | `POST /auth/o2/token` | LWA refresh-token grant (form or JSON body) → `Atza|…` access token of the token's selling partner |
 //! | `POST /vendor/payments/v1/invoices` | submitInvoices: token check, rate limit of the partner, validation against the official model, 202 + transactionId |
 //! | `GET /vendor/transactions/v1/transactions/{id}` | getTransaction: Processing for N polls, then Success or Failure |
+//! | `POST /ordering/2022-10-30/orders` | placeOrder (operation `place_order`): token check, the partner's rate limit (0.5/s, burst 10), validation against the official model with its polymorphic types closed, outcome per line, 200 `PlaceOrderResult`; the same `externalId` again places nothing (below) |
+//! | `GET /ordering/2022-10-30/orders/{externalId}` | orderDetails (operation `order_details`): token check, own rate limit (0.5/s, burst 10), `x-amz-user-email` header required (400 without), 200 `OrderDetailsResult` = the stored answer, 404 for an order this partner did not place |
 //! | `/_emulator/…` | control API for tests (no auth, below) |
 //!
 //! The request body of submitInvoices is validated against a JSON Schema built from the official
@@ -31,15 +33,84 @@
 //!   access tokens get SP-API's 403 `{"errors":[{"code":"Unauthorized","message":"Access to
 //!   requested resource is denied.","details":""}]}`.
 //!
+//! ## Amazon Business Ordering API
+//!
+//! placeOrder bodies are validated against `models/Ordering_API.json` (a byte copy of Amazon's
+//! file) as [`model::ordering_schema`] builds it: every subtype of a discriminated base
+//! (`Attribute` by `attributeType`, `Expectation` by `expectationType`, `Address` by
+//! `addressType`, `ProductReference`, `GroupReference`, …) is validated against the subtype its
+//! discriminator names, with `additionalProperties: false` — a misspelt field (`prductReference`)
+//! is a 400, not ignored — and so is every other object type (`Money`, `Segment`, …). The
+//! model leaves out subtypes the spec's sample uses; they are added: `ExpectedDeliveryDate`
+//! (`requestedDeliveryDate`, date-time), `ProductIdentifier` (`id`), `BuyingOptionIdentifier`
+//! (`id`), `GroupIdentity` (`identifier`), `UserEmail` (`emailAddress`), `StoredPaymentMethod`.
+//! `Auxiliary` requires `values` (the model says `auxiliaryValues`, which it never defines).
+//! The spec's sample request itself breaks the model (`"externalId": ""`, empty `postalCode` /
+//! `phoneNumber`) and is refused as written. Errors: 400 `{"errors": [{"code": "InvalidInput",
+//! "message": "<JSON pointer>: <problem>", "details": ""}, …]}`, one per violation. Refused
+//! likewise, after the schema: a line item `externalId` that is not all ASCII digits (with
+//! e-invoicing it is the PO line number; Amazon's e-invoicing guide requires it numeric), two
+//! lines with one `externalId`, an order-level-only attribute on a line (`BillingAddress`,
+//! `PurchaseOrderNumber`, `BuyingGroupReference`, …), a line without a
+//! `SelectedProductReference` (at line or order level).
+//!
+//! Outcome of each line (`/_emulator/ordering` steers it; defaults accept everything):
+//! - unit price: the catalogue price of the ASIN (`prices`), else the line's
+//!   `ExpectedUnitPrice` (the order's when the line has none; cut to cents), else
+//!   [`Config::order_default_unit_price`]. Above the `ExpectedUnitPrice`: the whole line is
+//!   rejected with `BrokenUnitPriceExpectation` (`boundary` = the expectation, `actualAmount`).
+//! - `reject_asins` / `reject_order`: rejected whole, `RejectionCode` + `RejectionMessage`
+//!   (`reject_order` also at order level, and nothing is `Signed`). `partial`: at most that
+//!   quantity accepted, the rest rejected with `UnavailableQuantity` + `RejectionCode`
+//!   `QUANTITY_UNAVAILABLE` + `RejectionMessage`.
+//! - accepted: `acceptedItemType` `SingleAcceptedItem` with `DeliveryTimeRange` (07:00Z
+//!   [`Config::order_delivery_days`] days on, for 24 h, as date-time strings like the spec's
+//!   sample), `UnitPrice`, `Charge` SUBTOTAL/PRINCIPAL (price × quantity), SHIPPING/PRINCIPAL
+//!   ([`Config::order_shipping`] per accepted item), SHIPPING/TAX and SUBTOTAL/TAX
+//!   ([`Config::order_tax_rate`] percent, half away from zero), `OrderIdentifier`
+//!   (`113-1234567-1234567`). A charge above the line's (else the order's) `ExpectedCharge` of
+//!   its source (SUBTOTAL; TAX = both taxes; SHIPPING) rejects the line with
+//!   `BrokenChargeExpectation` (`boundary`, `actualAmount`, `sources`).
+//! - `split_orders`: accepted lines alternate between two Amazon orders; a lone accepted line
+//!   of quantity ≥ 2 becomes two accepted items (⌈q/2⌉ and ⌊q/2⌋), one per Amazon order.
+//! - order level: `Signed` and the four charges summed, when anything was accepted.
+//! - `TrialMode`: answered the same, without `Signed` and `OrderIdentifier`, and not stored.
+//!
+//! Money in answers is a JSON number written with exact decimal digits (`8.80`, `0.00`,
+//! `2469135780246.90`), never through `f64`; request amounts are read by their digits.
+//!
+//! Idempotency: orders are kept per (selling partner, order `externalId`). The same body again
+//! (compared as JSON) places nothing and answers the stored result byte for byte (200) — so a
+//! client that lost an answer may simply retry; another body under a used `externalId` is a
+//! 400 `InvalidInput` (`/externalId: … already placed with a different request`; the model has
+//! no 409). orderDetails answers the same stored bytes. With `lose_response_next` (operation
+//! `place_order`) the order is placed and stored but the connection closes unanswered.
+//!
+//! E-invoices: `POST /_emulator/ordering/orders/{externalId}/einvoice` makes the cXML
+//! `InvoiceDetailRequest` Amazon Business sends for the order (the spec's Appendix 2; mapping
+//! in the `einvoice` module): `OrderReference@orderID` = `PurchaseOrderNumber` (else the
+//! order's `externalId`), `DocumentReference@payloadID` = the order's `externalId`,
+//! `SupplierOrderInfo@orderID` = the Amazon order, `InvoiceDetailItemReference@lineNumber` =
+//! the line's `externalId`, `Extrinsic`s from `Auxiliary`, `Distribution`/`Accounting`/
+//! `AccountingSegment` (id, Name = type, Description) from the line's `Distribution`s, `From`
+//! `NetworkID:AN01011737571`, `To` = the `BuyingGroupReference` (else `AN12345678901`), totals
+//! consistent (project validator clean). With [`Config::s3_bucket`] it is also put at
+//! `incoming/<company>/amazon-business/<invoice id>.xml` (`content-type: application/xml`, no
+//! metadata: an S3 drop) with the AWS SDK: [`Config::s3_endpoint`] (path-style) else the SDK's
+//! environment; region `us-east-1` when none is configured. The bucket must exist.
+//!
 //! ## Control API
 //!
 //! | endpoint | what it does |
 //! |---|---|
-//! | `POST /_emulator/faults` | arm faults (every field optional, unknown fields refused): `fail_next` (+ `fail_status` 5xx), `throttle_next`, `drop_next`, `lose_response_next`, `stall_next`, `delay_ms`, `processing_polls`, `invalid_invoice_ids` / `reject_invoice_ids` (id → errors), `lwa_fail_next`, `operation` (`"submit"` / `"get_transaction"` / null) scoping the first five; `GET` shows them |
+//! | `POST /_emulator/faults` | arm faults (every field optional, unknown fields refused): `fail_next` (+ `fail_status` 5xx), `throttle_next`, `drop_next`, `lose_response_next`, `stall_next`, `delay_ms`, `processing_polls`, `invalid_invoice_ids` / `reject_invoice_ids` (id → errors), `lwa_fail_next`, `operation` (`"submit"` / `"get_transaction"` / `"place_order"` / `"order_details"` / null) scoping the first five; `GET` shows them |
+//! | `POST /_emulator/ordering` | how orders are answered (every field optional and replacing the current value, unknown fields refused, each order takes the settings at its placement): `{"reject_asins": {"<ASIN>": {"code": "ITEM_UNAVAILABLE", "message": "…"}}, "partial": {"<ASIN>": accepted_qty}, "prices": {"<ASIN>": "12.50"}, "split_orders": true, "tax_rate": "8", "shipping": "6.99", "delivery_days": 2, "reject_order": {"code": "…", "message": "…"}}` (`code`/`message` optional; amounts as strings or numbers ≥ 0; `null` resets `tax_rate`, `shipping`, `delivery_days`, `reject_order` to the configuration; `{}` empties a map) → the settings; `GET` shows them |
+//! | `GET /_emulator/ordering/orders` | every stored order: `[{"partner", "external_id", "placed_at", "amazon_order_ids": […], "po_number", "lines": [{"external_id", "asin", "quantity", "unit_price", "amazon_order_id"}]}]` (accepted items only) |
+//! | `POST /_emulator/ordering/orders/{externalId}/einvoice` | `{"company": "acme", "variant": "exact" \| "higher-price" \| "extra-quantity" \| "unknown-line", "invoice_id": "…", "to_identity": "NetworkID:AN…" \| "AN…", "partner": "<id>", "amazon_order_id": "113-…"}` (only `company` required; `variant` default `exact`; `invoice_id` default 12 random `[0-9A-Z]`; `partner` needed only when several partners placed the `externalId`, `amazon_order_id` only when the order was split) → 200 `{"invoice_id", "external_id", "partner", "amazon_order_id", "variant", "to", "key", "bucket", "stored", "xml"}`; 404 no such order, 400 bad document or ambiguity, 502 (with `error`) when the S3 put fails. Variants: `higher-price` the first item's unit price +10 % (at least a cent), `extra-quantity` its quantity +1, `unknown-line` one more item on line number (largest PO line number + 1); each is internally consistent (amounts recomputed) |
 //! | `POST /_emulator/revoke` | `{"refresh_token": "Atzr|…", "revoked": true}` (`revoked` optional, default true) → `{"partner": "<id>", "revoked": true}`: revokes the selling partner's authorisation (LWA `invalid_grant`, its access tokens 403); `"revoked": false` lets LWA issue tokens again (tokens issued before stay dead). 400 for a token that is no partner's |
-//! | `GET /_emulator/requests` | every request in arrival order: `seq`, `request_id`, `operation` (`submit` / `get_transaction` / `token`), `partner` (null when the token is unknown), `method`, `path`, `status` (null: dropped/stalled/in flight), `fault`, `at`, `invoice_ids`, `body` (never a secret or a token) |
-//! | `GET /_emulator/stats` | `{"submit": {status: n}, "get_transaction": {…}, "token": n, "token_status": {…}, "partners": {"<id>": {"submit": {…}, "get_transaction": {…}, "token_status": {…}}}}` (`"dropped"` / `"stalled"` for answers never sent) |
-//! | `POST /_emulator/reset` | faults, recordings, stats, transactions, rate buckets and revocations back to the start; issued access tokens stay valid (revoked ones stay dead) |
+//! | `GET /_emulator/requests` | every request in arrival order: `seq`, `request_id`, `operation` (`submit` / `get_transaction` / `place_order` / `order_details` / `token`), `partner` (null when the token is unknown), `method`, `path`, `status` (null: dropped/stalled/in flight), `fault`, `at`, `invoice_ids`, `external_id` (the order's, for placeOrder and orderDetails), `body` (never a secret or a token) |
+//! | `GET /_emulator/stats` | `{"submit": {status: n}, "get_transaction": {…}, "place_order": {…}, "order_details": {…}, "token": n, "token_status": {…}, "partners": {"<id>": {"submit": {…}, "get_transaction": {…}, "place_order": {…}, "order_details": {…}, "token_status": {…}}}}` (`"dropped"` / `"stalled"` for answers never sent) |
+//! | `POST /_emulator/reset` | faults, recordings, stats, transactions, orders, ordering settings, rate buckets and revocations back to the start; issued access tokens stay valid (revoked ones stay dead) |
 //!
 //! Run it with [`serve`] on a bound [`tokio::net::TcpListener`]; the binary (`src/main.rs`) only
 //! parses flags and calls it. `serve` owns the HTTP connections (instead of `axum::serve`) so that
@@ -52,9 +123,11 @@ use axum::http::HeaderName;
 mod api;
 mod bucket;
 mod control;
+mod einvoice;
 mod ids;
 mod lwa;
 pub mod model;
+mod ordering;
 mod serve;
 mod state;
 
@@ -65,6 +138,8 @@ pub use state::{ApiError, App, Operation};
 pub const VENDOR_INVOICES_MODEL: &str = include_str!("../models/vendorInvoices.json");
 /// Amazon's vendorTransactionStatus.json (Swagger 2.0), unchanged.
 pub const VENDOR_TRANSACTION_STATUS_MODEL: &str = include_str!("../models/vendorTransactionStatus.json");
+/// Amazon Business's Ordering_API.json (Swagger 2.0), unchanged.
+pub const ORDERING_MODEL: &str = include_str!("../models/Ordering_API.json");
 
 pub const DEFAULT_CLIENT_ID: &str = "local-client-id";
 pub const DEFAULT_CLIENT_SECRET: &str = "local-client-secret";
@@ -77,6 +152,10 @@ pub const REFRESH_TOKEN_PREFIX: &str = "Atzr|";
 pub const SUBMIT_INVOICES_PATH: &str = "/vendor/payments/v1/invoices";
 pub const GET_TRANSACTION_PREFIX: &str = "/vendor/transactions/v1/transactions/";
 pub const LWA_TOKEN_PATH: &str = "/auth/o2/token";
+/// placeOrder (POST) and, with `/{externalId}`, orderDetails (GET).
+pub const ORDERS_PATH: &str = "/ordering/2022-10-30/orders";
+/// Where [`Config::s3_bucket`] receives the e-invoices: `incoming/<company>/amazon-business/<invoice id>.xml`.
+pub const EINVOICE_KEY_PREFIX: &str = "incoming/";
 
 const HDR_REQUEST_ID: HeaderName = HeaderName::from_static("x-amzn-requestid");
 const HDR_RATE_LIMIT: HeaderName = HeaderName::from_static("x-amzn-ratelimit-limit");
@@ -100,6 +179,29 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// How long a `stall_next` request hangs before its connection is closed.
     pub stall: Duration,
+    /// placeOrder's usage plan (Amazon: 0.5 requests/s, burst 10), per selling partner.
+    pub place_order_rate: f64,
+    pub place_order_burst: f64,
+    /// orderDetails's usage plan (Amazon: 0.5 requests/s, burst 10), per selling partner.
+    pub order_details_rate: f64,
+    pub order_details_burst: f64,
+    /// Sales tax of accepted items, percent of the subtotal and of the shipping (`"8"`);
+    /// `POST /_emulator/ordering` `tax_rate` overrides it. A decimal number ≥ 0.
+    pub order_tax_rate: String,
+    /// Shipping charged per accepted item (portion of a line), `"0.00"` by default;
+    /// `POST /_emulator/ordering` `shipping` overrides it.
+    pub order_shipping: String,
+    /// Unit price of an item that has neither an `ExpectedUnitPrice` nor a catalogue price
+    /// (`POST /_emulator/ordering` `prices`).
+    pub order_default_unit_price: String,
+    /// The delivery window starts this many days after the order (07:00Z, for 24 hours).
+    pub order_delivery_days: u32,
+    /// When set, e-invoices generated by `POST /_emulator/ordering/orders/{externalId}/einvoice`
+    /// are also put into this bucket at `incoming/<company>/amazon-business/<invoice id>.xml`.
+    pub s3_bucket: Option<String>,
+    /// The S3 endpoint (a local server: path-style addressing). `None`: the AWS SDK's own
+    /// configuration (`AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL`, else AWS).
+    pub s3_endpoint: Option<String>,
 }
 
 impl Default for Config {
@@ -116,6 +218,16 @@ impl Default for Config {
             get_transaction_burst: 20.0,
             max_body_bytes: 16 * 1024 * 1024,
             stall: Duration::from_secs(600),
+            place_order_rate: 0.5,
+            place_order_burst: 10.0,
+            order_details_rate: 0.5,
+            order_details_burst: 10.0,
+            order_tax_rate: "8".into(),
+            order_shipping: "0.00".into(),
+            order_default_unit_price: "10.00".into(),
+            order_delivery_days: 2,
+            s3_bucket: None,
+            s3_endpoint: None,
         }
     }
 }
@@ -141,9 +253,16 @@ impl Config {
     pub(crate) fn plan(&self, op: Operation) -> (f64, f64) {
         match op {
             Operation::GetTransaction => (self.get_transaction_rate, self.get_transaction_burst),
-            _ => (self.submit_rate, self.submit_burst),
+            Operation::PlaceOrder => (self.place_order_rate, self.place_order_burst),
+            Operation::OrderDetails => (self.order_details_rate, self.order_details_burst),
+            Operation::Submit | Operation::Token => (self.submit_rate, self.submit_burst),
         }
     }
+}
+
+/// Why [`App::new`] would refuse `config` (a decimal setting that is not a decimal ≥ 0).
+pub fn check_config(config: &Config) -> Result<(), String> {
+    ordering::Plan::from_config(config).map(|_| ())
 }
 
 #[cfg(test)]
@@ -164,6 +283,36 @@ mod tests {
         assert!(!schema.to_string().contains("x-docgen"));
         // enum values and property names survive the clean-up
         assert_eq!(schema["definitions"]["TaxDetails"]["properties"]["taxType"]["enum"][5], "MwSt.");
+    }
+
+    #[test]
+    fn ordering_schema_closes_every_polymorphic_type() {
+        let m: Value = serde_json::from_str(ORDERING_MODEL).unwrap();
+        let schema = model::ordering_schema("PlaceOrderRequest", false);
+        let defs = schema["definitions"].as_object().unwrap();
+        let bases: Vec<(&String, &str)> = m["definitions"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter_map(|(name, d)| d.get("discriminator").and_then(Value::as_str).map(|disc| (name, disc)))
+            .collect();
+        assert_eq!(bases.len(), 13, "{bases:?}");
+        for (base, disc) in bases {
+            let names = defs[base]["properties"][disc]["enum"].as_array().unwrap_or_else(|| panic!("{base} dispatches"));
+            assert!(!names.is_empty(), "{base} has subtypes");
+            for n in names {
+                let sub = &defs[n.as_str().unwrap()];
+                assert_eq!(sub["additionalProperties"], false, "{n} closed");
+                assert_eq!(sub["properties"][disc]["enum"], serde_json::json!([n]), "{n} names itself");
+            }
+        }
+        let names = |base: &str, disc: &str| defs[base]["properties"][disc]["enum"].clone();
+        assert!(names("Expectation", "expectationType").as_array().unwrap().contains(&"ExpectedDeliveryDate".into()));
+        assert_eq!(names("PaymentMethodReference", "paymentMethodReferenceType"), serde_json::json!(["StoredPaymentMethod"]));
+        assert_eq!(defs["Auxiliary"]["required"], serde_json::json!(["attributeType", "values"]));
+        assert_eq!(defs["Money"]["additionalProperties"], false, "plain object types closed too");
+        // The model file is Amazon's, unchanged.
+        assert!(ORDERING_MODEL.contains(r#""auxiliaryValues""#));
     }
 
     #[test]

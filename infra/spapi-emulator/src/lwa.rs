@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::serve::{is_json, json_response, RequestId};
-use crate::state::{App, Issued, Operation};
+use crate::state::{App, Issued, Operation, RecordedIds};
 use crate::LWA_TOKEN_PATH;
 
 #[derive(Serialize)]
@@ -48,7 +48,7 @@ pub(crate) async fn lwa_token(
     // Recorded without the refresh token and the client secret (the partner id is a hash).
     let recorded = fields.as_ref().map_or(Value::Null, |f| json!({"grant_type": f.get("grant_type"), "client_id": f.get("client_id")}));
     let partner = fields.as_ref().and_then(|f| f.get("refresh_token")).and_then(|t| app.config.partner_of(t));
-    let seq = app.record_start(Operation::Token, partner, LWA_TOKEN_PATH, &rid, recorded, Vec::new());
+    let seq = app.record_start(Operation::Token, partner, LWA_TOKEN_PATH, &rid, recorded, RecordedIds::default());
     let resp = lwa_answer(&app, fields);
     app.lock().token_requests += 1;
     app.record_finish(seq, Operation::Token, Some(resp.status()), None);

@@ -44,6 +44,34 @@ struct Cli {
     /// How long a `stall_next` request hangs before its connection is closed, seconds.
     #[arg(long, default_value_t = 600)]
     stall_secs: u64,
+    /// placeOrder rate limit (Amazon Business usage plan: 0.5/s, burst 10).
+    #[arg(long, default_value_t = 0.5)]
+    place_order_rate: f64,
+    #[arg(long, default_value_t = 10.0)]
+    place_order_burst: f64,
+    /// orderDetails rate limit (Amazon Business usage plan: 0.5/s, burst 10).
+    #[arg(long, default_value_t = 0.5)]
+    order_details_rate: f64,
+    #[arg(long, default_value_t = 10.0)]
+    order_details_burst: f64,
+    /// Sales tax of accepted order items, percent.
+    #[arg(long, default_value = "8")]
+    order_tax_rate: String,
+    /// Shipping charged per accepted order item.
+    #[arg(long, default_value = "0.00")]
+    order_shipping: String,
+    /// Unit price of an item with neither an ExpectedUnitPrice nor a catalogue price.
+    #[arg(long, default_value = "10.00")]
+    order_default_unit_price: String,
+    /// Days from an order to its delivery window.
+    #[arg(long, default_value_t = 2)]
+    order_delivery_days: u32,
+    /// Bucket the e-invoices are also put into (incoming/<company>/amazon-business/<id>.xml).
+    #[arg(long, env = "EMULATOR_S3_BUCKET")]
+    s3_bucket: Option<String>,
+    /// S3 endpoint (path-style); default: AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL, else AWS.
+    #[arg(long)]
+    s3_endpoint: Option<String>,
 }
 
 #[tokio::main]
@@ -57,9 +85,12 @@ async fn main() -> std::io::Result<()> {
         .init();
 
     let cli = Cli::parse();
-    for (name, rate, burst) in
-        [("submit", cli.submit_rate, cli.submit_burst), ("get-transaction", cli.get_transaction_rate, cli.get_transaction_burst)]
-    {
+    for (name, rate, burst) in [
+        ("submit", cli.submit_rate, cli.submit_burst),
+        ("get-transaction", cli.get_transaction_rate, cli.get_transaction_burst),
+        ("place-order", cli.place_order_rate, cli.place_order_burst),
+        ("order-details", cli.order_details_rate, cli.order_details_burst),
+    ] {
         if !(rate > 0.0 && burst >= 1.0) {
             eprintln!("spapi-emulator: --{name}-rate must be > 0 and --{name}-burst >= 1");
             std::process::exit(64);
@@ -77,7 +108,25 @@ async fn main() -> std::io::Result<()> {
         get_transaction_burst: cli.get_transaction_burst,
         max_body_bytes: cli.max_body_bytes,
         stall: Duration::from_secs(cli.stall_secs),
+        place_order_rate: cli.place_order_rate,
+        place_order_burst: cli.place_order_burst,
+        order_details_rate: cli.order_details_rate,
+        order_details_burst: cli.order_details_burst,
+        order_tax_rate: cli.order_tax_rate,
+        order_shipping: cli.order_shipping,
+        order_default_unit_price: cli.order_default_unit_price,
+        order_delivery_days: cli.order_delivery_days,
+        s3_bucket: cli.s3_bucket.filter(|b| !b.is_empty()),
+        s3_endpoint: cli
+            .s3_endpoint
+            .or_else(|| std::env::var("AWS_ENDPOINT_URL_S3").ok())
+            .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
+            .filter(|e| !e.is_empty()),
     };
+    if let Err(e) = spapi_emulator::check_config(&config) {
+        eprintln!("spapi-emulator: {e}");
+        std::process::exit(64);
+    }
 
     let listener = tokio::net::TcpListener::bind((cli.host.as_str(), cli.port)).await?;
     let addr = listener.local_addr()?;

@@ -16,7 +16,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
 use crate::state::App;
-use crate::{api, control, lwa, HDR_REQUEST_ID, LWA_TOKEN_PATH, SUBMIT_INVOICES_PATH};
+use crate::{api, control, einvoice, lwa, ordering, HDR_REQUEST_ID, LWA_TOKEN_PATH, ORDERS_PATH, SUBMIT_INVOICES_PATH};
 
 /// Handle given to each request: notifying it closes the request's connection without a response.
 #[derive(Clone)]
@@ -116,7 +116,12 @@ impl App {
             .route(LWA_TOKEN_PATH, post(lwa::lwa_token))
             .route(SUBMIT_INVOICES_PATH, post(api::submit_invoices))
             .route("/vendor/transactions/v1/transactions/{transaction_id}", get(api::get_transaction))
+            .route(ORDERS_PATH, post(ordering::place_order))
+            .route("/ordering/2022-10-30/orders/{external_id}", get(ordering::order_details))
             .route("/_emulator/faults", post(control::set_faults).get(control::get_faults))
+            .route("/_emulator/ordering", post(ordering::set_ordering).get(ordering::get_ordering))
+            .route("/_emulator/ordering/orders", get(ordering::list_orders))
+            .route("/_emulator/ordering/orders/{external_id}/einvoice", post(einvoice::einvoice))
             .route("/_emulator/reset", post(control::reset))
             .route("/_emulator/revoke", post(control::revoke))
             .route("/_emulator/requests", get(control::recorded_requests))

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::bucket::Bucket;
+use crate::ordering::{OrderingSettings, Plan, StoredOrder};
 use crate::{model, Config, HDR_ACCESS_TOKEN};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -17,13 +18,28 @@ pub enum Operation {
     Submit,
     GetTransaction,
     Token,
+    /// Amazon Business Ordering API placeOrder.
+    PlaceOrder,
+    /// Amazon Business Ordering API orderDetails.
+    OrderDetails,
 }
 
 impl Operation {
     pub(crate) fn method(self) -> &'static str {
         match self {
-            Operation::GetTransaction => "GET",
-            Operation::Submit | Operation::Token => "POST",
+            Operation::GetTransaction | Operation::OrderDetails => "GET",
+            Operation::Submit | Operation::Token | Operation::PlaceOrder => "POST",
+        }
+    }
+
+    /// Its group in the stats (`token_status` for LWA, whose request count is `token`).
+    pub(crate) fn stats_group(self) -> &'static str {
+        match self {
+            Operation::Submit => "submit",
+            Operation::GetTransaction => "get_transaction",
+            Operation::Token => "token_status",
+            Operation::PlaceOrder => "place_order",
+            Operation::OrderDetails => "order_details",
         }
     }
 }
@@ -95,7 +111,7 @@ pub(crate) struct FaultsPatch {
     /// Merged like `reject_invoice_ids`; these ids get a synchronous 400.
     pub(crate) invalid_invoice_ids: Option<BTreeMap<String, Vec<ApiError>>>,
     pub(crate) lwa_fail_next: Option<u32>,
-    /// `"submit"`, `"get_transaction"`, or null for both.
+    /// `"submit"`, `"get_transaction"`, `"place_order"`, `"order_details"`, or null for all.
     #[serde(default, deserialize_with = "some")]
     pub(crate) operation: Option<Option<Operation>>,
 }
@@ -131,7 +147,25 @@ pub(crate) struct Recorded {
     pub(crate) fault: Option<&'static str>,
     pub(crate) at: String,
     pub(crate) invoice_ids: Vec<String>,
+    /// The order's `externalId` (placeOrder body, orderDetails path); null for the others.
+    pub(crate) external_id: Option<String>,
     pub(crate) body: Value,
+}
+
+/// The ids a recorded request is about.
+#[derive(Debug, Default)]
+pub(crate) struct RecordedIds {
+    pub(crate) invoice_ids: Vec<String>,
+    pub(crate) external_id: Option<String>,
+}
+
+impl RecordedIds {
+    pub(crate) fn invoices(invoice_ids: Vec<String>) -> RecordedIds {
+        RecordedIds { invoice_ids, external_id: None }
+    }
+    pub(crate) fn order(external_id: Option<String>) -> RecordedIds {
+        RecordedIds { invoice_ids: Vec::new(), external_id }
+    }
 }
 
 pub(crate) struct Transaction {
@@ -180,6 +214,10 @@ pub(crate) struct Inner {
     pub(crate) revoked: BTreeSet<String>,
     /// Token buckets per (selling partner, operation), created full on first use.
     pub(crate) buckets: HashMap<(String, Operation), Bucket>,
+    /// Placed orders per (selling partner, order `externalId`).
+    pub(crate) orders: BTreeMap<(String, String), StoredOrder>,
+    /// How orders are answered (`/_emulator/ordering`).
+    pub(crate) ordering: OrderingSettings,
 }
 
 impl Inner {
@@ -236,10 +274,18 @@ impl Inner {
 pub struct App {
     pub(crate) config: Arc<Config>,
     pub(crate) validator: Arc<jsonschema::Validator>,
+    /// placeOrder bodies (the Ordering model, polymorphic types closed).
+    pub(crate) order_validator: Arc<jsonschema::Validator>,
+    /// The configured prices and rates, read once.
+    pub(crate) plan: Arc<Plan>,
+    /// Made on first use (only when an e-invoice is put into S3).
+    pub(crate) s3: Arc<tokio::sync::OnceCell<aws_sdk_s3::Client>>,
     pub(crate) inner: Arc<Mutex<Inner>>,
 }
 
 impl App {
+    /// Panics when a decimal setting of `config` (`order_tax_rate`, `order_shipping`,
+    /// `order_default_unit_price`) is not a decimal number ≥ 0.
     pub fn new(config: Config) -> App {
         let inner = Inner {
             accepted_invoices: HashMap::new(),
@@ -253,8 +299,18 @@ impl App {
             tokens: HashMap::new(),
             revoked: BTreeSet::new(),
             buckets: HashMap::new(),
+            orders: BTreeMap::new(),
+            ordering: OrderingSettings::default(),
         };
-        App { config: Arc::new(config), validator: Arc::new(model::submit_invoices_validator()), inner: Arc::new(Mutex::new(inner)) }
+        let plan = Plan::from_config(&config).unwrap_or_else(|e| panic!("spapi-emulator Config: {e}"));
+        App {
+            config: Arc::new(config),
+            validator: Arc::new(model::submit_invoices_validator()),
+            order_validator: Arc::new(model::place_order_validator()),
+            plan: Arc::new(plan),
+            s3: Arc::new(tokio::sync::OnceCell::new()),
+            inner: Arc::new(Mutex::new(inner)),
+        }
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -277,7 +333,7 @@ impl App {
         path: &str,
         request_id: &str,
         body: Value,
-        invoice_ids: Vec<String>,
+        ids: RecordedIds,
     ) -> u64 {
         let mut inner = self.lock();
         let seq = inner.next_seq;
@@ -292,7 +348,8 @@ impl App {
             status: None,
             fault: None,
             at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            invoice_ids,
+            invoice_ids: ids.invoice_ids,
+            external_id: ids.external_id,
             body,
         });
         seq
@@ -312,11 +369,7 @@ impl App {
             (None, Some("stall")) => "stalled".to_owned(),
             (None, _) => "dropped".to_owned(),
         };
-        let group = match op {
-            Operation::Submit => "submit",
-            Operation::GetTransaction => "get_transaction",
-            Operation::Token => "token_status",
-        };
+        let group = op.stats_group();
         if let Some(p) = partner {
             *inner.partner_stats.entry(p).or_default().entry(group).or_default().entry(key.clone()).or_default() += 1;
         }

@@ -644,7 +644,10 @@ async fn recordings_and_stats_reflect_traffic_and_reset_clears_them() {
     let reset = emu.http.post(emu.url("/_emulator/reset")).send().await.unwrap();
     assert_eq!(reset.status(), StatusCode::OK);
     assert!(emu.requests().await.is_empty());
-    assert_eq!(emu.stats().await, json!({"submit": {}, "get_transaction": {}, "token": 0, "token_status": {}, "partners": {}}));
+    assert_eq!(
+        emu.stats().await,
+        json!({"submit": {}, "get_transaction": {}, "place_order": {}, "order_details": {}, "token": 0, "token_status": {}, "partners": {}})
+    );
     let faults: Value = emu.http.get(emu.url("/_emulator/faults")).send().await.unwrap().json().await.unwrap();
     assert_eq!(faults["fail_next"], 0);
     assert_eq!(faults["reject_invoice_ids"], json!({}));
@@ -698,7 +701,10 @@ async fn every_atzr_refresh_token_is_its_own_selling_partner() {
 
     let stats = emu.stats().await;
     assert_eq!(stats["submit"], json!({"202": 3, "403": 1}));
-    assert_eq!(stats["partners"][&a], json!({"submit": {"202": 1}, "get_transaction": {}, "token_status": {"200": 1}}));
+    assert_eq!(
+        stats["partners"][&a],
+        json!({"submit": {"202": 1}, "get_transaction": {}, "place_order": {}, "order_details": {}, "token_status": {"200": 1}})
+    );
     assert_eq!(stats["partners"]["default"]["submit"], json!({"202": 1}));
     assert_eq!(stats["partners"].as_object().unwrap().len(), 3, "{stats}");
 }

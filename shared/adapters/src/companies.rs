@@ -275,6 +275,28 @@ impl DynamoCompanies {
         }
     }
 
+    /// Sets the company's matching tolerances (stored as their JSON text, as the company record
+    /// holds them).
+    pub async fn set_tolerances(&self, id: &str, tolerances: &invoice_domain::matching::Tolerances) -> Result<(), PortError> {
+        let text = serde_json::to_string(tolerances).map_err(|e| PortError(e.to_string()))?;
+        let res = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", s(company_pk(id)))
+            .key("SK", s(COMPANY_SK))
+            .update_expression("SET tolerances = :t")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_values(":t", s(text))
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(()),
+            Err(e) if condition_failed(&e) => Err(PortError(format!("no company has the id '{id}'"))),
+            Err(e) => Err(sdk_err("dynamodb set tolerances", e)),
+        }
+    }
+
     /// Sets which supplier (`From`) identities the company accepts over HTTPS: `None` any,
     /// `Some(list)` only those (already normalised with `company::parse_identity`).
     pub async fn set_accepted_suppliers(&self, id: &str, accepted: Option<&[String]>) -> Result<(), PortError> {

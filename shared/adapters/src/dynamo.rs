@@ -4,16 +4,24 @@
 //! The status index is written only when an invoice becomes Valid (or Cancelled), so a
 //! half-ingested invoice never shows up in listings. Its partitions are per company and month
 //! (`C#<co>#STATUS#Valid#2026-12`): listings walk months newest first. No Scan anywhere.
+//!
+//! Journal lines are also on GSI2, per company and month of their accounting date
+//! (`C#<co>#JOURNAL#2026-12` / `<date>#<invoice key>#<kind>#<seq>`): the journal export reads a
+//! date range month by month ([`DynamoRepo::journal_entries`]). The index attributes are
+//! written with the line and derived from it alone, so a redelivery rewrites the same.
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 use invoice_domain::core::PortError;
+use invoice_domain::invoice::export::DateRange;
 use invoice_domain::invoice::ports::{CancelResult, Claim, InvoiceRepository};
 use invoice_domain::invoice::records::{status_month, EntryRecord, InvoiceRecord, InvoiceStatus, LineRecord, RejectionRecord};
 
-use crate::keys::{invoice_pk, reference_pk, rejection_pk, status_pk, supplier_pk, HEADER_SK, REJECTED_SK};
+use crate::keys::{
+    entry_sk, invoice_pk, journal_pk, journal_sk, reference_pk, rejection_pk, status_pk, supplier_pk, HEADER_SK, REJECTED_SK,
+};
 use crate::sdk_err;
-use crate::table::{batch_put, condition_failed, from_item, get, keyed, put_if_absent, s, Item, Q};
+use crate::table::{batch_get, batch_put, condition_failed, from_item, get, keyed, put_if_absent, s, Item, Q};
 
 #[derive(Clone)]
 pub struct DynamoRepo {
@@ -30,8 +38,42 @@ impl DynamoRepo {
         keyed(h, &h.company, invoice_pk(&h.company, &h.invoice_key), HEADER_SK, "invoice")
     }
 
+    /// A journal line, in its invoice's partition and in the company's journal of its month.
     fn entry_item(company: &str, e: &EntryRecord) -> Result<Item, PortError> {
-        keyed(e, company, invoice_pk(company, &e.invoice_key), &format!("ENTRY#{}#{:05}", e.kind, e.line.seq), "entry")
+        let mut item = keyed(e, company, invoice_pk(company, &e.invoice_key), &entry_sk(&e.kind, e.line.seq), "entry")?;
+        let date = e.accounting_date();
+        item.insert("GSI2PK".into(), s(journal_pk(company, status_month(date))));
+        item.insert("GSI2SK".into(), s(journal_sk(date, &e.invoice_key, &e.kind, e.line.seq)));
+        Ok(item)
+    }
+
+    /// A company's journal lines whose accounting date is in `range`, in index order (date,
+    /// invoice key, kind, line). Months walked oldest first over GSI2, each read by a sort-key
+    /// range; the exact date is checked again here. Only lines that carry the index (written
+    /// since it exists) are found.
+    pub async fn journal_entries(&self, company: &str, range: &DateRange) -> Result<Vec<EntryRecord>, PortError> {
+        // Every sort key of a day starts `<date>#`; `$` sorts right after `#`.
+        let (low, high) = (format!("{}#", range.from_str()), format!("{}$", range.to_str()));
+        let mut out = Vec::new();
+        for month in range.months() {
+            let pk = journal_pk(company, &month);
+            for item in Q::index("GSI2", &pk).between(&low, &high).all(&self.client, &self.table).await? {
+                let e: EntryRecord = from_item(item)?;
+                if range.contains(e.accounting_date()) {
+                    out.push(e);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Some of a company's invoice headers by key (missing ones are left out), BatchGetItem.
+    pub async fn invoices(&self, company: &str, invoice_keys: &[String]) -> Result<Vec<InvoiceRecord>, PortError> {
+        let keys: Vec<(String, String)> = invoice_keys.iter().map(|k| (invoice_pk(company, k), HEADER_SK.to_string())).collect();
+        let items = batch_get(&self.client, &self.table, &keys).await?;
+        let recs: Vec<InvoiceRecord> = items.into_iter().map(from_item).collect::<Result<_, _>>()?;
+        // The keys name the company's partitions; checked again all the same.
+        Ok(recs.into_iter().filter(|h| h.company == company).collect())
     }
 
     /// One of `company`'s invoice headers (strongly consistent read).

@@ -12,7 +12,7 @@
 //! | invoice by number | `C#<co>#INVNUM#<invoice number>` | `INV#<invoice key>` | |
 //! | invoice header | `C#<co>#INV#<supplier>#<invoiceID>` | `#HEADER` | GSI2 `C#<co>#STATUS#<status>#<YYYY-MM>` / `<received>#<key>`; GSI3 `C#<co>#SUPPLIER#<supplier>` / `<date>#<id>` |
 //! | invoice line | same | `LINE#<0000000001>` | |
-//! | journal line | same | `ENTRY#<kind>#<00001>` | |
+//! | journal line | same | `ENTRY#<kind>#<00001>` | GSI2 `C#<co>#JOURNAL#<YYYY-MM>` / `<date>#<invoice key>#<kind>#<00001>` (by accounting date) |
 //! | PO / Amazon order reference | same | `PO#<po>` / `SORDER#<id>` | GSI1 `C#<co>#PO#<po>` / `<date>#<key>` |
 //! | rejection | `C#<co>#REJ#<sha256>` | `#REJECTED` | GSI2 `C#<co>#STATUS#Rejected#<YYYY-MM>` / `<received>#<sha>` |
 //! | order, vendor invoice, order errors | `C#<co>#ORDER#<order id>` | `#ORDER`, `#INVOICE`, `ERROR#…` | GSI2 `C#<co>#INVSTATUS#Unknown` / `<updated>#<id>` (Unknown invoices) |
@@ -63,6 +63,23 @@ pub fn rejection_pk(company: &str, sha: &str) -> String {
 /// The status index partition of a company's invoices (or rejections) of one month.
 pub fn status_pk(company: &str, status: &str, month: &str) -> String {
     co(company, &format!("STATUS#{status}#{month}"))
+}
+
+/// The table sort key of a journal line: `ENTRY#<kind>#<seq>`.
+pub fn entry_sk(kind: &str, seq: u32) -> String {
+    format!("ENTRY#{kind}#{seq:05}")
+}
+
+/// GSI2 partition of a company's journal lines of one month (by accounting date, `YYYY-MM`):
+/// the journal export walks a range's months.
+pub fn journal_pk(company: &str, month: &str) -> String {
+    co(company, &format!("JOURNAL#{month}"))
+}
+
+/// GSI2 sort key of a journal line: `<date>#<invoice key>#<kind>#<seq>`, deterministic, so a
+/// redelivery rewrites the same; in date order within the month.
+pub fn journal_sk(date: &str, invoice_key: &str, kind: &str, seq: u32) -> String {
+    format!("{date}#{invoice_key}#{kind}#{seq:05}")
 }
 
 pub fn supplier_pk(company: &str, supplier: &str) -> String {
@@ -229,9 +246,12 @@ mod tests {
             po_state_pk(c, "Placed", "2026-12"),
             amazon_order_pk(c, "113-1-2"),
             match_status_pk(c, "Exception", "2026-12"),
+            journal_pk(c, "2026-12"),
         ] {
             assert!(k.starts_with("C#acme#"), "{k}");
         }
+        assert_eq!(journal_sk("2026-12-01", "s#1", "booking", 3), "2026-12-01#s#1#booking#00003");
+        assert_eq!(entry_sk("reversal", 12), "ENTRY#reversal#00012");
         // A company id is a slug (no '#'), so one company's prefix is never another's.
         assert!(!invoice_pk("acme-2", "x").starts_with("C#acme#"));
     }

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
-    PutRequest, ReturnValuesOnConditionCheckFailure, ScalarAttributeType, WriteRequest,
+    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, KeysAndAttributes, Projection,
+    ProjectionType, PutRequest, ReturnValuesOnConditionCheckFailure, ScalarAttributeType, WriteRequest,
 };
 use aws_sdk_dynamodb::Client;
 use invoice_domain::core::PortError;
@@ -48,6 +48,36 @@ pub(crate) async fn batch_put(client: &Client, table: &str, items: Vec<Item>) ->
         }
     }
     Ok(())
+}
+
+/// Reads items by key with BatchGetItem (strongly consistent), 100 keys at a time, retrying
+/// unprocessed keys with backoff. Missing items are absent from the result; order is not kept.
+pub(crate) async fn batch_get(client: &Client, table: &str, keys: &[(String, String)]) -> Result<Vec<Item>, PortError> {
+    let mut out = Vec::with_capacity(keys.len());
+    for chunk in keys.chunks(100) {
+        let mut pending: Vec<Item> =
+            chunk.iter().map(|(pk, sk)| [("PK".to_string(), s(pk)), ("SK".to_string(), s(sk))].into_iter().collect()).collect();
+        let mut attempt = 0u32;
+        let mut delays = invoice_spapi::backoff::exponential(Duration::from_millis(100), Duration::from_millis(3200), 8);
+        while !pending.is_empty() {
+            let request = KeysAndAttributes::builder()
+                .set_keys(Some(pending))
+                .consistent_read(true)
+                .build()
+                .map_err(|e| PortError(format!("build batch get: {e}")))?;
+            let res = client.batch_get_item().request_items(table, request).send().await.map_err(|e| sdk_err("dynamodb batch get", e))?;
+            out.extend(res.responses.and_then(|mut m| m.remove(table)).unwrap_or_default());
+            pending = res.unprocessed_keys.and_then(|mut m| m.remove(table)).map(|k| k.keys).unwrap_or_default();
+            if !pending.is_empty() {
+                attempt += 1;
+                let Some(delay) = delays.next() else {
+                    return Err(PortError(format!("{} keys still unprocessed after {attempt} attempts", pending.len())));
+                };
+                tokio::time::sleep(delay).await;
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// A conditional put that creates the item only if its key is free. `Ok(None)`: created;
@@ -130,6 +160,7 @@ pub(crate) struct Q<'a> {
     pk_attr: String,
     pk: &'a str,
     sk_prefix: Option<&'a str>,
+    sk_between: Option<(&'a str, &'a str)>,
     forward: bool,
     limit: Option<usize>,
 }
@@ -137,17 +168,23 @@ pub(crate) struct Q<'a> {
 impl<'a> Q<'a> {
     /// Items of a table partition, SK ascending, strongly consistent.
     pub(crate) fn partition(pk: &'a str) -> Self {
-        Q { index: None, pk_attr: "PK".into(), pk, sk_prefix: None, forward: true, limit: None }
+        Q { index: None, pk_attr: "PK".into(), pk, sk_prefix: None, sk_between: None, forward: true, limit: None }
     }
 
     /// Items of an index partition (`GSI2` → `GSI2PK` / `GSI2SK`), SK ascending.
     pub(crate) fn index(index: &'a str, pk: &'a str) -> Self {
-        Q { index: Some(index), pk_attr: format!("{index}PK"), pk, sk_prefix: None, forward: true, limit: None }
+        Q { index: Some(index), pk_attr: format!("{index}PK"), pk, sk_prefix: None, sk_between: None, forward: true, limit: None }
     }
 
     /// Only sort keys that start with `prefix`.
     pub(crate) fn prefix(mut self, prefix: &'a str) -> Self {
         self.sk_prefix = Some(prefix);
+        self
+    }
+
+    /// Only sort keys from `low` to `high` (inclusive; byte order); instead of a prefix.
+    pub(crate) fn between(mut self, low: &'a str, high: &'a str) -> Self {
+        self.sk_between = Some((low, high));
         self
     }
 
@@ -175,12 +212,17 @@ impl<'a> Q<'a> {
             .expression_attribute_values(":pk", s(self.pk))
             .scan_index_forward(self.forward)
             .consistent_read(self.index.is_none());
-        q = match self.sk_prefix {
-            Some(prefix) => q
+        q = match (self.sk_prefix, self.sk_between) {
+            (_, Some((low, high))) => q
+                .key_condition_expression("#pk = :pk AND #sk BETWEEN :lo AND :hi")
+                .expression_attribute_names("#sk", sk_attr)
+                .expression_attribute_values(":lo", s(low))
+                .expression_attribute_values(":hi", s(high)),
+            (Some(prefix), None) => q
                 .key_condition_expression("#pk = :pk AND begins_with(#sk, :p)")
                 .expression_attribute_names("#sk", sk_attr)
                 .expression_attribute_values(":p", s(prefix)),
-            None => q.key_condition_expression("#pk = :pk"),
+            (None, None) => q.key_condition_expression("#pk = :pk"),
         };
         if let Some(l) = self.limit {
             q = q.limit(l.clamp(1, 1000) as i32);

@@ -28,6 +28,10 @@ pub enum Op {
         id: String,
         region: String,
     },
+    SetTolerances {
+        id: String,
+        file: std::path::PathBuf,
+    },
     AddSender {
         id: String,
         identity: String,
@@ -43,7 +47,7 @@ pub fn run(op: Op) -> i32 {
     crate::block_on(exec(op))
 }
 
-fn companies(conf: &aws_config::SdkConfig) -> Result<DynamoCompanies, String> {
+pub(crate) fn companies(conf: &aws_config::SdkConfig) -> Result<DynamoCompanies, String> {
     Ok(DynamoCompanies::new(invoice_adapters::dynamodb_client(conf), crate::store::table()?))
 }
 
@@ -98,6 +102,7 @@ fn summary(c: &Company) -> serde_json::Value {
         // Identities only: a secret hash is never printed.
         "cxml_senders": c.cxml_senders.iter().map(|s| serde_json::json!({"identity": s.identity, "added_at": s.added_at})).collect::<Vec<_>>(),
         "accepted_suppliers": c.accepted_suppliers,
+        "tolerances": c.tolerances,
         "business": c.business.as_ref().map(|b| serde_json::json!({
             "region": b.region, "status": b.status, "connected_at": b.connected_at, "status_reason": b.status_reason, "status_at": b.status_at,
         })),
@@ -171,6 +176,19 @@ async fn exec(op: Op) -> Result<(), String> {
             };
             companies(&conf)?.set_vendor_connection(&c.id, &conn).await.map_err(|e| e.to_string())?;
             eprintln!("company {id}: vendor account connected (refresh token stored in Secrets Manager as {})", conn.secret_id);
+        }
+        Op::SetTolerances { id, file } => {
+            let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            let t: invoice_domain::matching::Tolerances =
+                serde_json::from_str(&text).map_err(|e| format!("{}: not tolerances JSON: {e}", file.display()))?;
+            let c = require(&conf, &id).await?;
+            companies(&conf)?.set_tolerances(&c.id, &t).await.map_err(|e| e.to_string())?;
+            eprintln!(
+                "company {id}: tolerances unit price {}, quantity {}, amounts {}",
+                t.unit_price.describe(),
+                t.quantity.describe(),
+                t.amount.describe()
+            );
         }
         Op::ConnectBusiness { id, region } => {
             let region: BusinessRegion = region.parse().map_err(|_| format!("unknown Amazon Business region '{region}' (NA, EU or JP)"))?;

@@ -12,8 +12,10 @@ use invoice_domain::invoice::cxml::Limits;
 
 mod check;
 mod company;
+mod export;
 mod mail;
 mod matching;
+mod order;
 mod store;
 mod vendor;
 
@@ -79,6 +81,11 @@ enum Cmd {
         #[command(subcommand)]
         cmd: DocumentsCmd,
     },
+    /// Export a company's books: its journal entries over a date range.
+    Export {
+        #[command(subcommand)]
+        cmd: ExportCmd,
+    },
     /// Vendor invoices (SP-API submitInvoices).
     Vendor {
         #[command(subcommand)]
@@ -88,6 +95,11 @@ enum Cmd {
     Mail {
         #[command(subcommand)]
         cmd: MailCmd,
+    },
+    /// Purchase orders placed through the Amazon Business Ordering API.
+    Order {
+        #[command(subcommand)]
+        cmd: OrderCmd,
     },
     /// Local development: create the table and bucket on the local stack.
     Local {
@@ -147,6 +159,10 @@ enum CompanyCmd {
         #[arg(long)]
         accept: Vec<String>,
     },
+    /// Set how far an invoice may differ from its PO and still match: a JSON file
+    /// `{"unit_price": {"absolute", "percent", "rule": "either"|"both"}, "quantity": {…}, "amount": {…}}`
+    /// (each optional; absent ones take the defaults).
+    SetTolerances { id: String, file: PathBuf },
     /// Connect the company's Amazon Business account (ordering, invoice import): its region
     /// and LWA refresh token (read from stdin, stored in Secrets Manager).
     ConnectAmazonBusiness {
@@ -197,6 +213,13 @@ enum MailCmd {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum OrderCmd {
+    /// Offline: validate a PO (JSON) and print {"ok", "errors": [{"code", "message"}], "body"}
+    /// with the exact placeOrder body. Exit 0 built, 1 refused, 2 unreadable or not a PO.
+    Build { po: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -251,12 +274,49 @@ enum InvoicesCmd {
         #[arg(long)]
         json: bool,
     },
+    /// A company's invoices whose match against their PO found exceptions (open: not Matched
+    /// since), newest first, with every exception.
+    Exceptions {
+        #[command(flatten)]
+        company: CompanyArg,
+        /// One JSON object per invoice per line.
+        #[arg(long)]
+        json: bool,
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+    },
     /// One of a company's invoices with its lines and entries.
     Show {
         #[command(flatten)]
         company: CompanyArg,
         /// `<supplier>#<invoiceID>`, e.g. `NetworkID:AN01011737571#1QX7ZK4MPL2T`.
         invoice_key: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExportCmd {
+    /// A company's journal entries with an accounting date from --from to --to (inclusive):
+    /// bookings on their invoice date, reversals on the day their cancellation arrived.
+    /// Exit 0 exported, 1 read/write error, 2 usage (dates, range, rate, unknown company).
+    Entries {
+        #[command(flatten)]
+        company: CompanyArg,
+        /// First accounting date, YYYY-MM-DD.
+        #[arg(long)]
+        from: String,
+        /// Last accounting date, YYYY-MM-DD (inclusive).
+        #[arg(long)]
+        to: String,
+        #[arg(long, value_enum)]
+        format: export::Format,
+        /// Write here instead of standard output.
+        #[arg(long)]
+        output: Option<PathBuf>,
+        /// FEC only: euros for one unit of a currency, CUR=RATE (e.g. USD=0.92; repeatable).
+        /// Required for every currency other than the euro in the range.
+        #[arg(long = "rate")]
+        rates: Vec<String>,
     },
 }
 
@@ -379,6 +439,9 @@ fn main() -> ExitCode {
             tolerances: tolerances.as_deref(),
             json,
         }),
+        Cmd::Export { cmd: ExportCmd::Entries { company, from, to, format, output, rates } } => {
+            export::run(export::Args { company: company.company, from, to, format, output, rates })
+        }
         Cmd::Vendor { cmd: VendorCmd::Preview { bundle } } => vendor_preview(&bundle),
         Cmd::Vendor { cmd: VendorCmd::Enqueue { company, order_ids, queue_url, reason } } => {
             vendor::run(vendor::Op::Enqueue { company: company.company, order_ids, queue_url, reason })
@@ -396,6 +459,7 @@ fn main() -> ExitCode {
         Cmd::Mail { cmd: MailCmd::Inspect { file, allow, gray_passes, company, json } } => {
             mail::inspect(&file, company, allow, gray_passes, json)
         }
+        Cmd::Order { cmd: OrderCmd::Build { po } } => order::build_po(&po),
         Cmd::Company { cmd: CompanyCmd::SetMail { id, addresses, allow, gray_passes } } => {
             mail::set_mail(id, addresses, allow, gray_passes)
         }
@@ -407,6 +471,7 @@ fn main() -> ExitCode {
             CompanyCmd::ConnectAmazonBusiness { id, region, refresh_token_stdin: _ } => company::Op::ConnectBusiness { id, region },
             CompanyCmd::SetMail { .. } => unreachable!("handled above"),
             CompanyCmd::AddSender { id, identity, secret_stdin: _ } => company::Op::AddSender { id, identity },
+            CompanyCmd::SetTolerances { id, file } => company::Op::SetTolerances { id, file },
             CompanyCmd::SetSuppliers { id, any, accept } => company::Op::SetSuppliers { id, accept: (!any).then_some(accept) },
         }),
         Cmd::Quarantine { cmd: QuarantineCmd::List { company, json, limit } } => {
@@ -419,6 +484,7 @@ fn main() -> ExitCode {
             InvoicesCmd::List { company, status, json, limit } => store::Op::InvoicesList { company: company.company, status, json, limit },
             InvoicesCmd::ByPo { company, po, json } => store::Op::ByPo { company: company.company, po, json },
             InvoicesCmd::Show { company, invoice_key } => store::Op::Show { company: company.company, invoice_key },
+            InvoicesCmd::Exceptions { company, json, limit } => store::Op::Exceptions { company: company.company, json, limit },
         }),
         Cmd::Local { cmd: LocalCmd::Init { table, bucket, vendor_queue } } => {
             store::run(store::Op::LocalInit { table, bucket, vendor_queue })

@@ -12,6 +12,7 @@ use invoice_domain::invoice::records::{months_newest_first, InvoiceRecord};
 pub enum Op {
     QuarantineList { company: String, json: bool, limit: usize },
     InvoicesList { company: String, status: String, json: bool, limit: usize },
+    Exceptions { company: String, json: bool, limit: usize },
     ByPo { company: String, po: String, json: bool },
     Show { company: String, invoice_key: String },
     DocumentsList { company: String, awaiting: bool, json: bool, limit: usize },
@@ -135,6 +136,39 @@ async fn exec(op: Op) -> Result<(), String> {
                 );
                 for e in &r.errors {
                     println!("    {}: {}", e.code, e.message);
+                }
+            }
+        }
+        Op::Exceptions { company, json, limit } => {
+            let c = crate::company::require(&conf, &company).await?;
+            let recs = repo()?
+                .invoices_by_match(&c.id, invoice_domain::matching::MatchStatus::Exception, &months(&c), limit)
+                .await
+                .map_err(|e| e.to_string())?;
+            if recs.is_empty() && !json {
+                println!("no open match exceptions for {company}");
+            }
+            for r in recs {
+                let Some(m) = &r.matching else { continue };
+                if json {
+                    print_json(&serde_json::json!({
+                        "company": r.company, "invoice_key": r.invoice_key, "supplier": r.supplier, "invoice_id": r.invoice_id,
+                        "invoice_date": r.invoice_date, "currency": r.currency, "net": r.net, "po_number": m.po_number,
+                        "exceptions": m.exceptions,
+                    }));
+                } else {
+                    println!(
+                        "{}  {:<28} {:<16} {} {:>12}  PO {}",
+                        r.invoice_date,
+                        r.supplier,
+                        r.invoice_id,
+                        r.currency,
+                        r.net,
+                        m.po_number.as_deref().unwrap_or("-")
+                    );
+                    for e in &m.exceptions {
+                        println!("    {}: {}", e.code, e.message);
+                    }
                 }
             }
         }

@@ -78,3 +78,19 @@ async fn set_suppliers_restricts_and_reopens_the_accepted_from_identities() {
     assert!(ok, "{out}");
     assert_eq!(env.companies.get("acme").await.unwrap().unwrap().accepted_suppliers, None);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn set_tolerances_stores_them_by_their_digits() {
+    let env = Env::new().await;
+    let dir = std::env::temp_dir().join(integration_tests::unique("tol"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("t.json");
+    std::fs::write(&file, r#"{"unit_price": {"absolute": 0.10, "percent": "2", "rule": "both"}}"#).unwrap();
+    let (ok, out) = ctl(&env, &["company", "set-tolerances", "acme", file.to_str().unwrap()]);
+    assert!(ok && out.contains("unit price within 0.1 and 2 %"), "{out}");
+    let t = env.companies.get("acme").await.unwrap().unwrap().tolerances;
+    assert_eq!((t.unit_price.absolute.to_string().as_str(), t.quantity), ("0.10", invoice_domain::matching::Tolerance::default_quantity()));
+    std::fs::write(&file, r#"{"unit_price": {"absolute": -1}}"#).unwrap();
+    let (ok, out) = ctl(&env, &["company", "set-tolerances", "acme", file.to_str().unwrap()]);
+    assert!(!ok && out.contains("negative"), "{out}");
+}

@@ -133,3 +133,19 @@ async fn documents_list_shows_awaiting_then_linked_and_invoices_show_the_pdf() {
     assert_eq!(shown["invoice"]["documents"], serde_json::json!([all[0]["document_key"]]));
     assert_eq!(shown["documents"][0]["status"], "linked");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn invoices_exceptions_lists_an_invoice_whose_po_is_not_recorded() {
+    let env = Env::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let xml = dir.path().join("s01.xml");
+    std::fs::write(&xml, fixture("cxml/samples/s01-amazon-business-two-sellers.xml")).unwrap();
+    ok(bin(&env).args(["local", "drop", "--company", "acme", "--ingest"]).arg(&xml));
+    let open = json_lines(&ok(bin(&env).args(["invoices", "exceptions", "--company", "acme", "--json"])));
+    assert_eq!(open.len(), 1, "{open:?}");
+    assert_eq!(open[0]["invoice_key"], "NetworkID:AN01011737571#1QX7ZK4MPL2T");
+    assert_eq!(open[0]["exceptions"][0]["code"], "no-po", "{open:?}");
+    let text = ok(bin(&env).args(["invoices", "exceptions", "--company", "acme"]));
+    assert!(text.contains("no-po: "), "{text}");
+    assert!(ok(bin(&env).args(["invoices", "exceptions", "--company", "globex"])).contains("no open match exceptions for globex"));
+}

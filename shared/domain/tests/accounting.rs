@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use invoice_domain::invoice::accounting::{balance, journal, reversal, Chart, Side};
+use invoice_domain::invoice::accounting::{balance, is_payable_line, journal, reversal, Chart, Side};
 use invoice_domain::invoice::cxml::Limits;
 
 fn fixture_dirs() -> Vec<PathBuf> {
@@ -33,6 +33,14 @@ fn debits_equal_credits_for_every_valid_fixture() {
             assert!(lines.iter().all(|l| !l.amount.is_negative() && !l.amount.is_zero()));
             let payable = lines.iter().find(|l| l.account == Chart::default().payable).unwrap();
             assert_eq!(payable.amount.amount, totals.net.amount.abs(), "{}", p.display());
+            // The payable line (only it) is recognised, booked and reversed (exports name the
+            // supplier account on it).
+            let supplier = inv.supplier_key().unwrap_or_default();
+            let recognised: Vec<u32> = lines.iter().filter(|l| is_payable_line(l, &supplier)).map(|l| l.seq).collect();
+            assert_eq!(recognised, vec![payable.seq], "{}", p.display());
+            let rev = reversal(&lines, "cancellation of X");
+            assert_eq!(rev.iter().filter(|l| is_payable_line(l, &supplier)).map(|l| l.seq).collect::<Vec<_>>(), vec![payable.seq]);
+            assert!(!lines.iter().any(|l| is_payable_line(l, "NetworkID:SOMEONE-ELSE")));
             valid += 1;
         }
     }

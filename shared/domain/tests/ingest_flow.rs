@@ -348,14 +348,21 @@ async fn delete_operation_cancels_and_reverses() {
     ing.ingest("incoming/acme/1.xml", T).await.unwrap();
     ing.store.put("incoming/acme/del.xml", delete.clone().into_bytes(), "", &BTreeMap::new()).await.unwrap();
     let key = "NetworkID:AN01011737571#1QX7ZK4MPL2T".to_string();
+    const CANCELLED_AT: &str = "2026-01-05T08:30:00.000Z";
     assert_eq!(
-        ing.ingest("incoming/acme/del.xml", T).await.unwrap(),
+        ing.ingest("incoming/acme/del.xml", CANCELLED_AT).await.unwrap(),
         Outcome::Cancelled { company: "acme".into(), invoice_key: key.clone() }
     );
     let h = ing.repo.get_invoice("acme", &key).await.unwrap().unwrap();
     assert_eq!(h.status, InvoiceStatus::Cancelled);
     let entries = ing.repo.get_entries("acme", &key).await.unwrap();
     assert_eq!(entries.iter().filter(|e| e.kind == "reversal").count(), 5);
+    // Bookings are dated by the invoice, reversals by the day the cancellation arrived; both
+    // keep the invoice's date.
+    for e in &entries {
+        let want = if e.kind == "booking" { "2025-11-14" } else { "2026-01-05" };
+        assert_eq!((e.accounting_date(), e.invoice_date.as_str()), (want, "2025-11-14"), "{e:?}");
+    }
     // The same cancellation again is a no-op.
     ing.store.put("incoming/acme/del.xml", delete.into_bytes(), "", &BTreeMap::new()).await.unwrap();
     assert_eq!(

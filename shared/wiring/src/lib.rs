@@ -17,6 +17,7 @@ use invoice_adapters::vendor::DynamoVendorRepo;
 use invoice_domain::company::{Company, ConnectionStatus};
 use invoice_domain::core::time::iso;
 use invoice_domain::core::PortError;
+use invoice_domain::matching::workflow::Rematched;
 use invoice_domain::vendor::ports::{InvoiceApi, TransactionApi};
 
 /// Structured JSON logs for a Lambda binary (level from `RUST_LOG`, default info), with the
@@ -112,6 +113,8 @@ pub trait Buyers: Sync {
     fn buyer(&self, company: &str) -> impl Future<Output = Result<(DynamoPoRepo, Arc<Self::Api>), TenantError>> + Send;
     /// LWA refused the company's Amazon Business token: record it on its connection.
     fn buyer_not_authorized(&self, company: &str, reason: &str) -> impl Future<Output = ()> + Send;
+    /// The PO was recorded: match every booked invoice naming it again.
+    fn rematch(&self, company: &str, po_number: &str) -> impl Future<Output = Result<Rematched, String>> + Send;
 }
 
 impl Buyers for Tenancy {
@@ -122,6 +125,15 @@ impl Buyers for Tenancy {
     }
     async fn buyer_not_authorized(&self, company: &str, reason: &str) {
         self.business_not_authorized(company, reason).await
+    }
+    async fn rematch(&self, company: &str, po_number: &str) -> Result<Rematched, String> {
+        use invoice_domain::ordering::ports::PoRepository;
+        let Some(store) = &self.documents else { return Err("BUCKET_NAME is not set: invoices cannot be matched again".into()) };
+        let c = self.companies.get(company).await.map_err(|e| e.0)?.ok_or_else(|| format!("no company {company}"))?;
+        let pos = DynamoPoRepo::new(self.ddb.clone(), self.table.clone(), c.id.clone());
+        let Some(po) = pos.get(po_number).await.map_err(|e| e.0)? else { return Ok(Rematched::default()) };
+        let repo = invoice_adapters::dynamo::DynamoRepo::new(self.ddb.clone(), self.table.clone());
+        invoice_domain::matching::workflow::rematch_po(store, &repo, &c, &po, &Default::default()).await.map_err(|e| e.0)
     }
 }
 
@@ -137,6 +149,9 @@ pub struct Tenancy {
     /// Where Amazon Business is reached instead of the company's region endpoint
     /// (`AB_ENDPOINT`: the local stack's emulator).
     pub business_endpoint: Option<String>,
+    /// The document bucket (`BUCKET_NAME`): where booked invoices are read back to be matched
+    /// again when their PO is recorded.
+    pub documents: Option<invoice_adapters::s3::S3Store>,
     clients: tokio::sync::Mutex<HashMap<String, Arc<SpApiClient>>>,
     business_clients: tokio::sync::Mutex<HashMap<String, Arc<SpApiClient>>>,
 }
@@ -158,6 +173,7 @@ impl Tenancy {
             app,
             spapi,
             business_endpoint: None,
+            documents: None,
             clients: tokio::sync::Mutex::new(HashMap::new()),
             business_clients: tokio::sync::Mutex::new(HashMap::new()),
         }
@@ -170,6 +186,10 @@ impl Tenancy {
         let app = app_credentials(&secrets).await?;
         let spapi = invoice_spapi::Config::from_env().map_err(|e| e.to_string())?;
         let mut t = Tenancy::new(invoice_adapters::dynamodb_client(conf), table, secrets, app, spapi);
+        t.documents = std::env::var("BUCKET_NAME")
+            .ok()
+            .filter(|b| !b.is_empty())
+            .map(|b| invoice_adapters::s3::S3Store::new(invoice_adapters::s3_client(conf), b, 50 * 1024 * 1024));
         t.business_endpoint = std::env::var("AB_ENDPOINT").ok().filter(|e| !e.is_empty()).map(|e| e.trim_end_matches('/').to_string());
         Ok(t)
     }

@@ -166,8 +166,9 @@ pub struct Company {
     #[serde(default)]
     pub business: Option<BusinessConnection>,
     /// How far an invoice may differ from its PO and still match (defaults: see
-    /// [`crate::matching::tolerance`]).
-    #[serde(default)]
+    /// [`crate::matching::tolerance`]). Stored as its JSON text: tolerances are read by their
+    /// digits from JSON text, whatever store holds the company.
+    #[serde(default, with = "tolerances_text")]
     pub tolerances: crate::matching::Tolerances,
 }
 
@@ -202,6 +203,24 @@ impl Company {
             business: None,
             tolerances: Default::default(),
         })
+    }
+}
+
+/// [`Company::tolerances`] as JSON text inside the company record.
+mod tolerances_text {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::matching::Tolerances;
+
+    pub fn serialize<S: Serializer>(t: &Tolerances, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&serde_json::to_string(t).map_err(serde::ser::Error::custom)?)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Tolerances, D::Error> {
+        match Option::<String>::deserialize(d)? {
+            None => Ok(Tolerances::default()),
+            Some(text) => serde_json::from_str(&text).map_err(serde::de::Error::custom),
+        }
     }
 }
 
@@ -378,5 +397,21 @@ mod business_tests {
         assert_eq!(serde_json::to_value(BusinessRegion::Jp).unwrap(), "JP");
         assert_eq!(BusinessRegion::Na.to_string(), "NA");
         assert!("FE".parse::<BusinessRegion>().is_err());
+    }
+}
+
+#[cfg(test)]
+mod tolerance_storage_tests {
+    #[test]
+    fn tolerances_survive_any_store_by_their_digits() {
+        let mut c = super::Company::new("acme", "Acme", &[], "2026-12-01T00:00:00.000Z").unwrap();
+        c.tolerances = serde_json::from_str(r#"{"unit_price": {"absolute": 0.05, "percent": "2", "rule": "both"}}"#).unwrap();
+        let v = serde_json::to_value(&c).unwrap();
+        assert!(v["tolerances"].is_string(), "{v}");
+        let back: super::Company = serde_json::from_value(v).unwrap();
+        assert_eq!(back.tolerances, c.tolerances);
+        assert_eq!(back.tolerances.unit_price.absolute.to_string(), "0.05");
+        let old: super::Company = serde_json::from_str(r#"{"id":"a","name":"A","created_at":""}"#).unwrap();
+        assert_eq!(old.tolerances, Default::default());
     }
 }

@@ -230,8 +230,19 @@ fn build(inv: &CxmlInvoice, totals: &Totals, chart: &Chart, coding: Option<&Invo
     b.add(&chart.other_charges, Side::Debit, totals.special_handling, format!("{invoice_id} special handling"), None, Vec::new());
     b.add(&chart.discount, Side::Credit, totals.discount, format!("{invoice_id} discount"), None, Vec::new());
     let supplier = inv.supplier_key().unwrap_or_default();
-    b.add(&chart.payable, Side::Credit, totals.net, format!("{invoice_id} payable to {supplier}"), None, Vec::new());
+    b.add(&chart.payable, Side::Credit, totals.net, payable_memo(invoice_id, &supplier), None, Vec::new());
     b.lines
+}
+
+/// The memo of an invoice's supplier payable line (the last line [`journal`] books).
+fn payable_memo(invoice_id: &str, supplier: &str) -> String {
+    format!("{invoice_id} payable to {supplier}")
+}
+
+/// True for the supplier payable line of `supplier`'s invoice, booked or reversed (a reversal
+/// keeps the memo after its prefix): what an export names the supplier account on.
+pub fn is_payable_line(line: &EntryLine, supplier: &str) -> bool {
+    !supplier.is_empty() && line.invoice_line.is_none() && line.memo.ends_with(&format!(" payable to {supplier}"))
 }
 
 /// The entries that undo `lines` (for a cancelled invoice).

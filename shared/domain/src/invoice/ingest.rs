@@ -29,8 +29,8 @@ use crate::invoice::document::{
 };
 use crate::invoice::ports::{CancelResult, Claim, DocumentRepository, DocumentStore, InvoiceRepository, PdfText, StoredObject};
 use crate::invoice::records::{
-    archive_key, entry_records, identity_of, invoice_key, invoice_record, line_records, quarantine_keys, DocumentSource, InvoiceStatus,
-    QuarantineReason, RejectionRecord,
+    archive_key, day_of, entry_records, identity_of, invoice_key, invoice_record, line_records, quarantine_keys, DocumentSource,
+    InvoiceStatus, QuarantineReason, RejectionRecord, BOOKING, REVERSAL,
 };
 use crate::invoice::report::InvoiceSummary;
 use crate::invoice::validate::{check, Checked, Totals};
@@ -252,7 +252,8 @@ impl<S: DocumentStore + Sync, R: InvoiceRepository + DocumentRepository + MatchS
             Some(coding) => journal_coded(inv, totals, &company.chart, &coding),
             None => journal(inv, totals, &company.chart),
         };
-        let entries = entry_records(booked, &header.invoice_key, "booking", &header.invoice_date);
+        let date = &header.invoice_date;
+        let entries = entry_records(booked, &header.invoice_key, BOOKING, date, date);
         self.repo.put_details(&header, &lines, &entries).await?;
         self.link_waiting_documents(&company.id, &invoice_id, &header.invoice_key).await?;
         self.repo.mark_valid(&header).await?;
@@ -293,8 +294,10 @@ impl<S: DocumentStore + Sync, R: InvoiceRepository + DocumentRepository + MatchS
         let cancel_key = archive_key(&self.config.archive_prefix, &company.id, &supplier, &invoice_id, doc.sha, ".cancel.xml");
         self.store.copy(doc.key, &cancel_key).await?;
         let booked: Vec<EntryLine> =
-            self.repo.get_entries(&company.id, &key).await?.into_iter().filter(|e| e.kind == "booking").map(|e| e.line).collect();
-        let rev = entry_records(reversal(&booked, &format!("cancellation of {invoice_id}")), &key, "reversal", &existing.invoice_date);
+            self.repo.get_entries(&company.id, &key).await?.into_iter().filter(|e| e.kind == BOOKING).map(|e| e.line).collect();
+        // Booked on the day the cancellation arrives (a redelivery of its event: the same day).
+        let memo = format!("cancellation of {invoice_id}");
+        let rev = entry_records(reversal(&booked, &memo), &key, REVERSAL, &existing.invoice_date, day_of(doc.received_at));
         match self.repo.cancel(&existing, doc.sha, doc.received_at, &cancel_key, &rev).await? {
             CancelResult::Cancelled => {
                 self.flag_documents_cancelled(&company.id, &existing.documents).await?;

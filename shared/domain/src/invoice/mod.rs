@@ -4,6 +4,7 @@
 pub mod accounting;
 pub mod cxml;
 pub mod document;
+pub mod export;
 pub mod ingest;
 pub mod issue;
 pub mod ports;

@@ -103,9 +103,36 @@ pub struct LineRecord {
 pub struct EntryRecord {
     pub invoice_key: String,
     pub kind: String,
+    /// The invoice's date (`YYYY-MM-DD`), for a reversal too: the date of the invoice it undoes.
     pub invoice_date: String,
+    /// The accounting date (`YYYY-MM-DD`) the line is booked on: the invoice date for a
+    /// booking, the day the cancellation was received (UTC) for a reversal. Empty on lines
+    /// stored before it existed; [`EntryRecord::accounting_date`] falls back then.
+    #[serde(default)]
+    pub entry_date: String,
     #[serde(flatten)]
     pub line: EntryLine,
+}
+
+impl EntryRecord {
+    /// The date the line is booked on: `entry_date`, else (older lines) the invoice date.
+    pub fn accounting_date(&self) -> &str {
+        if self.entry_date.is_empty() {
+            &self.invoice_date
+        } else {
+            &self.entry_date
+        }
+    }
+}
+
+/// The kinds of journal entry: an invoice's booking, and the reversal of a cancelled one.
+pub const BOOKING: &str = "booking";
+pub const REVERSAL: &str = "reversal";
+
+/// The day (`YYYY-MM-DD`) of an RFC 3339 timestamp as stored (UTC): a reversal's accounting
+/// date is the day its cancellation was received. Empty when `timestamp` has no date.
+pub fn day_of(timestamp: &str) -> &str {
+    timestamp.get(..10).filter(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_ok()).unwrap_or("")
 }
 
 /// A rejected document, kept under the quarantine prefix.
@@ -383,13 +410,15 @@ pub fn line_records(inv: &CxmlInvoice, invoice_key: &str, currency: &str) -> Vec
     out
 }
 
-pub fn entry_records(lines: Vec<EntryLine>, invoice_key: &str, kind: &str, invoice_date: &str) -> Vec<EntryRecord> {
+/// The records of an entry's lines: `kind` [`BOOKING`] or [`REVERSAL`], booked on `entry_date`.
+pub fn entry_records(lines: Vec<EntryLine>, invoice_key: &str, kind: &str, invoice_date: &str, entry_date: &str) -> Vec<EntryRecord> {
     lines
         .into_iter()
         .map(|line| EntryRecord {
             invoice_key: invoice_key.to_string(),
             kind: kind.to_string(),
             invoice_date: invoice_date.to_string(),
+            entry_date: entry_date.to_string(),
             line,
         })
         .collect()
@@ -407,6 +436,9 @@ mod tests {
         assert_eq!(months_newest_first("2026-02", "junk", 3), vec!["2026-02"]);
         assert_eq!(status_month("2026-12-01T16:25:57Z"), "2026-12");
         assert_eq!(status_month("junk"), "0000-00");
+        assert_eq!(day_of("2026-12-01T16:25:57.123Z"), "2026-12-01");
+        assert_eq!(day_of("2026-13-01T00:00:00Z"), "");
+        assert_eq!(day_of("junk"), "");
     }
 
     #[test]

@@ -77,3 +77,53 @@ pub async fn match_and_record<M: MatchStore + Sync>(
     store.record_match(&header.company, header, &outcome, summary.as_ref()).await?;
     Ok(outcome)
 }
+
+/// What [`rematch_po`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Rematched {
+    /// `(invoice key, outcome)` of every booked invoice naming the PO.
+    pub invoices: Vec<(String, MatchOutcome)>,
+}
+
+/// A PO was recorded (placed, or what Amazon accepted changed): every booked invoice of the
+/// company naming it is coded and matched again — its journal re-booked with the PO's GL
+/// coding (same entry keys: idempotent) and its outcome replaced. Cancelled and half-ingested
+/// invoices are left alone. The invoice is read back from its archived document.
+pub async fn rematch_po<S, R>(
+    store: &S,
+    repo: &R,
+    company: &crate::company::Company,
+    po: &PoRecord,
+    limits: &crate::invoice::cxml::Limits,
+) -> Result<Rematched, PortError>
+where
+    S: crate::invoice::ports::DocumentStore + Sync,
+    R: crate::invoice::ports::InvoiceRepository + MatchStore + Sync,
+{
+    use crate::invoice::accounting::journal_coded;
+    use crate::invoice::records::{entry_records, line_records, InvoiceStatus, BOOKING};
+    let mut done = Rematched::default();
+    for key in repo.invoices_naming(&company.id, &po.po_number, &po.amazon_order_ids).await? {
+        let Some(header) = repo.get_invoice(&company.id, &key).await? else { continue };
+        if header.status != InvoiceStatus::Valid {
+            continue;
+        }
+        let Some(doc) = store.get(&header.document_key).await? else {
+            return Err(PortError(format!("invoice {key} of {}: its document {} is missing", company.id, header.document_key)));
+        };
+        let checked = crate::invoice::validate::check(&doc.bytes, limits);
+        let (Some(inv), Some(totals)) = (&checked.invoice, &checked.totals) else { continue };
+        let pos = repo.purchase_orders(&company.id, &inv.order_ids(), &inv.supplier_order_ids()).await?;
+        if let Some(coding) = coding_for(inv, &pos) {
+            let lines = line_records(inv, &header.invoice_key, &header.currency);
+            let booked = journal_coded(inv, totals, &company.chart, &coding);
+            // Booked on the invoice's date, as at booking time: the same entries, now coded.
+            let date = &header.invoice_date;
+            let entries = entry_records(booked, &header.invoice_key, BOOKING, date, date);
+            repo.put_details(&header, &lines, &entries).await?;
+        }
+        let outcome = match_and_record(repo, &header, inv, &pos, &company.tolerances).await?;
+        done.invoices.push((key, outcome));
+    }
+    Ok(done)
+}

@@ -372,15 +372,17 @@ impl Check {
             if total != sub {
                 let show = |d: Decimal| currency.map_or_else(|| d.to_string(), |c| Money::new(d, c).to_string());
                 let parts: Vec<String> = distributions.iter().map(|(_, c, _)| show(*c)).collect();
-                self.push(
-                    OrderCode::DistributionMismatch,
+                let message = if parts.len() == 1 {
+                    format!("{label}: the distribution charge {} is not expected_subtotal {}", show(total), show(sub))
+                } else {
                     format!(
                         "{label}: distribution charges {} = {} do not add up to expected_subtotal {}",
                         parts.join(" + "),
                         show(total),
                         show(sub)
-                    ),
-                );
+                    )
+                };
+                self.push(OrderCode::DistributionMismatch, message);
             }
         }
 
@@ -584,10 +586,7 @@ mod tests {
                 (OrderCode::NonNumericLineId, r#"line 10a: line_number "10a" is not all digits; e-invoicing needs a numeric line number"#),
                 (OrderCode::QuantityBelowOne, "line 0020: quantity 0 is below 1"),
                 (OrderCode::CurrencyMismatch, "line 20: currency EUR differs from the order's currency USD"),
-                (
-                    OrderCode::DistributionMismatch,
-                    "line 20: distribution charges 6.00 USD = 6.00 USD do not add up to expected_subtotal 10.00 USD"
-                ),
+                (OrderCode::DistributionMismatch, "line 20: the distribution charge 6.00 USD is not expected_subtotal 10.00 USD"),
             ]
         );
     }
