@@ -2,8 +2,6 @@
 //! accepted), the invoices before it and the company's tolerances. The rules are listed in
 //! [`crate::matching`].
 
-use std::collections::HashMap;
-
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use crate::core::money::{Currency, Money};
@@ -16,7 +14,7 @@ use super::code::MatchCode;
 use super::index::PoIndex;
 use super::invoiced::{charges, invoice_currency, invoice_key_of, Invoiced, Prior};
 use super::outcome::{LineMatch, MatchException, MatchOutcome, MatchStatus};
-use super::resolve::{invoice_line_name, key_str, reference_value, references, resolve, NoLine};
+use super::resolve::{invoice_line_name, reference_value, references, resolve, NoLine};
 use super::tolerance::{Tolerance, Tolerances};
 
 /// Matches `inv` against its PO in `index`.
@@ -93,19 +91,19 @@ pub fn match_invoice(inv: &CxmlInvoice, index: &PoIndex<'_>, prior: &[Invoiced],
     }
 
     let placed = entry.placed;
-    let placed_by_key: Option<HashMap<&str, &PlacedLine>> = placed.map(|p| {
-        let mut m = HashMap::with_capacity(p.lines.len());
+    let lookup = r.lookup.as_ref().expect("a PO's lines are looked up");
+    // Amazon's answer per PO line (the first answer line of its number).
+    let placed_lines: Option<Vec<Option<&PlacedLine>>> = placed.map(|p| {
+        let mut v = vec![None; po.lines.len()];
         for l in &p.lines {
-            if let Some(k) = key_str(&l.line_number) {
-                m.entry(k).or_insert(l);
+            if let Some(slot) = lookup.by_number(&l.line_number).and_then(|i| v.get_mut(i)) {
+                slot.get_or_insert(l);
             }
         }
-        m
+        v
     });
-    // What Amazon accepted of each PO line (`None`: no placeOrder answer). A PO line's key is
-    // a line key already.
-    let placed_line =
-        |line: usize| -> Option<Option<&PlacedLine>> { placed_by_key.as_ref().map(|m| m.get(po.lines[line].key.as_str()).copied()) };
+    // What Amazon accepted of a PO line (`None`: no placeOrder answer).
+    let placed_line = |line: usize| -> Option<Option<&PlacedLine>> { placed_lines.as_ref().map(|v| v[line]) };
     // The quantity the invoices of a PO line may bill: accepted, else ordered.
     let allowed_of = |line: usize, placed: Option<Option<&PlacedLine>>| -> u32 {
         match placed {
@@ -126,7 +124,7 @@ pub fn match_invoice(inv: &CxmlInvoice, index: &PoIndex<'_>, prior: &[Invoiced],
         }
     }
     let this_key = invoice_key_of(inv);
-    let before = Prior::sum(prior, &po.po_number, cur, &this_key, po.lines.len());
+    let before = Prior::sum(prior, po, lookup, &this_key);
     let tax_mode = TaxMode::of(po, placed, cur);
 
     let mut expected_tax_sum = Decimal::ZERO;
@@ -172,7 +170,7 @@ pub fn match_invoice(inv: &CxmlInvoice, index: &PoIndex<'_>, prior: &[Invoiced],
             continue;
         }
         if first_item[line] == p && !credit {
-            let total = before.quantity(&pl.key).saturating_add(this_qty[line]);
+            let total = before.quantity(line).saturating_add(this_qty[line]);
             let allowed_d = Decimal::from(accepted);
             let excess = total - allowed_d;
             if excess > Decimal::ZERO && !tol.quantity.within(excess, allowed_d) {
@@ -189,7 +187,7 @@ pub fn match_invoice(inv: &CxmlInvoice, index: &PoIndex<'_>, prior: &[Invoiced],
                             "invoice line {name}: PO line {} is invoiced {} in all ({} before this invoice + {} on it), but {} were {what} (quantity tolerance {})",
                             pl.line_number,
                             qty_text(total),
-                            qty_text(before.quantity(&pl.key)),
+                            qty_text(before.quantity(line)),
                             qty_text(this_qty[line]),
                             accepted,
                             tol.quantity.describe()

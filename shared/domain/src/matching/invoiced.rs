@@ -1,8 +1,6 @@
 //! What an invoice bills against its PO, per PO line: the summary an adapter persists per
 //! (PO, invoice) and gives back to the next match as the invoices before it.
 
-use std::collections::HashMap;
-
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -10,9 +8,10 @@ use crate::core::money::{Currency, Money};
 use crate::invoice::cxml::model::{CxmlInvoice, Item, Operation};
 use crate::invoice::records::{identity_of, invoice_key};
 use crate::invoice::validate::line_subtotal;
+use crate::ordering::po::PurchaseOrder;
 
 use super::index::PoIndex;
-use super::resolve::{key_str, resolve, Resolved};
+use super::resolve::{resolve, trim, LineLookup, Resolved};
 
 /// What one invoice bills of one PO line. Signed: a credit memo's quantity and amount are
 /// negative (whatever sign the document wrote them with), so sums over invoices are net.
@@ -112,17 +111,19 @@ pub(crate) fn invoiced_resolved(inv: &CxmlInvoice, r: &Resolved<'_, '_>) -> Opti
     if inv.header.operation == Operation::Delete {
         return Some(out);
     }
-    let mut slot: HashMap<usize, usize> = HashMap::new();
+    // Per PO line, its place in `out.lines` (`usize::MAX`: not billed yet).
+    let mut slot = vec![usize::MAX; entry.po.lines.len()];
     let mut subtotal = Decimal::ZERO;
     for ri in &r.items {
         let Ok(line) = ri.line else { continue };
         let qty = signed(ri.item.quantity.unwrap_or_default(), credit);
         let amount = line_subtotal(ri.item).filter(|m| m.currency == cur).map_or(Decimal::ZERO, |m| signed(m.amount, credit));
         subtotal = subtotal.saturating_add(amount);
-        let i = *slot.entry(line).or_insert_with(|| {
+        if slot[line] == usize::MAX {
             out.lines.push(InvoicedLine { line_key: entry.po.lines[line].key.clone(), quantity: Decimal::ZERO, amount: zero });
-            out.lines.len() - 1
-        });
+            slot[line] = out.lines.len() - 1;
+        }
+        let i = slot[line];
         let l = &mut out.lines[i];
         l.quantity = l.quantity.saturating_add(qty);
         l.amount = Money::new(l.amount.amount.saturating_add(amount), cur);
@@ -139,31 +140,27 @@ pub(crate) fn invoiced_resolved(inv: &CxmlInvoice, r: &Resolved<'_, '_>) -> Opti
     Some(out)
 }
 
-/// The invoices before this one, summed for one PO: per line key the quantity and amount,
-/// and the tax, shipping and subtotal billed. Summaries in another currency than the PO's
-/// count their quantities only.
+/// The invoices before this one, summed for one PO: per PO line the quantity billed, and
+/// the tax, shipping and subtotal billed. Summaries in another currency than the PO's count
+/// their quantities only; lines the PO no longer has are left out.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Prior<'p> {
-    pub lines: HashMap<&'p str, (Decimal, Decimal)>,
+pub(crate) struct Prior {
+    /// Per PO line (index in `po.lines`).
+    pub quantities: Vec<Decimal>,
     pub tax: Decimal,
     pub shipping: Decimal,
     pub subtotal: Decimal,
 }
 
-impl<'p> Prior<'p> {
-    /// `lines`: how many lines the PO has (the most the map holds).
-    pub fn sum(prior: &'p [Invoiced], po_number: &str, currency: Currency, this_invoice: &str, lines: usize) -> Prior<'p> {
-        let mut p = Prior::default();
-        let po_number = po_number.trim();
-        let billed: usize = prior.iter().filter(|i| i.po_number.trim() == po_number).map(|i| i.lines.len()).sum();
-        p.lines.reserve(billed.min(lines));
-        for inv in prior.iter().filter(|i| i.po_number.trim() == po_number && i.invoice != this_invoice) {
-            let money = inv.currency == currency;
+impl Prior {
+    pub fn sum(prior: &[Invoiced], po: &PurchaseOrder, lookup: &LineLookup<'_>, this_invoice: &str) -> Prior {
+        let mut p = Prior { quantities: vec![Decimal::ZERO; po.lines.len()], ..Prior::default() };
+        let po_number = trim(&po.po_number);
+        for inv in prior.iter().filter(|i| trim(&i.po_number) == po_number && i.invoice != this_invoice) {
+            let money = inv.currency == po.currency;
             for l in &inv.lines {
-                let e = p.lines.entry(key_str(&l.line_key).unwrap_or(&l.line_key)).or_default();
-                e.0 = e.0.saturating_add(l.quantity);
-                if money {
-                    e.1 = e.1.saturating_add(l.amount.amount);
+                if let Some(i) = lookup.by_number(&l.line_key) {
+                    p.quantities[i] = p.quantities[i].saturating_add(l.quantity);
                 }
             }
             if money {
@@ -175,7 +172,7 @@ impl<'p> Prior<'p> {
         p
     }
 
-    pub fn quantity(&self, key: &str) -> Decimal {
-        self.lines.get(key).map_or(Decimal::ZERO, |e| e.0)
+    pub fn quantity(&self, line: usize) -> Decimal {
+        self.quantities.get(line).copied().unwrap_or_default()
     }
 }

@@ -60,6 +60,8 @@ pub(crate) struct Resolved<'i, 'a> {
     pub header_blocks: Vec<usize>,
     /// Order blocks (index in `inv.orders`) that name no known PO while another block does.
     pub blocks_without_po: Vec<usize>,
+    /// The PO's lines by key (with a PO).
+    pub lookup: Option<LineLookup<'a>>,
 }
 
 /// The PO lines by key, and (built on first need) by ASIN when unique.
@@ -79,8 +81,14 @@ impl<'a> LineLookup<'a> {
         LineLookup { po, by_key, by_asin: None }
     }
 
+    /// The PO line with this line key.
     pub fn by_key(&self, key: &str) -> Option<usize> {
         self.by_key.get(key).copied()
+    }
+
+    /// The PO line with this line number as written (`0020`, ` 20`).
+    pub fn by_number(&self, number: &str) -> Option<usize> {
+        key_str(number).and_then(|k| self.by_key(k))
     }
 
     fn line_of(&mut self, item: &Item) -> Result<usize, NoLine> {
@@ -117,7 +125,7 @@ pub(crate) fn resolve<'i, 'a>(inv: &'i CxmlInvoice, index: &PoIndex<'a>) -> Reso
         for (b, o) in inv.orders.iter().enumerate() {
             items.extend(o.items.iter().map(|item| ResolvedItem { item, block: b, line: Err(NoLine::NoPo) }));
         }
-        return Resolved { entry: None, items, header_blocks: Vec::new(), blocks_without_po: Vec::new() };
+        return Resolved { entry: None, items, header_blocks: Vec::new(), blocks_without_po: Vec::new(), lookup: None };
     };
     let same = |e: &PoEntry<'_>| std::ptr::eq(e.po, entry.po);
     let mut lookup = LineLookup::new(entry.po);
@@ -138,7 +146,7 @@ pub(crate) fn resolve<'i, 'a>(inv: &'i CxmlInvoice, index: &PoIndex<'a>) -> Reso
         }
     }
     let header_blocks = header_found.iter().enumerate().filter(|(_, f)| f.as_ref().is_some_and(|(e, _)| same(e))).map(|(i, _)| i).collect();
-    Resolved { entry: Some(entry), items, header_blocks, blocks_without_po }
+    Resolved { entry: Some(entry), items, header_blocks, blocks_without_po, lookup: Some(lookup) }
 }
 
 /// What an order block says about its PO, for messages: `PO "X"`, `Amazon order "Y"`.

@@ -11,7 +11,9 @@
 //! (see [`Tolerance::default_unit_price`] and the others, listed in [`crate::matching`]); within
 //! a stated one an absent `absolute` or `percent` is 0 and an absent `rule` is `either`, so a
 //! tolerance means exactly what is written. Decimals are strings or JSON numbers (read by
-//! their digits, never through a float); negative ones and unknown keys are refused.
+//! their digits, never through a float: `0.10` stays `0.10`); negative ones and unknown keys
+//! are refused. Read them from JSON text (`serde_json::from_str`/`from_slice`), as the company
+//! record stores them: the digits of a number are only kept from the text.
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -99,11 +101,19 @@ impl Tolerance {
     pub fn within(&self, difference: Decimal, base: Decimal) -> bool {
         let d = difference.abs();
         let by_absolute = d <= self.absolute;
-        let limit = base.abs().checked_mul(self.percent).map(|x| x / Decimal::ONE_HUNDRED);
-        let by_percent = limit.is_none_or(|l| d <= l);
+        let by_percent = || {
+            if self.percent.is_zero() || base.is_zero() {
+                return d.is_zero();
+            }
+            // |d| ≤ |base| × percent / 100, without the division when the product fits.
+            match base.abs().checked_mul(self.percent) {
+                Some(limit) => d.checked_mul(Decimal::ONE_HUNDRED).map_or(d <= limit / Decimal::ONE_HUNDRED, |d100| d100 <= limit),
+                None => true,
+            }
+        };
         match self.rule {
-            Rule::Either => by_absolute || by_percent,
-            Rule::Both => by_absolute && by_percent,
+            Rule::Either => by_absolute || by_percent(),
+            Rule::Both => by_absolute && by_percent(),
         }
     }
 
@@ -163,8 +173,10 @@ mod tests {
         assert_eq!(t.unit_price, Tolerance::new(d("0.01"), d("0"), Rule::Either));
         assert_eq!(t.quantity, Tolerance::new(d("2"), d("10.5"), Rule::Both));
         assert_eq!(t.amount, Tolerance::new(d("0.1"), Decimal::ZERO, Rule::Either), "absent fields of a stated tolerance are 0 / either");
-        // Numbers are read by their digits: 0.1 is exactly 0.1.
+        // Numbers are read by their digits: 0.1 is exactly 0.1, 0.10 keeps its zero.
         assert_eq!(t.amount.absolute.to_string(), "0.1");
+        let zero: Tolerances = serde_json::from_str(r#"{"amount": {"absolute": 0.10}}"#).unwrap();
+        assert_eq!(zero.amount.absolute.to_string(), "0.10");
         let back: Tolerances = serde_json::from_str(&serde_json::to_string(&t).unwrap()).unwrap();
         assert_eq!(back, t);
         let json = serde_json::to_value(t).unwrap();
