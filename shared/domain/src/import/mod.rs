@@ -1,0 +1,17 @@
+//! The daily Amazon Business import: every finalised purchase invoice of a connected company
+//! arrives by itself, with its lines, its PDF and its entries.
+//!
+//! - [`settings`]: the company's import settings and the start-date rule.
+//! - [`amounts`], [`answer`]: the Reconciliation API's answers read leniently, amounts by their digits.
+//! - [`codes`]: the stable codes ([`ImportCode`]) of what is refused, flagged or warned about.
+
+pub mod amounts;
+pub mod answer;
+pub mod codes;
+mod json;
+pub mod settings;
+
+pub use answer::{parse_invoice_details, parse_payment_details, parse_transactions_page};
+pub use codes::{ImportCode, ImportProblem};
+pub use json::ParseError;
+pub use settings::{check_start_date, ImportSettings};
