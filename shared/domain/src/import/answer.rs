@@ -522,3 +522,157 @@ pub fn parse_payment_details(json: &str) -> Result<Vec<PaymentResult>, ParseErro
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn fixture(name: &str) -> String {
+        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/import").join(name);
+        std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+    }
+
+    fn eur(a: &str) -> Option<Money> {
+        Some(Money::parse(a, "EUR").unwrap())
+    }
+
+    #[test]
+    fn the_model_sandbox_transactions_page() {
+        let page = parse_transactions_page(&fixture("sandbox-transactions.json")).unwrap();
+        assert_eq!(page.next_page_token, None, "no nextPageToken: the last page");
+        let [t] = page.transactions.as_slice() else { panic!("{page:?}") };
+        assert_eq!(t.transaction_id.as_deref(), Some("1x47pVc03Ffs71cjjCct"));
+        assert_eq!(t.transaction_type, Some(TransactionType::Charge));
+        assert_eq!(t.invoice_number.as_deref(), Some("JP218PV8HMOI"));
+        assert_eq!(t.feed_date.unwrap().to_rfc3339(), "2021-05-12T20:44:21.791+00:00");
+        assert_eq!(t.amount.unwrap().to_string(), "5.99 USD");
+        assert_eq!(t.associated_transaction_ids, vec!["ONf39R7NmjIh9247YJ34".to_string()]);
+        assert_eq!(t.buyer.as_ref().unwrap().email.as_deref(), Some("kozjared+b2b@amazon.com"));
+        let [l] = t.lines.as_slice() else { panic!() };
+        assert_eq!(l.discount.unwrap().amount.to_string(), "-2.99", "the discount as Amazon writes it");
+        assert_eq!(l.tax.unwrap().amount.to_string(), "0.0");
+        assert_eq!(l.purchase_order_number, None, "the sandbox's empty PO number is none");
+        assert_eq!(l.item_quantity, Some(1));
+        assert_eq!(l.unspsc.as_deref(), Some("44121700"));
+        assert_eq!(l.business_order_info.len(), 3);
+        assert_eq!(l.business_order_info[0], ("GL code".to_string(), "535-office".to_string()));
+        assert_eq!(
+            l.order_line_item(),
+            Some(OrderLineItem {
+                order_id: "114-1458190-2465828".into(),
+                order_line_item_id: "31208275451321".into(),
+                shipment_id: "DhG3L9W23".into()
+            })
+        );
+    }
+
+    #[test]
+    fn our_pages_with_unknown_fields_numbers_and_blank_currencies() {
+        let page = parse_transactions_page(&fixture("transactions-page-1.json")).unwrap();
+        assert_eq!(page.next_page_token.as_deref(), Some("page-2-token"));
+        assert_eq!(page.transactions.len(), 2);
+        let chair = &page.transactions[0].lines[1];
+        assert_eq!(chair.principal_amount, eur("129"), "a JSON number read by its digits");
+        assert_eq!(chair.tax, eur("25.8"));
+        assert_eq!(chair.discount, None, "absent");
+        assert_eq!(chair.regulatory_fee, None);
+        assert_eq!(chair.merchant_legal_name.as_deref(), Some("Büromöbel GmbH"));
+        let refund = &page.transactions[1];
+        assert_eq!(refund.transaction_type, Some(TransactionType::Refund));
+        assert!(refund.transaction_type.as_ref().unwrap().is_refund());
+        assert_eq!(refund.lines[0].principal_amount, eur("-37.47"));
+        assert_eq!(refund.lines[0].refund_reason.as_deref(), Some("Damaged in transit"));
+
+        let page = parse_transactions_page(&fixture("transactions-page-2.json")).unwrap();
+        assert_eq!(page.next_page_token, None);
+        let toner = &page.transactions[0].lines[0];
+        assert_eq!(toner.unit_price, None, "currencyCode \"\" with 0: not filled in");
+        assert_eq!(toner.item_quantity, Some(1), "a quantity as a string");
+        assert_eq!(toner.discount.unwrap().amount.to_string(), "0.0", "-0.0 is a zero");
+        assert!(toner.business_order_info.is_empty(), "businessOrderInfo null");
+        assert_eq!(page.transactions[0].invoice_number, None);
+    }
+
+    #[test]
+    fn a_garbage_amount_names_its_field() {
+        let e = parse_transactions_page(&fixture("transactions-garbage-amount.json")).unwrap_err();
+        let text = e.to_string();
+        assert!(text.starts_with("/transactions/0/transactionLineItems/0/discount/amount: '12,50' is not an amount"), "{text}");
+        let e = parse_transactions_page(r#"{"transactions":[{"feedDate":"yesterday"}]}"#).unwrap_err();
+        assert_eq!(e.to_string(), "/transactions/0/feedDate: 'yesterday' is not an ISO 8601 date-time (e.g. 2020-04-03T16:59:18.768Z)");
+        let e = parse_transactions_page(r#"{"transactions":[{"amount":{"currencyCode":"EUR","amount":"1e3"}}]}"#).unwrap_err();
+        assert!(e.to_string().starts_with("/transactions/0/amount/amount: '1e3'"), "{e}");
+        let e = parse_transactions_page(r#"{"transactions":{"a":1}}"#).unwrap_err();
+        assert_eq!(e.to_string(), "/transactions: expected a list, found an object");
+    }
+
+    #[test]
+    fn an_error_list_is_an_error_list() {
+        let e = parse_transactions_page(&fixture("sandbox-transactions-400.json")).unwrap_err();
+        let ParseError::ErrorList(list) = &e else { panic!("{e:?}") };
+        assert_eq!(list[0].code, "INVALID_REQUEST_PARAMETER");
+        assert!(e.to_string().contains("is not in the expected ISO8601 format"));
+        assert!(matches!(parse_invoice_details("{\"errors\":[]}"), Err(ParseError::ErrorList(_))));
+        assert!(matches!(parse_payment_details("<html>"), Err(ParseError::NotJson(_))));
+    }
+
+    #[test]
+    fn the_model_sandbox_invoice_details() {
+        let lines = parse_invoice_details(&fixture("sandbox-invoice-details.json")).unwrap();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0].order_line_item.as_ref().unwrap().order_line_item_id, "6172160940605");
+        let inv = &lines[0].invoices;
+        assert_eq!(inv.len(), 5, "the invoices and the credit memos that reverse them");
+        let first = &inv[0];
+        assert_eq!(first.invoice_number.as_deref(), Some("JP218PV8HMOI"));
+        assert_eq!(first.invoice_type, Some(InvoiceType::Standard));
+        assert_eq!(first.consolidated_invoice_number.as_deref(), Some("11XS-123S-XFA1"));
+        assert_eq!(first.invoice_total.unwrap().to_string(), "1751.0 JPY", "a plain string in the invoice's currency");
+        assert_eq!(first.issuer.as_ref().unwrap().registration_number, None, "the sandbox issuer has no registrationNumber");
+        let item = &first.items[0];
+        assert_eq!(item.discount, None, "the sandbox item has no discount");
+        assert_eq!(item.unit_tax_inclusive_price, None, "currencyCode \"\" with 0");
+        assert_eq!(item.unit_tax_amount.unwrap().to_string(), "159.0 JPY");
+        assert_eq!(first.fees[0].fee_type, Some(FeeType::Shipping));
+        assert_eq!(first.fees[0].discount.unwrap().amount.to_string(), "-61.0");
+        let memo = &inv[2];
+        assert!(memo.is_credit_memo());
+        assert_eq!(memo.associated_invoice_number.as_deref(), Some("JP218PV8HMOI"));
+        assert_eq!(memo.invoice_total.unwrap().amount.to_string(), "1751.00", "1751.0 and 1751.00 both read");
+        assert_eq!(memo.invoice_total.unwrap().amount, first.invoice_total.unwrap().amount);
+        assert_eq!(memo.items[0].order_line_item_ids, vec!["6172160940605".to_string()]);
+        assert_eq!(memo.tax[0].exclusive_total.unwrap().to_string(), "1592.0 JPY");
+    }
+
+    #[test]
+    fn our_invoice_details_with_null_texts_and_pending_consolidation() {
+        let lines = parse_invoice_details(&fixture("invoice-details.json")).unwrap();
+        assert_eq!(lines.len(), 4);
+        let std = &lines[0].invoices[0];
+        assert_eq!(std.associated_invoice_number, None, "the model writes \"null\" for a standard invoice");
+        assert_eq!(std.associated_invoice_date, None);
+        assert_eq!(std.consolidated_invoice_number, None, "consolidatedInvoiceDetails null");
+        assert_eq!(std.currency, None, "JP only");
+        assert_eq!(lines[2].invoices[0].consolidated_invoice_number.as_deref(), Some("Pending"));
+        assert!(lines[3].invoices.is_empty(), "no invoice yet");
+    }
+
+    #[test]
+    fn payment_details_success_error_and_the_sandbox_without_details() {
+        let r = parse_payment_details(&fixture("sandbox-payment-details.json")).unwrap();
+        assert_eq!(r[0], PaymentResult { invoice_id: Some("JP218PV8HMOI".into()), outcome: PaymentOutcome::Success(None) });
+        assert_eq!(r[1], PaymentResult { invoice_id: Some("1XQX-T4VG-9939".into()), outcome: PaymentOutcome::Error(None) });
+        let r = parse_payment_details(&fixture("payment-details.json")).unwrap();
+        let PaymentOutcome::Success(Some(d)) = &r[0].outcome else { panic!("{r:?}") };
+        assert_eq!(d.status, Some(PaymentStatus::Issued));
+        assert_eq!(d.due_date.unwrap().date_naive().to_string(), "2026-03-31");
+        let PaymentOutcome::Error(Some(e)) = &r[2].outcome else { panic!("{r:?}") };
+        assert_eq!(e.code, "INVOICE_NOT_FOUND");
+        let PaymentOutcome::Success(Some(d)) = &r[3].outcome else { panic!("{r:?}") };
+        assert_eq!(d.status, Some(PaymentStatus::PastDue));
+        assert_eq!(PaymentStatus::parse("payment processing"), PaymentStatus::PaymentProcessing);
+        assert_eq!(PaymentStatus::parse("Refunded"), PaymentStatus::Other("Refunded".into()));
+        assert_eq!(serde_json::to_value(PaymentStatus::PastDue).unwrap(), "Past Due");
+        assert_eq!(serde_json::from_value::<PaymentStatus>("Closed".into()).unwrap(), PaymentStatus::Closed);
+    }
+}
