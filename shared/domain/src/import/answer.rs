@@ -526,11 +526,7 @@ pub fn parse_payment_details(json: &str) -> Result<Vec<PaymentResult>, ParseErro
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    pub(crate) fn fixture(name: &str) -> String {
-        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/import").join(name);
-        std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-    }
+    use crate::import::fixture;
 
     fn eur(a: &str) -> Option<Money> {
         Some(Money::parse(a, "EUR").unwrap())

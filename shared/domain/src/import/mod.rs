@@ -9,9 +9,18 @@ pub mod amounts;
 pub mod answer;
 pub mod codes;
 mod json;
+pub mod mapping;
+pub mod purchase;
 pub mod settings;
 
 pub use answer::{parse_invoice_details, parse_payment_details, parse_transactions_page};
 pub use codes::{ImportCode, ImportProblem};
 pub use json::ParseError;
 pub use settings::{check_start_date, ImportSettings};
+
+/// A JSON answer of `shared/domain/tests/fixtures/import/`.
+#[cfg(test)]
+pub(crate) fn fixture(name: &str) -> String {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/import").join(name);
+    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
