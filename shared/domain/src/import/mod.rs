@@ -11,6 +11,7 @@ pub mod codes;
 mod json;
 pub mod mapping;
 pub mod purchase;
+pub mod reconcile;
 pub mod settings;
 
 pub use answer::{parse_invoice_details, parse_payment_details, parse_transactions_page};
