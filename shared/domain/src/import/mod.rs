@@ -7,12 +7,14 @@
 
 pub mod amounts;
 pub mod answer;
+pub mod batch;
 pub mod codes;
 mod json;
 pub mod mapping;
 pub mod purchase;
 pub mod reconcile;
 pub mod settings;
+pub mod watermark;
 
 pub use answer::{parse_invoice_details, parse_payment_details, parse_transactions_page};
 pub use codes::{ImportCode, ImportProblem};
