@@ -367,9 +367,12 @@ mod tests {
         assert_eq!(c2.watermark, Some(run.window.start));
     }
 
+    /// A page of the feed: (transaction id, feed date)s and its next page token.
+    type Page = (Vec<(&'static str, &'static str)>, Option<&'static str>);
+
     /// A feed and a store, to run the import loop against and crash it anywhere.
     struct World {
-        pages: Vec<(Vec<(&'static str, &'static str)>, Option<&'static str>)>,
+        pages: Vec<Page>,
         stored: BTreeMap<&'static str, u32>,
     }
 
