@@ -88,7 +88,7 @@ fn key_form(key: &str) -> String {
 }
 
 /// The value of `key` among a line's `businessOrderInfo` entries: exactly, else by
-/// [`key_form`]. Blank values are none.
+/// its words lower-cased (case and spaces ignored). Blank values are none.
 pub fn order_info_value<'a>(info: &'a [(String, String)], key: &str) -> Option<&'a str> {
     let exact = info.iter().find(|(k, _)| k == key);
     let found = exact.or_else(|| {
