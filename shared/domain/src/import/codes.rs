@@ -50,6 +50,8 @@ pub enum ImportCode {
     ExistingCancelled,
     /// `missing-marketplace`
     MissingMarketplace,
+    /// `missing-order-line`
+    MissingOrderLine,
     /// `report-fatal`
     ReportFatal,
     /// `report-cancelled`
@@ -94,6 +96,7 @@ impl ImportCode {
             }
             ImportCode::ExistingCancelled => "the invoice is already stored and was cancelled: the import is kept for review, not booked",
             ImportCode::MissingMarketplace => "the invoice's transactions name no marketplace, which the PDF report request needs",
+            ImportCode::MissingOrderLine => "the invoice has no complete order line (order, line, shipment) to ask its PDF by",
             ImportCode::ReportFatal => "Amazon aborted the PDF report (FATAL)",
             ImportCode::ReportCancelled => "Amazon cancelled the PDF report (no document for the invoice)",
             ImportCode::ReportTimeout => "the PDF report was still not done after the last poll",
@@ -183,6 +186,7 @@ mod tests {
                 "totals-differ",
                 "existing-cancelled",
                 "missing-marketplace",
+                "missing-order-line",
                 "report-fatal",
                 "report-cancelled",
                 "report-timeout",

@@ -51,8 +51,9 @@ fn is_null(raw: &RawValue) -> bool {
     raw.get().trim() == "null"
 }
 
-/// The root object of an answer; an `ErrorList` body (only `errors`, no `expected` field) is
-/// [`ParseError::ErrorList`].
+/// The root object of an answer, which must have its `expected` field: an `ErrorList` body
+/// (`errors` instead) is [`ParseError::ErrorList`], any other body an error — never an empty
+/// answer (an empty page read from an error body would move the watermark past its data).
 pub(super) fn root(json: &str, expected: &str) -> Result<Obj, ParseError> {
     let raw: Box<RawValue> = serde_json::from_str(json).map_err(|e| ParseError::NotJson(e.to_string()))?;
     let obj = Obj::parse(&raw, "")?;
@@ -61,6 +62,7 @@ pub(super) fn root(json: &str, expected: &str) -> Result<Obj, ParseError> {
             let list: Vec<ApiError> = serde_json::from_str(errors.get()).map_err(|e| invalid("/errors", strip_position(&e)))?;
             return Err(ParseError::ErrorList(list));
         }
+        return Err(invalid("", format!("the answer has no {expected}")));
     }
     Ok(obj)
 }
@@ -273,6 +275,12 @@ mod tests {
         let e = root(r#"{"errors":[{"code":"INVALID_REQUEST_PARAMETER","message":"bad date"}]}"#, "transactions").err().unwrap();
         assert!(matches!(e, ParseError::ErrorList(ref l) if l[0].code == "INVALID_REQUEST_PARAMETER"), "{e:?}");
         assert!(matches!(root("not json", "transactions"), Err(ParseError::NotJson(_))));
+        assert_eq!(
+            root(r#"{"message":"Internal error"}"#, "transactions").err().unwrap().to_string(),
+            "(root): the answer has no transactions"
+        );
+        assert!(root(r#"{"transactions": null}"#, "transactions").is_err(), "null is not an empty page");
+        assert!(root(r#"{"transactions": []}"#, "transactions").is_ok());
         assert_eq!(root("[1]", "x").err().unwrap().to_string(), "(root): expected an object, found a list");
     }
 }

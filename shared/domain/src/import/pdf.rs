@@ -62,7 +62,7 @@ pub fn document_type(kind: PurchaseKind) -> &'static str {
 }
 
 /// The `createReport` body for the PDF of one imported invoice, in the marketplace of its
-/// transactions. `missing-marketplace` without one (or, by order line, without an order line).
+/// transactions: `missing-marketplace` without one, `missing-order-line` by order line without one.
 pub fn pdf_report_request(target: &PdfTarget, by: PdfSelector) -> Result<CreateReportSpecification, ImportProblem> {
     let Some(marketplace) = target.marketplace_id.as_deref().map(str::trim).filter(|m| !m.is_empty()) else {
         return Err(ImportProblem::new(
@@ -79,7 +79,7 @@ pub fn pdf_report_request(target: &PdfTarget, by: PdfSelector) -> Result<CreateR
         PdfSelector::ByOrderLine => {
             let Some(l) = &target.order_line else {
                 return Err(ImportProblem::new(
-                    ImportCode::MissingMarketplace,
+                    ImportCode::MissingOrderLine,
                     format!("invoice {}: no order line to ask its PDF by", target.invoice_number),
                 ));
             };
@@ -357,6 +357,9 @@ mod tests {
         let e = pdf_report_request(&none, PdfSelector::ByInvoice).unwrap_err();
         assert_eq!(e.code, ImportCode::MissingMarketplace);
         assert!(e.message.contains("FR5001ABC1"));
+        let no_line = PdfTarget { order_line: None, ..target(PurchaseKind::Invoice) };
+        assert_eq!(pdf_report_request(&no_line, PdfSelector::ByOrderLine).unwrap_err().code, ImportCode::MissingOrderLine);
+        assert!(pdf_report_request(&no_line, PdfSelector::ByInvoice).is_ok());
     }
 
     #[test]

@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 
 use super::answer::Transaction;
 use super::batch::transactions_query;
-use super::codes::ImportProblem;
+use super::codes::{ImportCode, ImportProblem};
 use super::mapping::Assembly;
 use super::settings::check_start_date;
 
@@ -147,6 +147,16 @@ pub enum TxOutcome {
 }
 
 impl TxOutcome {
+    /// The outcome of an invoice the mapping refused: not final yet is pending (read again),
+    /// before the start date is skipped, any other refusal is recorded (refused).
+    pub fn of_problem(problem: &ImportProblem) -> TxOutcome {
+        match problem.code {
+            ImportCode::NotFinalised => TxOutcome::Pending,
+            ImportCode::BeforeStartDate => TxOutcome::Skipped,
+            _ => TxOutcome::Refused,
+        }
+    }
+
     /// Done: it does not hold the watermark.
     pub fn is_done(&self) -> bool {
         !matches!(self, TxOutcome::Pending | TxOutcome::Failed)
@@ -301,7 +311,6 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::import::codes::ImportCode;
 
     fn t(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
@@ -515,5 +524,10 @@ mod tests {
         );
         assert_eq!(r[1].feed_date, Some(t("2026-03-02T07:00:00Z")));
         assert_eq!(serde_json::to_value(TxOutcome::AlreadyStored).unwrap(), "already-stored");
+        let p = |c| ImportProblem::new(c, "m");
+        assert_eq!(TxOutcome::of_problem(&p(ImportCode::NotFinalised)), TxOutcome::Pending);
+        assert_eq!(TxOutcome::of_problem(&p(ImportCode::BeforeStartDate)), TxOutcome::Skipped);
+        assert_eq!(TxOutcome::of_problem(&p(ImportCode::CurrencyMismatch)), TxOutcome::Refused);
+        assert!(!TxOutcome::of_problem(&p(ImportCode::NotFinalised)).is_done());
     }
 }
