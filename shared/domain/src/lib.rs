@@ -10,10 +10,13 @@
 //! - [`ordering`]: purchase orders out through the Amazon Business Ordering API.
 //! - [`matching`]: invoices matched against their PO and what Amazon accepted (quantities,
 //!   prices, amounts, charges, tolerances), and their GL coding from the PO.
+//! - [`import`]: the daily Amazon Business import of a connected company's purchase invoices
+//!   (Reconciliation API answers, mapping, entries, reconciliation, watermark, PDF reports).
 
 pub mod channel;
 pub mod company;
 pub mod core;
+pub mod import;
 pub mod invoice;
 pub mod matching;
 pub mod ordering;

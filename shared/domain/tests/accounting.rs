@@ -137,3 +137,27 @@ fn huge_distribution_charges_do_not_panic() {
     let (d, c) = invoice_domain::invoice::accounting::balance(&lines, totals.currency);
     assert_eq!(d, c);
 }
+
+#[test]
+fn journal_of_expenses_books_the_totals_as_journal_does() {
+    use invoice_domain::invoice::accounting::{journal_of_expenses, Expense};
+    for name in ["s01-amazon-business-two-sellers.xml", "s06-header-level-credit-memo.xml"] {
+        let (inv, t) = sample(name);
+        let chart = Chart::default();
+        let booked = journal(&inv, &t, &chart);
+        let expense_lines = booked.iter().filter(|l| l.account.starts_with("6000-expense")).count();
+        let expenses: Vec<Expense> = booked[..expense_lines]
+            .iter()
+            .map(|l| Expense {
+                account: l.account.clone(),
+                amount: if l.side == Side::Debit { l.amount } else { l.amount.neg() },
+                memo: l.memo.clone(),
+                invoice_line: l.invoice_line,
+                segments: l.segments.clone(),
+            })
+            .collect();
+        let supplier = inv.supplier_key().unwrap_or_default();
+        let again = journal_of_expenses(inv.header.invoice_id.as_deref().unwrap_or(""), &supplier, &expenses, &t, &chart);
+        assert_eq!(again, booked, "{name}");
+    }
+}

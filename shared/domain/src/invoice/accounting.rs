@@ -225,12 +225,43 @@ fn build(inv: &CxmlInvoice, totals: &Totals, chart: &Chart, coding: Option<&Invo
             b.add(&account, Side::Debit, amount, format!("{invoice_id} header-level ({po})"), None, Vec::new());
         }
     }
+    let supplier = inv.supplier_key().unwrap_or_default();
+    book_totals(&mut b, invoice_id, &supplier, totals, chart);
+    b.lines
+}
+
+/// The lines every journal ends with: input tax, freight, special handling, discount, payable.
+fn book_totals(b: &mut Builder, invoice_id: &str, supplier: &str, totals: &Totals, chart: &Chart) {
     b.add(&chart.input_tax, Side::Debit, totals.tax, format!("{invoice_id} tax"), None, Vec::new());
     b.add(&chart.freight, Side::Debit, totals.shipping, format!("{invoice_id} shipping"), None, Vec::new());
     b.add(&chart.other_charges, Side::Debit, totals.special_handling, format!("{invoice_id} special handling"), None, Vec::new());
     b.add(&chart.discount, Side::Credit, totals.discount, format!("{invoice_id} discount"), None, Vec::new());
-    let supplier = inv.supplier_key().unwrap_or_default();
-    b.add(&chart.payable, Side::Credit, totals.net, payable_memo(invoice_id, &supplier), None, Vec::new());
+    b.add(&chart.payable, Side::Credit, totals.net, payable_memo(invoice_id, supplier), None, Vec::new());
+}
+
+/// One expense of an invoice that is not read from a cXML document (an Amazon Business
+/// import): the account it is booked to, its amount (negative on a credit memo), the memo, the
+/// invoice line and its segments (`name=id`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expense {
+    pub account: String,
+    pub amount: Money,
+    pub memo: String,
+    pub invoice_line: Option<u32>,
+    pub segments: Vec<String>,
+}
+
+/// The journal of an invoice given as its expenses and its totals: each expense debited to its
+/// account, then input tax, freight, special handling, discount and the payable exactly as
+/// [`journal`] books them (a negative amount is booked on the other side, so a credit memo
+/// reverses). Debits equal credits when the expenses add up to `totals.subtotal` and
+/// `totals.net` is subtotal + tax + shipping + special handling − discount.
+pub fn journal_of_expenses(invoice_id: &str, supplier: &str, expenses: &[Expense], totals: &Totals, chart: &Chart) -> Vec<EntryLine> {
+    let mut b = Builder { lines: Vec::with_capacity(expenses.len() + 5) };
+    for e in expenses {
+        b.add(&e.account, Side::Debit, e.amount, e.memo.clone(), e.invoice_line, e.segments.clone());
+    }
+    book_totals(&mut b, invoice_id, supplier, totals, chart);
     b.lines
 }
 

@@ -605,6 +605,7 @@ mod tests {
             cancel_document_key: None,
             documents: vec![],
             matching: None,
+            purchase: None,
         }
     }
 

@@ -74,6 +74,9 @@ pub struct InvoiceRecord {
     /// How it matched its PO (set once it is booked; again when its PO arrives later).
     #[serde(default)]
     pub matching: Option<crate::matching::MatchOutcome>,
+    /// How an imported invoice (Amazon Business) is filed: category, review status, payment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purchase: Option<crate::import::purchase::Purchase>,
 }
 
 /// One invoice line as stored.
@@ -96,6 +99,9 @@ pub struct LineRecord {
     pub category: String,
     pub classification: Option<String>,
     pub sold_by: Option<String>,
+    /// The Amazon side of an imported line (order line, GL code, cost centre, charges).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amazon: Option<crate::import::purchase::AmazonLine>,
 }
 
 /// A journal line as stored (`kind` booking or reversal).
@@ -375,6 +381,7 @@ pub fn invoice_record(
         cancel_document_key: None,
         documents: Vec::new(),
         matching: None,
+        purchase: None,
     }
 }
 
@@ -404,6 +411,7 @@ pub fn line_records(inv: &CxmlInvoice, invoice_key: &str, currency: &str) -> Vec
                 category: crate::invoice::accounting::category(item),
                 classification: item.classifications.first().map(|(d, c)| format!("{d}:{c}")),
                 sold_by: item.extrinsic("soldBy").map(str::to_string),
+                amazon: None,
             });
         }
     }
