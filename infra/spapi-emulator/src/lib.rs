@@ -122,12 +122,14 @@ use axum::http::HeaderName;
 
 mod api;
 mod bucket;
+mod business;
 mod control;
 mod einvoice;
 mod ids;
 mod lwa;
 pub mod model;
 mod ordering;
+mod reports;
 mod serve;
 mod state;
 
@@ -140,6 +142,10 @@ pub const VENDOR_INVOICES_MODEL: &str = include_str!("../models/vendorInvoices.j
 pub const VENDOR_TRANSACTION_STATUS_MODEL: &str = include_str!("../models/vendorTransactionStatus.json");
 /// Amazon Business's Ordering_API.json (Swagger 2.0), unchanged.
 pub const ORDERING_MODEL: &str = include_str!("../models/Ordering_API.json");
+/// Amazon Business's Reconciliation_API.json (Swagger 2.0, version 2021-01-08), unchanged.
+pub const RECONCILIATION_MODEL: &str = include_str!("../models/Reconciliation_API.json");
+/// Amazon Business's Document_API_v1.json (the Reports API, Swagger 2.0, version 2021-09-30), unchanged.
+pub const DOCUMENT_MODEL: &str = include_str!("../models/Document_API_v1.json");
 
 pub const DEFAULT_CLIENT_ID: &str = "local-client-id";
 pub const DEFAULT_CLIENT_SECRET: &str = "local-client-secret";
@@ -154,6 +160,18 @@ pub const GET_TRANSACTION_PREFIX: &str = "/vendor/transactions/v1/transactions/"
 pub const LWA_TOKEN_PATH: &str = "/auth/o2/token";
 /// placeOrder (POST) and, with `/{externalId}`, orderDetails (GET).
 pub const ORDERS_PATH: &str = "/ordering/2022-10-30/orders";
+/// getTransactions (GET).
+pub const TRANSACTIONS_PATH: &str = "/reconciliation/2021-01-08/transactions";
+/// getInvoiceDetailsByOrderLineItems (POST).
+pub const INVOICES_PATH: &str = "/reconciliation/2021-01-08/invoices";
+/// getBatchInvoicePaymentDetails (POST).
+pub const PAYMENT_DETAILS_PATH: &str = "/reconciliation/2021-01-08/invoices/batch/paymentDetails";
+/// createReport (POST) and, with `/{reportId}`, getReport (GET) and cancelReport (DELETE).
+pub const REPORTS_PATH: &str = "/reports/2021-09-30/reports";
+/// getReportDocument: `GET` this + `{reportDocumentId}`.
+pub const DOCUMENTS_PREFIX: &str = "/reports/2021-09-30/documents/";
+/// Report document URLs: this + `{reportDocumentId}?X-Amz-…` (no token: presigned-like).
+pub const DOCUMENT_URL_PREFIX: &str = "/report-documents/";
 /// Where [`Config::s3_bucket`] receives the e-invoices: `incoming/<company>/amazon-business/<invoice id>.xml`.
 pub const EINVOICE_KEY_PREFIX: &str = "incoming/";
 
@@ -202,6 +220,39 @@ pub struct Config {
     /// The S3 endpoint (a local server: path-style addressing). `None`: the AWS SDK's own
     /// configuration (`AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL`, else AWS).
     pub s3_endpoint: Option<String>,
+    /// getTransactions' usage plan (the model: 2 requests/s, burst 10), per selling partner.
+    pub get_transactions_rate: f64,
+    pub get_transactions_burst: f64,
+    /// getInvoiceDetailsByOrderLineItems' usage plan (the model: 2/s, burst 10).
+    pub invoice_details_rate: f64,
+    pub invoice_details_burst: f64,
+    /// getBatchInvoicePaymentDetails' usage plan (the model: 2/s, burst 10).
+    pub payment_details_rate: f64,
+    pub payment_details_burst: f64,
+    /// Transactions per getTransactions page (small, so that clients walk pages).
+    pub transactions_page_size: usize,
+    /// createReport's usage plan (Amazon Business's reference: 0.0167/s, burst 15; the model
+    /// states none).
+    pub create_report_rate: f64,
+    pub create_report_burst: f64,
+    /// getReport's usage plan (not stated for Amazon Business; SP-API Reports' 2/s, burst 15).
+    pub get_report_rate: f64,
+    pub get_report_burst: f64,
+    /// cancelReport's usage plan (not stated; SP-API Reports' 0.0222/s, burst 10).
+    pub cancel_report_rate: f64,
+    pub cancel_report_burst: f64,
+    /// getReportDocument's usage plan (Amazon Business's reference: 0.0167/s, burst 15).
+    pub get_report_document_rate: f64,
+    pub get_report_document_burst: f64,
+    /// getReport answers IN_QUEUE (first), then IN_PROGRESS, this many times before the final
+    /// status; `POST /_emulator/faults` `report_polls` overrides it.
+    pub report_processing_polls: u32,
+    /// How long a report document URL is valid (the model: 5 minutes); whole seconds, ≥ 1.
+    pub document_url_ttl: Duration,
+    /// Report documents are GZIP (`compressionAlgorithm`) unless their seed says otherwise.
+    pub document_gzip: bool,
+    /// Base of report document URLs (`http://host:port`); `None`: the `Host` the request came to.
+    pub document_base_url: Option<String>,
 }
 
 impl Default for Config {
@@ -228,6 +279,25 @@ impl Default for Config {
             order_delivery_days: 2,
             s3_bucket: None,
             s3_endpoint: None,
+            get_transactions_rate: 2.0,
+            get_transactions_burst: 10.0,
+            invoice_details_rate: 2.0,
+            invoice_details_burst: 10.0,
+            payment_details_rate: 2.0,
+            payment_details_burst: 10.0,
+            transactions_page_size: 5,
+            create_report_rate: 0.0167,
+            create_report_burst: 15.0,
+            get_report_rate: 2.0,
+            get_report_burst: 15.0,
+            cancel_report_rate: 0.0222,
+            cancel_report_burst: 10.0,
+            get_report_document_rate: 0.0167,
+            get_report_document_burst: 15.0,
+            report_processing_polls: 2,
+            document_url_ttl: Duration::from_secs(300),
+            document_gzip: false,
+            document_base_url: None,
         }
     }
 }
@@ -255,13 +325,27 @@ impl Config {
             Operation::GetTransaction => (self.get_transaction_rate, self.get_transaction_burst),
             Operation::PlaceOrder => (self.place_order_rate, self.place_order_burst),
             Operation::OrderDetails => (self.order_details_rate, self.order_details_burst),
-            Operation::Submit | Operation::Token => (self.submit_rate, self.submit_burst),
+            Operation::GetTransactions => (self.get_transactions_rate, self.get_transactions_burst),
+            Operation::GetInvoiceDetails => (self.invoice_details_rate, self.invoice_details_burst),
+            Operation::GetPaymentDetails => (self.payment_details_rate, self.payment_details_burst),
+            Operation::CreateReport => (self.create_report_rate, self.create_report_burst),
+            Operation::GetReport => (self.get_report_rate, self.get_report_burst),
+            Operation::CancelReport => (self.cancel_report_rate, self.cancel_report_burst),
+            Operation::GetReportDocument => (self.get_report_document_rate, self.get_report_document_burst),
+            // Downloads are not rate limited; the plan is never used for them.
+            Operation::Submit | Operation::Token | Operation::DocumentDownload => (self.submit_rate, self.submit_burst),
         }
     }
 }
 
 /// Why [`App::new`] would refuse `config` (a decimal setting that is not a decimal ≥ 0).
 pub fn check_config(config: &Config) -> Result<(), String> {
+    if config.transactions_page_size == 0 {
+        return Err("transactions_page_size must be at least 1".into());
+    }
+    if config.document_url_ttl.as_secs() == 0 {
+        return Err("document_url_ttl must be at least one second".into());
+    }
     ordering::Plan::from_config(config).map(|_| ())
 }
 
