@@ -471,6 +471,12 @@ async fn report_flow_reaches_done_and_the_document_downloads_plain_and_gzipped()
     let unzipped = gunzip(&body);
     assert!(unzipped.starts_with(b"%PDF-1.4") && unzipped.ends_with(b"%%EOF\n"));
     assert!(String::from_utf8_lossy(&unzipped).contains("Invoice FR5000000002"));
+    // A real PDF: a parser finds its page and text (xref offsets right).
+    let parsed = lopdf::Document::load_mem(&unzipped).expect("a valid PDF");
+    let pages: Vec<u32> = parsed.get_pages().keys().copied().collect();
+    assert_eq!(pages.len(), 1);
+    let text = parsed.extract_text(&pages).unwrap();
+    assert!(text.contains("Amazon Business - Invoice FR5000000002") && text.contains("Total: 50.40 EUR"), "{text}");
 
     // By order line (orderId, orderLineItemId, shipmentId), and a credit memo ("Credits").
     let id = emu.create_report(&token, json!({"orderId": "402-1111111-2222222", "orderLineItemId": "OLI-2", "shipmentId": "SHIP-1"})).await;
