@@ -263,9 +263,36 @@ pub(crate) struct Doc {
     payment_instrument_type: String,
     payment_instrument_last4_digits: Option<String>,
     refund_reason: Option<String>,
+    /// Paid with this many transactions (1 to 5): each carries the invoice number and its lines,
+    /// a share of the amount and `associatedTransactionDetails` naming the others.
+    split_payments: u8,
 }
 
+/// Payment instruments of the parts of a split payment after the first.
+const SPLIT_INSTRUMENTS: [&str; 4] = ["GiftCard", "CreditCard", "RewardsPoints", "BankAccount"];
+
 impl Doc {
+    /// The transaction id of part `k` (0: the seeded id, then `<id>-2`, `<id>-3`, …).
+    fn part_id(&self, k: u8) -> String {
+        if k == 0 {
+            self.transaction_id.clone()
+        } else {
+            format!("{}-{}", self.transaction_id, k + 1)
+        }
+    }
+
+    /// Part `k`'s share of `total`: equal shares in the currency's minor unit, the first part
+    /// taking the remainder.
+    fn share(&self, total: Decimal, k: u8) -> Decimal {
+        let n = Decimal::from(self.split_payments.max(1));
+        let each = round_money((total / n).trunc_with_scale(if self.currency == "JPY" { 0 } else { 2 }), &self.currency);
+        if k == 0 {
+            total - each * (n - Decimal::ONE)
+        } else {
+            each
+        }
+    }
+
     pub(crate) fn is_credit_memo(&self) -> bool {
         self.credits.is_some()
     }
@@ -280,8 +307,9 @@ impl Doc {
 pub(crate) struct Book {
     /// Invoices and credit memos by number.
     pub(crate) docs: HashMap<String, Doc>,
-    /// (feed date, transaction id) → document number: getTransactions' order.
-    feed: BTreeMap<(DateTime<Utc>, String), String>,
+    /// (feed date, transaction id) → (document number, part of a split payment):
+    /// getTransactions' order.
+    feed: BTreeMap<(DateTime<Utc>, String), (String, u8)>,
     /// (orderId, orderLineItemId, shipmentId) → the documents with that line, in seed order.
     pub(crate) by_line: HashMap<(String, String, String), Vec<String>>,
 }
@@ -295,7 +323,9 @@ impl Book {
                 numbers.push(doc.number.clone());
             }
         }
-        self.feed.insert((doc.feed_date, doc.transaction_id.clone()), doc.number.clone());
+        for k in 0..doc.split_payments.max(1) {
+            self.feed.insert((doc.feed_date, doc.part_id(k)), (doc.number.clone(), k));
+        }
         self.docs.insert(doc.number.clone(), doc);
     }
 }
@@ -336,8 +366,8 @@ fn put(m: &mut Map<String, Value>, key: &str, v: Option<&String>) {
     }
 }
 
-/// A `Transaction` (with its `transactionLineItems`).
-fn render_transaction(d: &Doc) -> Value {
+/// A `Transaction` (with its `transactionLineItems`): part `part` of the document's payment.
+fn render_transaction(d: &Doc, part: u8) -> Value {
     let refund = d.transaction_type != TransactionType::Charge;
     let f = Fmt::new(d.format, &d.currency, refund);
     let first_rate = d.lines.first().map_or(Decimal::ZERO, |l| l.tax_rate);
@@ -377,19 +407,25 @@ fn render_transaction(d: &Doc) -> Value {
     t.insert("transactionDate".into(), json!(millis(d.transaction_date)));
     t.insert("feedDate".into(), json!(millis(d.feed_date)));
     t.insert("transactionType".into(), json!(d.transaction_type.name()));
-    t.insert("transactionId".into(), json!(d.transaction_id));
+    t.insert("transactionId".into(), json!(d.part_id(part)));
     t.insert("chargeIdentifier".into(), json!(d.charge_identifier));
     t.insert("shipTaxRate".into(), json!(f.rate(first_rate)));
     t.insert("giftWrapTaxRate".into(), json!(f.rate(Decimal::ZERO)));
     t.insert("legalEntityName".into(), json!(d.legal_entity_name));
     put(&mut t, "purchasingCustomerGroupName", d.purchasing_customer_group_name.as_ref());
     t.insert("invoiceNumber".into(), json!(d.number));
-    t.insert("amount".into(), f.money(total));
-    t.insert("paymentInstrumentType".into(), json!(d.payment_instrument_type));
+    t.insert("amount".into(), f.money(d.share(total, part)));
+    let instrument = match part {
+        0 => d.payment_instrument_type.as_str(),
+        k => SPLIT_INSTRUMENTS[usize::from(k - 1) % SPLIT_INSTRUMENTS.len()],
+    };
+    t.insert("paymentInstrumentType".into(), json!(instrument));
     put(&mut t, "paymentInstrumentLast4Digits", d.payment_instrument_last4_digits.as_ref());
     t.insert("buyer".into(), json!(d.buyer));
     t.insert("payer".into(), json!(d.payer));
-    t.insert("associatedTransactionDetails".into(), json!([]));
+    let others: Vec<Value> =
+        (0..d.split_payments.max(1)).filter(|&k| k != part).map(|k| json!({"associatedTransactionId": d.part_id(k)})).collect();
+    t.insert("associatedTransactionDetails".into(), Value::Array(others));
     t.insert("transactionLineItems".into(), Value::Array(lines));
     Value::Object(t)
 }
@@ -626,6 +662,7 @@ struct InvoiceSeed {
     report_outcome: Option<Outcome>,
     #[serde(default)]
     sandbox_quirks: bool,
+    split_payments: Option<u8>,
     #[serde(default)]
     credit_memos: Vec<CreditMemoSeed>,
 }
@@ -754,6 +791,10 @@ fn docs_of(s: InvoiceSeed, at: &str) -> Result<Vec<Doc>, String> {
         lines.push(line_of(l, &order_id, date, n)?);
     }
     let format = s.money_format.unwrap_or(MoneyFormat::Two);
+    let split_payments = s.split_payments.unwrap_or(1);
+    if !(1..=5).contains(&split_payments) {
+        return Err(format!("{at}.split_payments: 1 to 5"));
+    }
     let buyer = s.buyer.unwrap_or_else(|| Customer {
         id: "amzn1.account.AEXAMPLEBUYER".into(),
         name: Some("Alice Buyer".into()),
@@ -791,6 +832,7 @@ fn docs_of(s: InvoiceSeed, at: &str) -> Result<Vec<Doc>, String> {
         payment_instrument_type: s.payment_instrument_type.unwrap_or_else(|| "PayByInvoice".into()),
         payment_instrument_last4_digits: s.payment_instrument_last4_digits,
         refund_reason: None,
+        split_payments,
     };
     let mut docs = Vec::with_capacity(1 + s.credit_memos.len());
     for (k, m) in s.credit_memos.into_iter().enumerate() {
@@ -838,6 +880,7 @@ fn docs_of(s: InvoiceSeed, at: &str) -> Result<Vec<Doc>, String> {
             transaction_date: mdate,
             refund_reason: Some(m.refund_reason.unwrap_or_else(|| "Customer return".into())),
             consolidated_invoice_number: None,
+            split_payments: 1,
             ..base.clone()
         });
     }
@@ -927,6 +970,7 @@ fn generated(g: &Generate) -> Result<Vec<Doc>, String> {
             payment_instrument_type: "PayByInvoice".into(),
             payment_instrument_last4_digits: None,
             refund_reason: None,
+            split_payments: 1,
         };
         if every > 0 && (i + 1) % u64::from(every) == 0 {
             let mdate = date + Span::days(3);
@@ -1072,7 +1116,7 @@ fn transactions_page(app: &App, partner: &str, lower: Bound<(DateTime<Utc>, Stri
     let mut last = None;
     let mut more = false;
     if let Some(book) = business.books.get(partner) {
-        for ((feed_date, tx), number) in book.feed.range((lower, Bound::Unbounded)) {
+        for ((feed_date, tx), (number, part)) in book.feed.range((lower, Bound::Unbounded)) {
             if *feed_date > end {
                 break;
             }
@@ -1081,7 +1125,7 @@ fn transactions_page(app: &App, partner: &str, lower: Bound<(DateTime<Utc>, Stri
                 break;
             }
             if let Some(d) = book.docs.get(number) {
-                page.push(render_transaction(d));
+                page.push(render_transaction(d, *part));
             }
             last = Some((*feed_date, tx.clone()));
         }

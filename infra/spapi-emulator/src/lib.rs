@@ -233,6 +233,7 @@
 //!     "gzip": true,                                 // default: Config::document_gzip
 //!     "report_outcome": "DONE",                     // "DONE" | "FATAL" | "CANCELLED"
 //!     "sandbox_quirks": false,
+//!     "split_payments": 1,                          // 1 to 5 transactions for the invoice (below)
 //!     "credit_memos": [{
 //!       "invoice_number": "FR5000000001C", "invoice_date": "2026-11-10T09:00:00Z",
 //!       "feed_date": "…", "transaction_id": "…", "transaction_type": "REFUND",  // or "OVERREFUND"
@@ -249,7 +250,11 @@
 //! ```
 //!
 //! A credit memo line that refunds part of the quantity refunds the items only (no shipping, no
-//! discount). `generate` makes `count` (≤ 100,000) deterministic invoices `<prefix><0000001…>`,
+//! discount). `split_payments: n` pays the invoice with n transactions, `<transaction_id>`,
+//! `<transaction_id>-2`, …: each carries the invoice number and every line, an equal share of
+//! the amount in the currency's minor unit (the first takes the remainder), the others in
+//! `associatedTransactionDetails`, and the payment instruments `GiftCard`, `CreditCard`,
+//! `RewardsPoints`, `BankAccount` after the first (an importer must not count the invoice twice). `generate` makes `count` (≤ 100,000) deterministic invoices `<prefix><0000001…>`,
 //! invoice dates spread evenly over `days` (1) from `from`, feed dates `feed_lag_hours` (24)
 //! later, `lines` (2, ≤ 10) lines each with varying prices, quantities, shipping and discounts,
 //! `businessOrderInfo` `GL code` / `Cost center`, payment status `Issued`, `Payment Processing`,

@@ -881,3 +881,33 @@ async fn recordings_stats_seed_counts_and_reset_cover_the_business_operations() 
     let page: Value = emu.transactions(&token, &window).await.json().await.unwrap();
     assert_eq!(page, json!({"transactions": []}));
 }
+
+#[tokio::test]
+async fn a_split_payment_carries_one_invoice_in_several_transactions() {
+    let emu = start(fast()).await;
+    let token = emu.token().await;
+    let mut inv = two_line_invoice("FR5000000003");
+    inv["split_payments"] = json!(3);
+    inv["transaction_id"] = json!("TX-SPLIT");
+    emu.seed(json!({"invoices": [inv]})).await;
+    let (_, all) = walk(&emu, &token, "2026-11-01T00:00:00Z", "2026-11-30T00:00:00Z").await;
+    assert_eq!(all.len(), 3);
+    let ids: Vec<&str> = all.iter().map(|t| t["transactionId"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["TX-SPLIT", "TX-SPLIT-2", "TX-SPLIT-3"]);
+    assert!(all.iter().all(|t| t["invoiceNumber"] == "FR5000000003" && t["transactionLineItems"].as_array().unwrap().len() == 2));
+    // 35.39 in three equal cent shares, the first taking the remainder.
+    let amounts: Vec<&str> = all.iter().map(|t| t["amount"]["amount"].as_str().unwrap()).collect();
+    assert_eq!(amounts, ["11.81", "11.79", "11.79"]);
+    let others: Vec<&str> =
+        all[1]["associatedTransactionDetails"].as_array().unwrap().iter().map(|a| a["associatedTransactionId"].as_str().unwrap()).collect();
+    assert_eq!(others, ["TX-SPLIT", "TX-SPLIT-3"]);
+    assert_eq!(
+        (all[0]["paymentInstrumentType"].as_str(), all[1]["paymentInstrumentType"].as_str()),
+        (Some("PayByInvoice"), Some("GiftCard"))
+    );
+    let counts = emu.state("/_emulator/business/seed").await;
+    assert_eq!(
+        (counts["partners"]["default"]["invoices"].as_u64(), counts["partners"]["default"]["transactions"].as_u64()),
+        (Some(1), Some(3))
+    );
+}
