@@ -1059,6 +1059,16 @@ pub(crate) async fn seed(State(app): State<App>, body: Bytes) -> Response {
                 return seed_error(format!("invoice number {:?} is already seeded for partner {partner}", d.number));
             }
         }
+        // Transaction ids are unique per partner too (they order the feed).
+        let mut ids: std::collections::HashSet<String> = book.feed.keys().map(|(_, id)| id.clone()).collect();
+        for d in &docs {
+            for k in 0..d.split_payments.max(1) {
+                let id = d.part_id(k);
+                if !ids.insert(id.clone()) {
+                    return seed_error(format!("transaction id {id:?} is already seeded for partner {partner}"));
+                }
+            }
+        }
     }
     let added = docs.len();
     let memos = docs.iter().filter(|d| d.is_credit_memo()).count();

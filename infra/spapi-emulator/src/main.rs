@@ -8,7 +8,11 @@ use clap::Parser;
 use spapi_emulator::{serve, App, Config};
 
 #[derive(Debug, Parser)]
-#[command(name = "spapi-emulator", version, about = "Local SP-API (vendor invoices, transaction status) + LWA emulator")]
+#[command(
+    name = "spapi-emulator",
+    version,
+    about = "Local SP-API (vendor invoices, transaction status), Amazon Business (ordering, reconciliation, documents) + LWA emulator"
+)]
 struct Cli {
     /// Address to bind.
     #[arg(long, env = "SPAPI_EMULATOR_HOST", default_value = "127.0.0.1")]

@@ -825,6 +825,12 @@ async fn recordings_stats_seed_counts_and_reset_cover_the_business_operations() 
         )
         .await;
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "unknown fields refused");
+    let mut twin = invoice("INV-TWIN", "2026-11-02", json!([{"unit_price": "1"}]));
+    twin["transaction_id"] = json!("GEN-T1");
+    let mut twin2 = twin.clone();
+    twin2["invoice_number"] = json!("INV-TWIN-2");
+    let resp = emu.control("/_emulator/business/seed", json!({"invoices": [twin, twin2]})).await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "one transaction id twice");
 
     let window = [("feedStartDate", "2026-11-01T00:00:00Z"), ("feedEndDate", "2026-11-30T00:00:00Z")];
     emu.transactions(&token, &window).await;
