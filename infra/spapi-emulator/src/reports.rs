@@ -478,7 +478,8 @@ fn serve_document(app: &App, document_id: &str, query: &str, rid: &str) -> Respo
     };
     let expiry = issued + chrono::Duration::seconds(ttl as i64);
     let now = Utc::now();
-    if now > expiry {
+    // At X-Amz-Date's resolution (whole seconds): valid through the second of the expiry.
+    if now.timestamp() > expiry.timestamp() {
         let fmt = |d: DateTime<Utc>| d.format("%Y-%m-%dT%H:%M:%SZ").to_string();
         return s3_error(
             StatusCode::FORBIDDEN,
