@@ -97,6 +97,12 @@ where
     let with_limit = match op {
         Operation::Submit => matches!(status.as_u16(), 202 | 400 | 404 | 429),
         Operation::PlaceOrder | Operation::OrderDetails => matches!(status.as_u16(), 200 | 400 | 404 | 429 | 500),
+        // The Reconciliation model puts it on every response of these two …
+        Operation::GetTransactions | Operation::GetInvoiceDetails => true,
+        // … and only on these of getBatchInvoicePaymentDetails.
+        Operation::GetPaymentDetails => matches!(status.as_u16(), 200 | 400 | 404),
+        // The Document model: on every response but 403.
+        Operation::CreateReport | Operation::GetReport | Operation::CancelReport | Operation::GetReportDocument => status.as_u16() != 403,
         _ => matches!(status.as_u16(), 200 | 400 | 404 | 429),
     };
     if with_limit {

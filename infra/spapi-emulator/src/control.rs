@@ -40,7 +40,11 @@ pub(crate) async fn set_faults(State(app): State<App>, body: Bytes) -> Response 
         stall_next,
         processing_polls,
         lwa_fail_next,
-        operation
+        operation,
+        report_polls,
+        report_fatal_next,
+        report_cancelled_next,
+        expired_url_next
     );
     for (id, errors) in patch.reject_invoice_ids.unwrap_or_default() {
         if errors.is_empty() {
@@ -70,6 +74,7 @@ pub(crate) async fn reset(State(app): State<App>) -> Response {
     inner.accepted_invoices.clear();
     inner.orders.clear();
     inner.ordering = crate::ordering::OrderingSettings::default();
+    inner.business = crate::business::Business::default();
     // Every partner's buckets start full again.
     inner.buckets.clear();
     // LWA accepts revoked refresh tokens again; issued access tokens stay valid (revoked ones
@@ -115,7 +120,21 @@ fn groups(counts: Option<&Counts>, names: &[&'static str]) -> serde_json::Map<St
 
 pub(crate) async fn stats(State(app): State<App>) -> Response {
     let inner = app.lock();
-    let names = ["submit", "get_transaction", "place_order", "order_details", "token_status"];
+    let names = [
+        "submit",
+        "get_transaction",
+        "place_order",
+        "order_details",
+        "get_transactions",
+        "get_invoice_details",
+        "get_payment_details",
+        "create_report",
+        "get_report",
+        "cancel_report",
+        "get_report_document",
+        "document_download",
+        "token_status",
+    ];
     let mut body = groups(Some(&inner.stats), &names);
     body.insert("token".into(), json!(inner.token_requests));
     let partners: serde_json::Map<String, Value> =

@@ -8,7 +8,11 @@ use clap::Parser;
 use spapi_emulator::{serve, App, Config};
 
 #[derive(Debug, Parser)]
-#[command(name = "spapi-emulator", version, about = "Local SP-API (vendor invoices, transaction status) + LWA emulator")]
+#[command(
+    name = "spapi-emulator",
+    version,
+    about = "Local SP-API (vendor invoices, transaction status), Amazon Business (ordering, reconciliation, documents) + LWA emulator"
+)]
 struct Cli {
     /// Address to bind.
     #[arg(long, env = "SPAPI_EMULATOR_HOST", default_value = "127.0.0.1")]
@@ -72,6 +76,56 @@ struct Cli {
     /// S3 endpoint (path-style); default: AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL, else AWS.
     #[arg(long)]
     s3_endpoint: Option<String>,
+    /// Amazon Business getTransactions rate limit (usage plan: 2/s, burst 10).
+    #[arg(long, default_value_t = 2.0)]
+    get_transactions_rate: f64,
+    #[arg(long, default_value_t = 10.0)]
+    get_transactions_burst: f64,
+    /// getInvoiceDetailsByOrderLineItems rate limit (usage plan: 2/s, burst 10).
+    #[arg(long, default_value_t = 2.0)]
+    invoice_details_rate: f64,
+    #[arg(long, default_value_t = 10.0)]
+    invoice_details_burst: f64,
+    /// getBatchInvoicePaymentDetails rate limit (usage plan: 2/s, burst 10).
+    #[arg(long, default_value_t = 2.0)]
+    payment_details_rate: f64,
+    #[arg(long, default_value_t = 10.0)]
+    payment_details_burst: f64,
+    /// Transactions per getTransactions page.
+    #[arg(long, default_value_t = 5)]
+    transactions_page_size: usize,
+    /// createReport rate limit (Amazon Business: 0.0167/s, burst 15).
+    #[arg(long, default_value_t = 0.0167)]
+    create_report_rate: f64,
+    #[arg(long, default_value_t = 15.0)]
+    create_report_burst: f64,
+    /// getReport rate limit (not stated by Amazon Business; SP-API Reports: 2/s, burst 15).
+    #[arg(long, default_value_t = 2.0)]
+    get_report_rate: f64,
+    #[arg(long, default_value_t = 15.0)]
+    get_report_burst: f64,
+    /// cancelReport rate limit (not stated; SP-API Reports: 0.0222/s, burst 10).
+    #[arg(long, default_value_t = 0.0222)]
+    cancel_report_rate: f64,
+    #[arg(long, default_value_t = 10.0)]
+    cancel_report_burst: f64,
+    /// getReportDocument rate limit (Amazon Business: 0.0167/s, burst 15).
+    #[arg(long, default_value_t = 0.0167)]
+    get_report_document_rate: f64,
+    #[arg(long, default_value_t = 15.0)]
+    get_report_document_burst: f64,
+    /// getReport answers IN_QUEUE / IN_PROGRESS this many times before the final status.
+    #[arg(long, default_value_t = 2)]
+    report_processing_polls: u32,
+    /// How long a report document URL is valid, seconds (Amazon: 300).
+    #[arg(long, default_value_t = 300)]
+    document_url_ttl_secs: u64,
+    /// Report documents are GZIP unless seeded otherwise.
+    #[arg(long)]
+    document_gzip: bool,
+    /// Base of report document URLs (default: the Host the request came to).
+    #[arg(long)]
+    document_base_url: Option<String>,
 }
 
 #[tokio::main]
@@ -90,6 +144,13 @@ async fn main() -> std::io::Result<()> {
         ("get-transaction", cli.get_transaction_rate, cli.get_transaction_burst),
         ("place-order", cli.place_order_rate, cli.place_order_burst),
         ("order-details", cli.order_details_rate, cli.order_details_burst),
+        ("get-transactions", cli.get_transactions_rate, cli.get_transactions_burst),
+        ("invoice-details", cli.invoice_details_rate, cli.invoice_details_burst),
+        ("payment-details", cli.payment_details_rate, cli.payment_details_burst),
+        ("create-report", cli.create_report_rate, cli.create_report_burst),
+        ("get-report", cli.get_report_rate, cli.get_report_burst),
+        ("cancel-report", cli.cancel_report_rate, cli.cancel_report_burst),
+        ("get-report-document", cli.get_report_document_rate, cli.get_report_document_burst),
     ] {
         if !(rate > 0.0 && burst >= 1.0) {
             eprintln!("spapi-emulator: --{name}-rate must be > 0 and --{name}-burst >= 1");
@@ -122,6 +183,25 @@ async fn main() -> std::io::Result<()> {
             .or_else(|| std::env::var("AWS_ENDPOINT_URL_S3").ok())
             .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
             .filter(|e| !e.is_empty()),
+        get_transactions_rate: cli.get_transactions_rate,
+        get_transactions_burst: cli.get_transactions_burst,
+        invoice_details_rate: cli.invoice_details_rate,
+        invoice_details_burst: cli.invoice_details_burst,
+        payment_details_rate: cli.payment_details_rate,
+        payment_details_burst: cli.payment_details_burst,
+        transactions_page_size: cli.transactions_page_size,
+        create_report_rate: cli.create_report_rate,
+        create_report_burst: cli.create_report_burst,
+        get_report_rate: cli.get_report_rate,
+        get_report_burst: cli.get_report_burst,
+        cancel_report_rate: cli.cancel_report_rate,
+        cancel_report_burst: cli.cancel_report_burst,
+        get_report_document_rate: cli.get_report_document_rate,
+        get_report_document_burst: cli.get_report_document_burst,
+        report_processing_polls: cli.report_processing_polls,
+        document_url_ttl: Duration::from_secs(cli.document_url_ttl_secs),
+        document_gzip: cli.document_gzip,
+        document_base_url: cli.document_base_url.filter(|b| !b.is_empty()),
     };
     if let Err(e) = spapi_emulator::check_config(&config) {
         eprintln!("spapi-emulator: {e}");

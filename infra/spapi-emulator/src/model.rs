@@ -246,3 +246,67 @@ pub fn place_order_validator() -> jsonschema::Validator {
 pub fn order_result_validator() -> jsonschema::Validator {
     ordering_validator("OrderResult", true)
 }
+
+// ---------------------------------------------------------------------------------------------
+// Amazon Business Reconciliation API (models/Reconciliation_API.json) and Document (Reports)
+// API (models/Document_API_v1.json)
+
+/// JSON Schema (draft 4) whose root is one definition of a Swagger 2.0 model, vendor extensions
+/// and examples stripped. `closed`: every plain object definition (named properties, no
+/// `allOf`) gets `additionalProperties: false`, so a misspelt field is refused.
+fn swagger_definition_schema(model_text: &str, root: &str, closed: bool) -> Value {
+    let model: Value = serde_json::from_str(model_text).expect("the model is JSON");
+    let mut definitions = model["definitions"].clone();
+    strip_swagger_only(&mut definitions);
+    if closed {
+        for def in definitions.as_object_mut().expect("the model has definitions").values_mut() {
+            let plain = def.get("properties").is_some() && def.get("allOf").is_none() && def.get("additionalProperties").is_none();
+            if plain {
+                def["additionalProperties"] = json!(false);
+            }
+        }
+    }
+    json!({
+        "$schema": "http://json-schema.org/draft-04/schema#",
+        "$ref": format!("#/definitions/{root}"),
+        "definitions": definitions,
+    })
+}
+
+/// The Reconciliation model as a JSON Schema rooted at `root` (`InvoiceDetailsByOrderLineItemsRequest`,
+/// `TransactionsResponse`, …). `closed` as for requests: plain object types refuse unknown
+/// fields. `InvoicePaymentDetailResult` (whose subtypes the model names
+/// `SuccessInvoicePaymentDetailResult` / `FailedInvoicePaymentDetailResult` while its
+/// discriminator values are `SUCCESS` / `ERROR`) is checked by value: `SUCCESS` requires
+/// `paymentDetails`, `ERROR` requires `error`.
+pub fn reconciliation_schema(root: &str, closed: bool) -> Value {
+    let mut schema = swagger_definition_schema(crate::RECONCILIATION_MODEL, root, closed);
+    let result = &mut schema["definitions"]["InvoicePaymentDetailResult"];
+    result["properties"]["paymentDetails"] = json!({"$ref": "#/definitions/PaymentDetails"});
+    result["properties"]["error"] = json!({"$ref": "#/definitions/Error"});
+    result["oneOf"] = json!([
+        {"properties": {"resultType": {"enum": ["SUCCESS"]}}, "required": ["paymentDetails"]},
+        {"properties": {"resultType": {"enum": ["ERROR"]}}, "required": ["error"]}
+    ]);
+    schema
+}
+
+/// The Document (Reports) model as a JSON Schema rooted at `root` (`CreateReportSpecification`,
+/// `Report`, `ReportDocument`, …); `closed` as in [`reconciliation_schema`].
+pub fn document_schema(root: &str, closed: bool) -> Value {
+    swagger_definition_schema(crate::DOCUMENT_MODEL, root, closed)
+}
+
+fn draft4_validator(schema: &Value) -> jsonschema::Validator {
+    jsonschema::options().with_draft(jsonschema::Draft::Draft4).should_validate_formats(true).build(schema).expect("the schema compiles")
+}
+
+/// Compiled validator of a Reconciliation definition (see [`reconciliation_schema`]).
+pub fn reconciliation_validator(root: &str, closed: bool) -> jsonschema::Validator {
+    draft4_validator(&reconciliation_schema(root, closed))
+}
+
+/// Compiled validator of a Document API definition (see [`document_schema`]).
+pub fn document_validator(root: &str, closed: bool) -> jsonschema::Validator {
+    draft4_validator(&document_schema(root, closed))
+}

@@ -16,7 +16,10 @@ use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
 use crate::state::App;
-use crate::{api, control, einvoice, lwa, ordering, HDR_REQUEST_ID, LWA_TOKEN_PATH, ORDERS_PATH, SUBMIT_INVOICES_PATH};
+use crate::{
+    api, business, control, einvoice, lwa, ordering, reports, HDR_REQUEST_ID, INVOICES_PATH, LWA_TOKEN_PATH, ORDERS_PATH,
+    PAYMENT_DETAILS_PATH, REPORTS_PATH, SUBMIT_INVOICES_PATH, TRANSACTIONS_PATH,
+};
 
 /// Handle given to each request: notifying it closes the request's connection without a response.
 #[derive(Clone)]
@@ -118,6 +121,14 @@ impl App {
             .route("/vendor/transactions/v1/transactions/{transaction_id}", get(api::get_transaction))
             .route(ORDERS_PATH, post(ordering::place_order))
             .route("/ordering/2022-10-30/orders/{external_id}", get(ordering::order_details))
+            .route(TRANSACTIONS_PATH, get(business::get_transactions))
+            .route(INVOICES_PATH, post(business::get_invoice_details))
+            .route(PAYMENT_DETAILS_PATH, post(business::get_payment_details))
+            .route(REPORTS_PATH, post(reports::create_report))
+            .route("/reports/2021-09-30/reports/{report_id}", get(reports::get_report).delete(reports::cancel_report))
+            .route("/reports/2021-09-30/documents/{document_id}", get(reports::get_report_document))
+            .route("/report-documents/{document_id}", get(reports::download))
+            .route("/_emulator/business/seed", post(business::seed).get(business::seed_counts))
             .route("/_emulator/faults", post(control::set_faults).get(control::get_faults))
             .route("/_emulator/ordering", post(ordering::set_ordering).get(ordering::get_ordering))
             .route("/_emulator/ordering/orders", get(ordering::list_orders))

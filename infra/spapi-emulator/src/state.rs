@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::bucket::Bucket;
+use crate::business::Business;
 use crate::ordering::{OrderingSettings, Plan, StoredOrder};
 use crate::{model, Config, HDR_ACCESS_TOKEN};
 
@@ -22,13 +23,40 @@ pub enum Operation {
     PlaceOrder,
     /// Amazon Business Ordering API orderDetails.
     OrderDetails,
+    /// Amazon Business Reconciliation API getTransactions.
+    GetTransactions,
+    /// Reconciliation API getInvoiceDetailsByOrderLineItems.
+    GetInvoiceDetails,
+    /// Reconciliation API getBatchInvoicePaymentDetails.
+    GetPaymentDetails,
+    /// Amazon Business Document (Reports) API createReport.
+    CreateReport,
+    /// Document API getReport.
+    GetReport,
+    /// Document API cancelReport.
+    CancelReport,
+    /// Document API getReportDocument.
+    GetReportDocument,
+    /// A `GET` on a report document's presigned-like URL (no token, no rate limit).
+    DocumentDownload,
 }
 
 impl Operation {
     pub(crate) fn method(self) -> &'static str {
         match self {
-            Operation::GetTransaction | Operation::OrderDetails => "GET",
-            Operation::Submit | Operation::Token | Operation::PlaceOrder => "POST",
+            Operation::GetTransaction
+            | Operation::OrderDetails
+            | Operation::GetTransactions
+            | Operation::GetReport
+            | Operation::GetReportDocument
+            | Operation::DocumentDownload => "GET",
+            Operation::Submit
+            | Operation::Token
+            | Operation::PlaceOrder
+            | Operation::GetInvoiceDetails
+            | Operation::GetPaymentDetails
+            | Operation::CreateReport => "POST",
+            Operation::CancelReport => "DELETE",
         }
     }
 
@@ -40,6 +68,14 @@ impl Operation {
             Operation::Token => "token_status",
             Operation::PlaceOrder => "place_order",
             Operation::OrderDetails => "order_details",
+            Operation::GetTransactions => "get_transactions",
+            Operation::GetInvoiceDetails => "get_invoice_details",
+            Operation::GetPaymentDetails => "get_payment_details",
+            Operation::CreateReport => "create_report",
+            Operation::GetReport => "get_report",
+            Operation::CancelReport => "cancel_report",
+            Operation::GetReportDocument => "get_report_document",
+            Operation::DocumentDownload => "document_download",
         }
     }
 }
@@ -73,6 +109,15 @@ pub(crate) struct Faults {
     pub(crate) lwa_fail_next: u32,
     /// When set, fail/throttle/drop/stall only hit this operation.
     pub(crate) operation: Option<Operation>,
+    /// getReport answers IN_QUEUE, then IN_PROGRESS, this many times before the final status
+    /// (each report takes the value current at its createReport).
+    pub(crate) report_polls: u32,
+    /// The next reports created end FATAL.
+    pub(crate) report_fatal_next: u32,
+    /// The next reports created end CANCELLED.
+    pub(crate) report_cancelled_next: u32,
+    /// The next getReportDocument answers carry a URL that has already expired.
+    pub(crate) expired_url_next: u32,
 }
 
 impl Faults {
@@ -90,6 +135,10 @@ impl Faults {
             invalid_invoice_ids: BTreeMap::new(),
             lwa_fail_next: 0,
             operation: None,
+            report_polls: config.report_processing_polls,
+            report_fatal_next: 0,
+            report_cancelled_next: 0,
+            expired_url_next: 0,
         }
     }
 }
@@ -111,9 +160,13 @@ pub(crate) struct FaultsPatch {
     /// Merged like `reject_invoice_ids`; these ids get a synchronous 400.
     pub(crate) invalid_invoice_ids: Option<BTreeMap<String, Vec<ApiError>>>,
     pub(crate) lwa_fail_next: Option<u32>,
-    /// `"submit"`, `"get_transaction"`, `"place_order"`, `"order_details"`, or null for all.
+    /// An operation name (`"submit"`, `"get_transactions"`, `"document_download"`, …), or null for all.
     #[serde(default, deserialize_with = "some")]
     pub(crate) operation: Option<Option<Operation>>,
+    pub(crate) report_polls: Option<u32>,
+    pub(crate) report_fatal_next: Option<u32>,
+    pub(crate) report_cancelled_next: Option<u32>,
+    pub(crate) expired_url_next: Option<u32>,
 }
 
 pub(crate) fn some<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
@@ -218,6 +271,9 @@ pub(crate) struct Inner {
     pub(crate) orders: BTreeMap<(String, String), StoredOrder>,
     /// How orders are answered (`/_emulator/ordering`).
     pub(crate) ordering: OrderingSettings,
+    /// Amazon Business Reconciliation + Document data (`/_emulator/business/seed`), page
+    /// tokens, reports.
+    pub(crate) business: Business,
 }
 
 impl Inner {
@@ -278,6 +334,14 @@ pub struct App {
     pub(crate) order_validator: Arc<jsonschema::Validator>,
     /// The configured prices and rates, read once.
     pub(crate) plan: Arc<Plan>,
+    /// getInvoiceDetailsByOrderLineItems bodies (Reconciliation model, closed).
+    pub(crate) invoice_details_validator: Arc<jsonschema::Validator>,
+    /// getBatchInvoicePaymentDetails bodies (Reconciliation model, closed).
+    pub(crate) payment_details_validator: Arc<jsonschema::Validator>,
+    /// createReport bodies (Document model, closed).
+    pub(crate) create_report_validator: Arc<jsonschema::Validator>,
+    /// Signs report document URLs (random per instance).
+    pub(crate) url_secret: Arc<str>,
     /// Made on first use (only when an e-invoice is put into S3).
     pub(crate) s3: Arc<tokio::sync::OnceCell<aws_sdk_s3::Client>>,
     pub(crate) inner: Arc<Mutex<Inner>>,
@@ -301,6 +365,7 @@ impl App {
             buckets: HashMap::new(),
             orders: BTreeMap::new(),
             ordering: OrderingSettings::default(),
+            business: Business::default(),
         };
         let plan = Plan::from_config(&config).unwrap_or_else(|e| panic!("spapi-emulator Config: {e}"));
         App {
@@ -308,6 +373,10 @@ impl App {
             validator: Arc::new(model::submit_invoices_validator()),
             order_validator: Arc::new(model::place_order_validator()),
             plan: Arc::new(plan),
+            invoice_details_validator: Arc::new(model::reconciliation_validator("InvoiceDetailsByOrderLineItemsRequest", true)),
+            payment_details_validator: Arc::new(model::reconciliation_validator("GetBatchInvoicePaymentDetailsRequest", true)),
+            create_report_validator: Arc::new(model::document_validator("CreateReportSpecification", true)),
+            url_secret: Arc::from(format!("{}{}", crate::ids::uuid(), crate::ids::uuid())),
             s3: Arc::new(tokio::sync::OnceCell::new()),
             inner: Arc::new(Mutex::new(inner)),
         }

@@ -646,7 +646,12 @@ async fn recordings_and_stats_reflect_traffic_and_reset_clears_them() {
     assert!(emu.requests().await.is_empty());
     assert_eq!(
         emu.stats().await,
-        json!({"submit": {}, "get_transaction": {}, "place_order": {}, "order_details": {}, "token": 0, "token_status": {}, "partners": {}})
+        json!({
+            "submit": {}, "get_transaction": {}, "place_order": {}, "order_details": {},
+            "get_transactions": {}, "get_invoice_details": {}, "get_payment_details": {},
+            "create_report": {}, "get_report": {}, "cancel_report": {}, "get_report_document": {}, "document_download": {},
+            "token": 0, "token_status": {}, "partners": {}
+        })
     );
     let faults: Value = emu.http.get(emu.url("/_emulator/faults")).send().await.unwrap().json().await.unwrap();
     assert_eq!(faults["fail_next"], 0);
@@ -703,7 +708,12 @@ async fn every_atzr_refresh_token_is_its_own_selling_partner() {
     assert_eq!(stats["submit"], json!({"202": 3, "403": 1}));
     assert_eq!(
         stats["partners"][&a],
-        json!({"submit": {"202": 1}, "get_transaction": {}, "place_order": {}, "order_details": {}, "token_status": {"200": 1}})
+        json!({
+            "submit": {"202": 1}, "get_transaction": {}, "place_order": {}, "order_details": {},
+            "get_transactions": {}, "get_invoice_details": {}, "get_payment_details": {},
+            "create_report": {}, "get_report": {}, "cancel_report": {}, "get_report_document": {}, "document_download": {},
+            "token_status": {"200": 1}
+        })
     );
     assert_eq!(stats["partners"]["default"]["submit"], json!({"202": 1}));
     assert_eq!(stats["partners"].as_object().unwrap().len(), 3, "{stats}");
