@@ -232,91 +232,64 @@ impl DynamoCompanies {
 
     /// Records (or replaces) the company's Amazon Business connection.
     pub async fn set_business_connection(&self, id: &str, conn: &BusinessConnection) -> Result<(), PortError> {
-        let res = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("PK", s(company_pk(id)))
-            .key("SK", s(COMPANY_SK))
-            .update_expression("SET business = :b")
-            .condition_expression("attribute_exists(PK)")
-            .expression_attribute_values(":b", AttributeValue::M(to_item(conn)?))
-            .send()
-            .await;
-        match res {
-            Ok(_) => Ok(()),
-            Err(e) if condition_failed(&e) => Err(PortError(format!("no company has the id '{id}'"))),
-            Err(e) => Err(sdk_err("dynamodb set business connection", e)),
-        }
+        self.update_company(id, "SET business = :b", vec![(":b", AttributeValue::M(to_item(conn)?))], "set business connection").await
     }
 
     /// Records the state of the company's Amazon Business connection (e.g. NotAuthorized with
     /// LWA's reason); a no-op when it has none.
     pub async fn set_business_status(&self, id: &str, status: ConnectionStatus, reason: Option<&str>, at: &str) -> Result<(), PortError> {
-        let status = serde_json::to_value(status).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
-        let res = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("PK", s(company_pk(id)))
-            .key("SK", s(COMPANY_SK))
-            .update_expression("SET business.#st = :st, business.status_reason = :r, business.status_at = :at")
-            .condition_expression("attribute_exists(business)")
-            .expression_attribute_names("#st", "status")
-            .expression_attribute_values(":st", s(status))
-            .expression_attribute_values(":r", reason.map(s).unwrap_or(AttributeValue::Null(true)))
-            .expression_attribute_values(":at", s(at))
-            .send()
-            .await;
-        match res {
-            Ok(_) => Ok(()),
-            Err(e) if condition_failed(&e) => Ok(()),
-            Err(e) => Err(sdk_err("dynamodb set business status", e)),
-        }
+        self.set_connection_status(id, "business", status, reason, at).await
     }
 
     /// Sets the company's matching tolerances (stored as their JSON text, as the company record
     /// holds them).
     pub async fn set_tolerances(&self, id: &str, tolerances: &invoice_domain::matching::Tolerances) -> Result<(), PortError> {
         let text = serde_json::to_string(tolerances).map_err(|e| PortError(e.to_string()))?;
-        let res = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("PK", s(company_pk(id)))
-            .key("SK", s(COMPANY_SK))
-            .update_expression("SET tolerances = :t")
-            .condition_expression("attribute_exists(PK)")
-            .expression_attribute_values(":t", s(text))
-            .send()
-            .await;
-        match res {
-            Ok(_) => Ok(()),
-            Err(e) if condition_failed(&e) => Err(PortError(format!("no company has the id '{id}'"))),
-            Err(e) => Err(sdk_err("dynamodb set tolerances", e)),
-        }
+        self.update_company(id, "SET tolerances = :t", vec![(":t", s(text))], "set tolerances").await
     }
 
     /// Sets which supplier (`From`) identities the company accepts over HTTPS: `None` any,
     /// `Some(list)` only those (already normalised with `company::parse_identity`).
     pub async fn set_accepted_suppliers(&self, id: &str, accepted: Option<&[String]>) -> Result<(), PortError> {
-        let req = self.client.update_item().table_name(&self.table).key("PK", s(company_pk(id))).key("SK", s(COMPANY_SK));
-        let req = match accepted {
-            None => req.update_expression("REMOVE accepted_suppliers"),
-            Some(list) => req
-                .update_expression("SET accepted_suppliers = :l")
-                .expression_attribute_values(":l", AttributeValue::L(list.iter().map(|i| s(i.clone())).collect())),
-        };
-        match req.condition_expression("attribute_exists(PK)").send().await {
-            Ok(_) => Ok(()),
-            Err(e) if condition_failed(&e) => Err(PortError(format!("no company has the id '{id}'"))),
-            Err(e) => Err(sdk_err("dynamodb set accepted suppliers", e)),
+        match accepted {
+            None => self.update_company(id, "REMOVE accepted_suppliers", vec![], "set accepted suppliers").await,
+            Some(list) => {
+                let l = AttributeValue::L(list.iter().map(|i| s(i.clone())).collect());
+                self.update_company(id, "SET accepted_suppliers = :l", vec![(":l", l)], "set accepted suppliers").await
+            }
         }
     }
 
-    /// Records the state of the company's vendor connection (e.g. NotAuthorized with LWA's
-    /// reason); a no-op when the company has no connection.
-    pub async fn set_vendor_status(&self, id: &str, status: ConnectionStatus, reason: Option<&str>, at: &str) -> Result<(), PortError> {
+    /// One update of an existing company item; a missing company is a clear error.
+    async fn update_company(&self, id: &str, update: &str, values: Vec<(&str, AttributeValue)>, what: &str) -> Result<(), PortError> {
+        let mut req = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", s(company_pk(id)))
+            .key("SK", s(COMPANY_SK))
+            .update_expression(update)
+            .condition_expression("attribute_exists(PK)");
+        for (k, v) in values {
+            req = req.expression_attribute_values(k, v);
+        }
+        match req.send().await {
+            Ok(_) => Ok(()),
+            Err(e) if condition_failed(&e) => Err(PortError(format!("no company has the id '{id}'"))),
+            Err(e) => Err(sdk_err(&format!("dynamodb {what}"), e)),
+        }
+    }
+
+    /// The status of one of the company's connections (`vendor`, `business`); a no-op when it
+    /// has none.
+    async fn set_connection_status(
+        &self,
+        id: &str,
+        which: &str,
+        status: ConnectionStatus,
+        reason: Option<&str>,
+        at: &str,
+    ) -> Result<(), PortError> {
         let status = serde_json::to_value(status).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
         let res = self
             .client
@@ -324,8 +297,8 @@ impl DynamoCompanies {
             .table_name(&self.table)
             .key("PK", s(company_pk(id)))
             .key("SK", s(COMPANY_SK))
-            .update_expression("SET vendor.#st = :st, vendor.status_reason = :r, vendor.status_at = :at")
-            .condition_expression("attribute_exists(vendor)")
+            .update_expression(format!("SET {which}.#st = :st, {which}.status_reason = :r, {which}.status_at = :at"))
+            .condition_expression(format!("attribute_exists({which})"))
             .expression_attribute_names("#st", "status")
             .expression_attribute_values(":st", s(status))
             .expression_attribute_values(":r", reason.map(s).unwrap_or(AttributeValue::Null(true)))
@@ -335,8 +308,14 @@ impl DynamoCompanies {
         match res {
             Ok(_) => Ok(()),
             Err(e) if condition_failed(&e) => Ok(()),
-            Err(e) => Err(sdk_err("dynamodb set vendor status", e)),
+            Err(e) => Err(sdk_err(&format!("dynamodb set {which} status"), e)),
         }
+    }
+
+    /// Records the state of the company's vendor connection (e.g. NotAuthorized with LWA's
+    /// reason); a no-op when the company has no connection.
+    pub async fn set_vendor_status(&self, id: &str, status: ConnectionStatus, reason: Option<&str>, at: &str) -> Result<(), PortError> {
+        self.set_connection_status(id, "vendor", status, reason, at).await
     }
 }
 
