@@ -194,6 +194,21 @@ impl Tenancy {
         Ok(t)
     }
 
+    /// A client for `company` with its refresh token (`secret_id`) and the application's LWA
+    /// client, pacing through the shared DynamoDB rate state under the company's key.
+    async fn new_client(&self, config: invoice_spapi::Config, secret_id: &str, company: &str) -> Result<Arc<SpApiClient>, TenantError> {
+        let refresh_token = self.secrets.refresh_token(secret_id).await.map_err(|e| TenantError::Unavailable(e.0))?;
+        let credentials = invoice_spapi::Credentials {
+            client_id: self.app.client_id.clone(),
+            client_secret: self.app.client_secret.clone(),
+            refresh_token,
+        };
+        let slots = DynamoSlots::new(self.ddb.clone(), self.table.clone());
+        let client =
+            invoice_spapi::Client::new(config, credentials, company, slots).map_err(|e| TenantError::Unavailable(e.to_string()))?;
+        Ok(Arc::new(client))
+    }
+
     async fn client_for(&self, company: &Company) -> Result<Arc<SpApiClient>, TenantError> {
         let mut cache = self.clients.lock().await;
         if let Some(c) = cache.get(&company.id) {
@@ -205,16 +220,7 @@ impl Tenancy {
                 company.id
             )));
         };
-        let refresh_token = self.secrets.refresh_token(&conn.secret_id).await.map_err(|e| TenantError::Unavailable(e.0))?;
-        let credentials = invoice_spapi::Credentials {
-            client_id: self.app.client_id.clone(),
-            client_secret: self.app.client_secret.clone(),
-            refresh_token,
-        };
-        let slots = DynamoSlots::new(self.ddb.clone(), self.table.clone());
-        let client = invoice_spapi::Client::new(self.spapi.clone(), credentials, company.id.clone(), slots)
-            .map_err(|e| TenantError::Unavailable(e.to_string()))?;
-        let client = Arc::new(client);
+        let client = self.new_client(self.spapi.clone(), &conn.secret_id, &company.id).await?;
         cache.insert(company.id.clone(), client.clone());
         Ok(client)
     }
@@ -240,12 +246,6 @@ impl Tenancy {
                 c.id
             )));
         };
-        let refresh_token = self.secrets.refresh_token(&conn.secret_id).await.map_err(|e| TenantError::Unavailable(e.0))?;
-        let credentials = invoice_spapi::Credentials {
-            client_id: self.app.client_id.clone(),
-            client_secret: self.app.client_secret.clone(),
-            refresh_token,
-        };
         let mut config = invoice_spapi::Config::for_business(conn.region).map_err(|e| TenantError::Unavailable(e.to_string()))?;
         // The local stack's overrides (one emulator for every API) and the deployment's timeouts.
         config.lwa_endpoint = self.spapi.lwa_endpoint.clone();
@@ -257,10 +257,7 @@ impl Tenancy {
         if let Some(ep) = &self.business_endpoint {
             config.endpoint = ep.clone();
         }
-        let slots = DynamoSlots::new(self.ddb.clone(), self.table.clone());
-        let client =
-            invoice_spapi::Client::new(config, credentials, c.id.clone(), slots).map_err(|e| TenantError::Unavailable(e.to_string()))?;
-        let client = Arc::new(client);
+        let client = self.new_client(config, &conn.secret_id, &c.id).await?;
         cache.insert(c.id.clone(), client.clone());
         Ok((c, client))
     }
