@@ -14,17 +14,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use strum::IntoEnumIterator;
 
-/// `NotAVendorAccount` → `not-a-vendor-account`.
-fn kebab(name: &str) -> String {
-    let mut out = String::new();
-    for (i, ch) in name.chars().enumerate() {
-        if ch.is_ascii_uppercase() && i > 0 {
-            out.push('-');
-        }
-        out.push(ch.to_ascii_lowercase());
-    }
-    out
-}
+use invoice_domain::core::codes::kebab_case as kebab;
 
 /// `SubmitInvoices` → `submitInvoices` (the SP-API operation's own name).
 fn lower_camel(name: &str) -> String {

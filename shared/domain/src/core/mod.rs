@@ -1,5 +1,6 @@
 //! What every capability uses: money, time formatting, ids, and the ports' error type.
 
+pub mod codes;
 pub mod ids;
 pub mod money;
 pub mod time;

@@ -151,17 +151,7 @@ mod tests {
 
     use super::*;
 
-    /// `StartDateTooEarly` → `start-date-too-early`.
-    fn kebab(name: &str) -> String {
-        let mut out = String::new();
-        for (i, ch) in name.chars().enumerate() {
-            if ch.is_ascii_uppercase() && i > 0 {
-                out.push('-');
-            }
-            out.push(ch.to_ascii_lowercase());
-        }
-        out
-    }
+    use crate::core::codes::kebab_case as kebab;
 
     #[test]
     fn the_code_list() {

@@ -112,17 +112,7 @@ mod tests {
 
     use super::*;
 
-    /// `MalformedXml` → `malformed-xml`: the spelling the variant's name promises.
-    fn kebab(name: &str) -> String {
-        let mut out = String::new();
-        for (i, ch) in name.chars().enumerate() {
-            if ch.is_ascii_uppercase() && i > 0 {
-                out.push('-');
-            }
-            out.push(ch.to_ascii_lowercase());
-        }
-        out
-    }
+    use crate::core::codes::kebab_case as kebab;
 
     #[test]
     fn every_code_has_one_unique_kebab_case_spelling() {

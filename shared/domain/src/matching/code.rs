@@ -64,17 +64,7 @@ mod tests {
 
     use super::MatchCode;
 
-    /// `PoRejectedLine` → `po-rejected-line`.
-    fn kebab(name: &str) -> String {
-        let mut out = String::new();
-        for (i, ch) in name.chars().enumerate() {
-            if ch.is_ascii_uppercase() && i > 0 {
-                out.push('-');
-            }
-            out.push(ch.to_ascii_lowercase());
-        }
-        out
-    }
+    use crate::core::codes::kebab_case as kebab;
 
     #[test]
     fn the_codes_are_these_each_with_one_kebab_case_spelling() {
