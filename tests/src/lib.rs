@@ -408,3 +408,16 @@ pub fn start_watch_with(vars: &[(&str, &str)], concurrency: u32) -> Watch {
     }
     Watch { child, port }
 }
+
+/// The Lambda SQS event of messages received from a (moto) queue: what the event source
+/// mapping hands the function.
+pub fn sqs_event_of(msgs: &[aws_sdk_sqs::types::Message]) -> aws_lambda_events::event::sqs::SqsEvent {
+    let mut ev = aws_lambda_events::event::sqs::SqsEvent::default();
+    for m in msgs {
+        let mut e = aws_lambda_events::event::sqs::SqsMessage::default();
+        e.message_id = m.message_id.clone();
+        e.body = m.body.clone();
+        ev.records.push(e);
+    }
+    ev
+}

@@ -6,7 +6,6 @@
 
 use std::time::Duration;
 
-use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use integration_tests::{fixture, start_emulator, unique, Env, ACME};
 use invoice_adapters::ordering::DynamoPoRepo;
 use invoice_domain::matching::{MatchCode, MatchStatus};
@@ -54,13 +53,7 @@ impl Rig {
     async fn poll_once(&self) -> (usize, usize) {
         let out = self.sqs.receive_message().queue_url(&self.queue).max_number_of_messages(10).visibility_timeout(0).send().await.unwrap();
         let msgs = out.messages.unwrap_or_default();
-        let mut ev = SqsEvent::default();
-        for m in &msgs {
-            let mut e = SqsMessage::default();
-            e.message_id = m.message_id.clone();
-            e.body = m.body.clone();
-            ev.records.push(e);
-        }
+        let ev = integration_tests::sqs_event_of(&msgs);
         let resp = place_order::handle(&self.tenancy, ev, chrono::Utc::now()).await;
         let failed: Vec<String> = resp.batch_item_failures.iter().map(|f| f.item_identifier.clone()).collect();
         for m in &msgs {
@@ -240,13 +233,7 @@ async fn order_load() {
                         continue;
                     }
                     idle = 0;
-                    let mut ev = SqsEvent::default();
-                    for m in &msgs {
-                        let mut e = SqsMessage::default();
-                        e.message_id = m.message_id.clone();
-                        e.body = m.body.clone();
-                        ev.records.push(e);
-                    }
+                    let ev = integration_tests::sqs_event_of(&msgs);
                     let resp = place_order::handle(&tenancy, ev, chrono::Utc::now()).await;
                     assert!(resp.batch_item_failures.is_empty(), "a PO failed under load");
                     for m in &msgs {

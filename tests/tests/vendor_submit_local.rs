@@ -4,7 +4,6 @@
 
 use std::time::Duration;
 
-use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use integration_tests::{emulator_config, seed_bundle, start_emulator, unique, vendor_bundle, Env, ACME};
 use invoice_adapters::vendor::DynamoVendorRepo;
 use invoice_domain::vendor::records::Bundle;
@@ -65,13 +64,7 @@ impl Rig {
             .await
             .unwrap();
         let msgs = out.messages.unwrap_or_default();
-        let mut ev = SqsEvent::default();
-        for m in &msgs {
-            let mut e = SqsMessage::default();
-            e.message_id = m.message_id.clone();
-            e.body = m.body.clone();
-            ev.records.push(e);
-        }
+        let ev = integration_tests::sqs_event_of(&msgs);
         let resp = submit_vendor_invoice::handle(&self.tenancy, ev, chrono::Utc::now()).await;
         let failed: Vec<String> = resp.batch_item_failures.iter().map(|f| f.item_identifier.clone()).collect();
         if delete_successes {
