@@ -2,6 +2,7 @@
 
 pub mod codes;
 pub mod ids;
+pub mod json;
 pub mod money;
 pub mod time;
 

@@ -5,11 +5,10 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use serde::de::{MapAccess, Visitor};
-use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
 use super::amounts::{parse_ab_amount, parse_ab_currency, parse_ab_datetime, resolve_money, RawMoney};
+use crate::core::json::OrderedEntries;
 use crate::core::money::{Currency, Money};
 use crate::ordering::placed::ApiError;
 
@@ -177,7 +176,7 @@ impl Obj {
         if !raw.get().trim_start().starts_with('{') {
             return Err(invalid(&at, format!("expected an object, found {}", kind_of(raw))));
         }
-        let Ordered(entries) = serde_json::from_str(raw.get()).map_err(|e| invalid(&at, strip_position(&e)))?;
+        let OrderedEntries(entries) = serde_json::from_str(raw.get()).map_err(|e| invalid(&at, strip_position(&e)))?;
         let mut out = Vec::with_capacity(entries.len());
         for (k, v) in entries {
             let t = v.get().trim();
@@ -190,29 +189,6 @@ impl Obj {
             out.push((k, value));
         }
         Ok(out)
-    }
-}
-
-/// A JSON object's entries in their order.
-struct Ordered(Vec<(String, Box<RawValue>)>);
-
-impl<'de> Deserialize<'de> for Ordered {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Ordered;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("an object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Ordered, A::Error> {
-                let mut out = Vec::new();
-                while let Some((k, v)) = map.next_entry::<String, Box<RawValue>>()? {
-                    out.push((k, v));
-                }
-                Ok(Ordered(out))
-            }
-        }
-        d.deserialize_map(V)
     }
 }
 

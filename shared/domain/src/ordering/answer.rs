@@ -6,12 +6,13 @@
 //! empty), strict where a value is needed to know what was bought (a quantity, an amount, a
 //! currency): an answer that cannot be read fully is an error, never a guess.
 
-use serde::de::{DeserializeOwned, MapAccess, Visitor};
-use serde::{Deserialize, Deserializer};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::placed::{status_of, AcceptedPortion, OtherArtifact, PlacedCharge, PlacedLine, PlacedOrder, RejectedPortion, Rejection};
 use crate::core::ids::id_from_json;
+use crate::core::json::OrderedEntries;
 use crate::core::money::{parse_amount, Currency, Money};
 
 /// Why an answer cannot be read.
@@ -352,27 +353,7 @@ fn rejection(raw: &RawValue, path: &str) -> Result<Rejection, ParseError> {
 /// An object's fields but `skip`, in their order, as `key value` separated by commas: strings
 /// without quotes, numbers by their digits, other values as their JSON.
 fn words(raw: &RawValue, skip: &str) -> Result<String, ParseError> {
-    struct Fields(Vec<(String, Box<RawValue>)>);
-    impl<'de> Deserialize<'de> for Fields {
-        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-            struct V;
-            impl<'de> Visitor<'de> for V {
-                type Value = Fields;
-                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                    f.write_str("an object")
-                }
-                fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Fields, A::Error> {
-                    let mut out = Vec::new();
-                    while let Some(entry) = map.next_entry::<String, Box<RawValue>>()? {
-                        out.push(entry);
-                    }
-                    Ok(Fields(out))
-                }
-            }
-            d.deserialize_map(V)
-        }
-    }
-    let fields: Fields = serde_json::from_str(raw.get()).map_err(|e| invalid("(artifact)", e.to_string()))?;
+    let fields: OrderedEntries = serde_json::from_str(raw.get()).map_err(|e| invalid("(artifact)", e.to_string()))?;
     Ok(fields
         .0
         .iter()
