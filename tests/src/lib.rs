@@ -135,6 +135,7 @@ impl Env {
             status: ConnectionStatus::Connected,
             status_reason: None,
             status_at: None,
+            import: Default::default(),
         };
         self.companies.set_vendor_connection(company, &conn).await.expect("set vendor connection");
     }

@@ -118,6 +118,9 @@ pub struct BusinessConnection {
     pub status_reason: Option<String>,
     #[serde(default)]
     pub status_at: Option<String>,
+    /// The daily import's settings (auto import, start date, GL and cost-centre keys).
+    #[serde(default)]
+    pub import: crate::import::ImportSettings,
 }
 
 /// The e-mail channel of a company: the addresses SES receives its invoices at, who may send

@@ -319,7 +319,7 @@ pub struct ImportContext<'a> {
 }
 
 /// What the PDF of an imported invoice is requested by ([`super::pdf::pdf_report_request`]).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct PdfTarget {
     pub invoice_number: String,
     pub kind: PurchaseKind,

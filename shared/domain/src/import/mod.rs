@@ -34,6 +34,7 @@ pub mod codes;
 mod json;
 pub mod mapping;
 pub mod pdf;
+pub mod ports;
 pub mod purchase;
 pub mod reconcile;
 pub mod settings;
