@@ -135,7 +135,6 @@ impl Env {
             status: ConnectionStatus::Connected,
             status_reason: None,
             status_at: None,
-            import: Default::default(),
         };
         self.companies.set_vendor_connection(company, &conn).await.expect("set vendor connection");
     }
@@ -151,6 +150,7 @@ impl Env {
             status: ConnectionStatus::Connected,
             status_reason: None,
             status_at: None,
+            import: Default::default(),
         };
         self.companies.set_business_connection(company, &conn).await.expect("set business connection");
     }
