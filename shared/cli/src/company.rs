@@ -173,7 +173,6 @@ async fn exec(op: Op) -> Result<(), String> {
                 status: ConnectionStatus::Connected,
                 status_reason: None,
                 status_at: None,
-                import: Default::default(),
             };
             companies(&conf)?.set_vendor_connection(&c.id, &conn).await.map_err(|e| e.to_string())?;
             eprintln!("company {id}: vendor account connected (refresh token stored in Secrets Manager as {})", conn.secret_id);
@@ -203,6 +202,7 @@ async fn exec(op: Op) -> Result<(), String> {
                 status: ConnectionStatus::Connected,
                 status_reason: None,
                 status_at: None,
+                import: Default::default(),
             };
             companies(&conf)?.set_business_connection(&c.id, &conn).await.map_err(|e| e.to_string())?;
             eprintln!(

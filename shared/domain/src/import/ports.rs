@@ -74,24 +74,49 @@ pub struct PdfTask {
     /// RFC 3339: when it was asked for, and when its state last changed.
     pub created_at: String,
     pub updated_at: String,
+    /// RFC 3339: not to be stepped before (a report being prepared is polled later).
+    #[serde(default)]
+    pub not_before: Option<String>,
 }
 
-/// An import kept beside the stored invoice of the same number for a person: both versions
-/// (the stored invoice as it is, the import archived at `imported_key`), nothing booked.
+/// What a person must look at, from the import. Spelled in kebab-case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, strum::IntoStaticStr)]
+#[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
+pub enum IssueKind {
+    /// Kept beside the stored invoice of the same number (totals differ, it was cancelled):
+    /// both versions kept, nothing booked.
+    Flagged,
+    /// Never importable as Amazon sent it (no number, mixed currencies…): kept with its reason.
+    Refused,
+    /// Not final for longer than the import waits for it.
+    Abandoned,
+}
+
+/// One thing of the import a person must look at, with everything needed to act on it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FlaggedImport {
+pub struct ImportIssue {
     pub company: String,
-    /// The stored invoice.
-    pub invoice_key: String,
-    pub invoice_number: String,
-    /// SHA-256 of the import's canonical JSON (one flag per version of the import).
-    pub content_sha256: String,
-    /// Where the import is archived (its canonical JSON).
-    pub imported_key: String,
+    pub kind: IssueKind,
+    /// Its identity within the company and kind (idempotent records): the import's SHA-256
+    /// (flagged), the transaction id or the invoice number (refused, abandoned).
+    pub id: String,
+    #[serde(default)]
+    pub invoice_number: Option<String>,
+    /// The stored invoice (flagged).
+    #[serde(default)]
+    pub invoice_key: Option<String>,
+    #[serde(default)]
+    pub transaction_ids: Vec<String>,
     pub problem: ImportProblem,
-    pub stored_total: String,
-    pub imported_total: String,
-    pub flagged_at: String,
+    #[serde(default)]
+    pub stored_total: Option<String>,
+    #[serde(default)]
+    pub imported_total: Option<String>,
+    /// Where what Amazon sent is archived (the import's canonical JSON, or the transaction).
+    #[serde(default)]
+    pub archived_key: Option<String>,
+    pub at: String,
 }
 
 /// A company's import state, beside its cursor: the record of the last run and why the
@@ -122,10 +147,11 @@ pub trait ImportStore {
     fn update_pdf_task(&self, task: &PdfTask, previous: &PdfJob) -> impl Future<Output = Result<bool, PortError>> + Send;
     /// The company's tasks that are not final, oldest first, at most `limit`.
     fn open_pdf_tasks(&self, company: &str, limit: usize) -> impl Future<Output = Result<Vec<PdfTask>, PortError>> + Send;
-    /// Records a flagged import (idempotent: once per invoice and import SHA-256); `Ok(false)`
-    /// when it was already recorded.
-    fn put_flagged(&self, flag: &FlaggedImport) -> impl Future<Output = Result<bool, PortError>> + Send;
-    fn flagged(&self, company: &str) -> impl Future<Output = Result<Vec<FlaggedImport>, PortError>> + Send;
+    /// Records an issue (idempotent: once per company, kind and id); `Ok(false)` when it was
+    /// already recorded.
+    fn put_issue(&self, issue: &ImportIssue) -> impl Future<Output = Result<bool, PortError>> + Send;
+    /// The company's issues, at most `limit`.
+    fn issues(&self, company: &str, limit: usize) -> impl Future<Output = Result<Vec<ImportIssue>, PortError>> + Send;
     /// Sets the filing of a stored invoice (payment status, due date…).
     fn set_purchase(&self, company: &str, invoice_key: &str, purchase: &Purchase) -> impl Future<Output = Result<(), PortError>> + Send;
     fn status(&self, company: &str) -> impl Future<Output = Result<ImportStatus, PortError>> + Send;
