@@ -212,6 +212,11 @@ impl InvoiceRepository for DynamoRepo {
         self.invoice(company, invoice_key).await
     }
 
+    async fn get_lines(&self, company: &str, invoice_key: &str) -> Result<Vec<LineRecord>, PortError> {
+        let mut lines = self.lines(company, invoice_key).await?;
+        lines.sort_by_key(|l| l.line_number);
+        Ok(lines)
+    }
     async fn get_entries(&self, company: &str, invoice_key: &str) -> Result<Vec<EntryRecord>, PortError> {
         self.entries(company, invoice_key).await
     }

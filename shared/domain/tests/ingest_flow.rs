@@ -186,6 +186,9 @@ impl InvoiceRepository for MemRepo {
     async fn get_entries(&self, c: &str, k: &str) -> Result<Vec<EntryRecord>, PortError> {
         Ok(self.entries.lock().unwrap().iter().filter(|(key, _)| key.0 == c && key.1 == k).map(|(_, e)| e.clone()).collect())
     }
+    async fn get_lines(&self, c: &str, k: &str) -> Result<Vec<LineRecord>, PortError> {
+        Ok(self.lines.lock().unwrap().iter().filter(|(key, _)| key.0 == c && key.1 == k).map(|(_, l)| l.clone()).collect())
+    }
     async fn cancel(&self, inv: &InvoiceRecord, sha: &str, at: &str, doc: &str, rev: &[EntryRecord]) -> Result<CancelResult, PortError> {
         let mut m = self.headers.lock().unwrap();
         let e = m.get_mut(&hk(inv)).unwrap();

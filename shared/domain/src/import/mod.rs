@@ -39,6 +39,7 @@ pub mod purchase;
 pub mod reconcile;
 pub mod settings;
 pub mod watermark;
+pub mod workflow;
 
 pub use answer::{parse_invoice_details, parse_payment_details, parse_transactions_page, TransactionsPage};
 pub use codes::{ImportCode, ImportProblem};

@@ -68,6 +68,8 @@ pub trait InvoiceRepository {
     /// The header of one of `company`'s invoices (never another company's).
     fn get_invoice(&self, company: &str, invoice_key: &str) -> impl Future<Output = Result<Option<InvoiceRecord>, PortError>> + Send;
     fn get_entries(&self, company: &str, invoice_key: &str) -> impl Future<Output = Result<Vec<EntryRecord>, PortError>> + Send;
+    /// The lines of one of `company`'s invoices, by line number.
+    fn get_lines(&self, company: &str, invoice_key: &str) -> impl Future<Output = Result<Vec<LineRecord>, PortError>> + Send;
     /// Valid → Cancelled with the reversal entries, conditional on the status still Valid.
     fn cancel(
         &self,
