@@ -16,6 +16,10 @@ use crate::keys::{company_pk, identity_pk, mail_address_pk, COMPANIES_GSI1PK, CO
 use crate::sdk_err;
 use crate::table::{condition_failed, from_item, get, keyed, s, to_item, Item, Q};
 
+/// The import settings of the Amazon Business connection, and the condition that it exists.
+const SET_IMPORT: &str = "SET business.#imp = :i";
+const HAS_BUSINESS: &str = "attribute_exists(business)";
+
 #[derive(Clone)]
 pub struct DynamoCompanies {
     pub client: Client,
@@ -233,6 +237,47 @@ impl DynamoCompanies {
     /// Records (or replaces) the company's Amazon Business connection.
     pub async fn set_business_connection(&self, id: &str, conn: &BusinessConnection) -> Result<(), PortError> {
         self.update_company(id, "SET business = :b", vec![(":b", AttributeValue::M(to_item(conn)?))], "set business connection").await
+    }
+
+    /// Sets only the import settings of the company's Amazon Business connection (the rest of
+    /// the connection is kept). `Err` when the company is unknown or has no connection.
+    pub async fn set_business_import(&self, id: &str, settings: &invoice_domain::import::ImportSettings) -> Result<(), PortError> {
+        let res = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", s(company_pk(id)))
+            .key("SK", s(COMPANY_SK))
+            .update_expression(SET_IMPORT)
+            .condition_expression(HAS_BUSINESS)
+            .expression_attribute_names("#imp", "import")
+            .expression_attribute_values(":i", AttributeValue::M(to_item(settings)?))
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(()),
+            Err(e) if condition_failed(&e) => Err(PortError(format!("company '{id}' is unknown or has no Amazon Business connection"))),
+            Err(e) => Err(sdk_err("dynamodb set import settings", e)),
+        }
+    }
+
+    /// [`Self::set_business_import`] as one item of a transaction.
+    pub(crate) fn business_import_tx(
+        &self,
+        id: &str,
+        settings: &invoice_domain::import::ImportSettings,
+    ) -> Result<TransactWriteItem, PortError> {
+        let u = aws_sdk_dynamodb::types::Update::builder()
+            .table_name(&self.table)
+            .key("PK", s(company_pk(id)))
+            .key("SK", s(COMPANY_SK))
+            .update_expression(SET_IMPORT)
+            .condition_expression(HAS_BUSINESS)
+            .expression_attribute_names("#imp", "import")
+            .expression_attribute_values(":i", AttributeValue::M(to_item(settings)?))
+            .build()
+            .map_err(|e| PortError(format!("build update: {e}")))?;
+        Ok(TransactWriteItem::builder().update(u).build())
     }
 
     /// Records the state of the company's Amazon Business connection (e.g. NotAuthorized with

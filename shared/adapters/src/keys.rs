@@ -24,6 +24,9 @@
 //! | Amazon order id → PO | `C#<co>#AMZORDER#<amazon order id>` | `#PO` | |
 //! | rate state (per selling partner and operation) | `RATE#<key>` | `#GCRA` | |
 //! | HTTPS answer of a payloadID (replays get it again) | `C#<co>#PAYLOAD#<payloadID>` | `#ANSWER` | |
+//! | import cursor (version) / import status (Amazon Business) | `C#<co>#IMPORT` | `#CURSOR` / `#STATUS` | |
+//! | import PDF task, per invoice | `C#<co>#PDFTASK#<invoice key>` | `#PDFTASK` | GSI1 `C#<co>#PDFOPEN` / `<created_at>#<invoice key>` (while not final) |
+//! | import issue (flagged, refused, abandoned) | `C#<co>#IMPORTISSUE#<kind>#<id>` | `#ISSUE` | GSI2 `C#<co>#IMPORTISSUES` / `<at>#<kind>#<id>` |
 
 /// `C#<company>#` + the rest: the partition of one company's item.
 pub fn co(company: &str, rest: &str) -> String {
@@ -210,6 +213,44 @@ pub fn payload_pk(company: &str, payload_id: &str) -> String {
     co(company, &format!("PAYLOAD#{payload_id}"))
 }
 
+// ---- the Amazon Business import (cursor, status, PDF tasks, issues) ----
+
+pub const CURSOR_SK: &str = "#CURSOR";
+pub const IMPORT_STATUS_SK: &str = "#STATUS";
+pub const PDF_TASK_SK: &str = "#PDFTASK";
+pub const ISSUE_SK: &str = "#ISSUE";
+
+/// The partition of a company's import state: its cursor and its status.
+pub fn import_pk(company: &str) -> String {
+    co(company, "IMPORT")
+}
+
+/// The PDF task of one of a company's invoices.
+pub fn pdf_task_pk(company: &str, invoice_key: &str) -> String {
+    co(company, &format!("PDFTASK#{invoice_key}"))
+}
+
+/// GSI1 partition of a company's PDF tasks that are not final (the attributes are removed
+/// when the task becomes final, so the partition holds only open work).
+pub fn pdf_open_pk(company: &str) -> String {
+    co(company, "PDFOPEN")
+}
+
+/// GSI1 sort key of an open PDF task: oldest first.
+pub fn pdf_open_sk(created_at: &str, invoice_key: &str) -> String {
+    format!("{created_at}#{invoice_key}")
+}
+
+/// One import issue: once per company, kind and id.
+pub fn issue_pk(company: &str, kind: &str, id: &str) -> String {
+    co(company, &format!("IMPORTISSUE#{kind}#{id}"))
+}
+
+/// GSI2 partition listing a company's import issues (newest first by sort key).
+pub fn issues_pk(company: &str) -> String {
+    co(company, "IMPORTISSUES")
+}
+
 /// Rate-limit state of one key (`spapi:<selling partner>:<operation>`).
 pub fn rate_pk(key: &str) -> String {
     format!("RATE#{key}")
@@ -247,6 +288,11 @@ mod tests {
             amazon_order_pk(c, "113-1-2"),
             match_status_pk(c, "Exception", "2026-12"),
             journal_pk(c, "2026-12"),
+            import_pk(c),
+            pdf_task_pk(c, "s#1"),
+            pdf_open_pk(c),
+            issue_pk(c, "flagged", "abc"),
+            issues_pk(c),
         ] {
             assert!(k.starts_with("C#acme#"), "{k}");
         }

@@ -7,6 +7,7 @@ pub mod answers;
 pub mod companies;
 pub mod documents;
 pub mod dynamo;
+pub mod import;
 pub mod keys;
 pub mod ordering;
 pub mod pdf;

@@ -200,6 +200,31 @@ impl<'a> Q<'a> {
 
     /// Every matching item (all pages, up to the limit).
     pub(crate) async fn all(self, client: &Client, table: &str) -> Result<Vec<Item>, PortError> {
+        let q = self.query(client, table);
+        let mut out = Vec::new();
+        let mut pages = q.into_paginator().items().send();
+        while let Some(item) = pages.next().await {
+            out.push(item.map_err(|e| sdk_err("dynamodb query", e))?);
+            if self.limit.is_some_and(|l| out.len() >= l) {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// How many items match (all pages, `Select COUNT`: no item is read back); the limit is
+    /// ignored.
+    pub(crate) async fn count(self, client: &Client, table: &str) -> Result<usize, PortError> {
+        let q = Q { limit: None, ..self }.query(client, table).select(aws_sdk_dynamodb::types::Select::Count);
+        let mut n = 0usize;
+        let mut pages = q.into_paginator().send();
+        while let Some(page) = pages.next().await {
+            n += page.map_err(|e| sdk_err("dynamodb count", e))?.count().max(0) as usize;
+        }
+        Ok(n)
+    }
+
+    fn query(&self, client: &Client, table: &str) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
         let sk_attr = match self.index {
             Some(i) => format!("{i}SK"),
             None => "SK".into(),
@@ -227,15 +252,7 @@ impl<'a> Q<'a> {
         if let Some(l) = self.limit {
             q = q.limit(l.clamp(1, 1000) as i32);
         }
-        let mut out = Vec::new();
-        let mut pages = q.into_paginator().items().send();
-        while let Some(item) = pages.next().await {
-            out.push(item.map_err(|e| sdk_err("dynamodb query", e))?);
-            if self.limit.is_some_and(|l| out.len() >= l) {
-                break;
-            }
-        }
-        Ok(out)
+        q
     }
 }
 
