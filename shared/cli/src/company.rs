@@ -3,10 +3,16 @@
 
 use std::io::Read;
 
+use chrono::NaiveDate;
 use invoice_adapters::companies::{Created, DynamoCompanies, SenderAdded};
+use invoice_adapters::dynamo::DynamoRepo;
 use invoice_adapters::secrets::Secrets;
 use invoice_domain::company::{BusinessConnection, BusinessRegion, Company, ConnectionStatus, VendorConnection};
 use invoice_domain::core::time::iso;
+use invoice_domain::import::ports::ImportStore;
+use invoice_domain::import::settings::{check_start_date, connection_date};
+use invoice_domain::import::watermark::{move_start_date, Backfill};
+use invoice_domain::import::ImportSettings;
 
 pub enum Op {
     Create {
@@ -27,6 +33,14 @@ pub enum Op {
     ConnectBusiness {
         id: String,
         region: String,
+        /// `YYYY-MM-DD`, as given.
+        start_date: Option<String>,
+        /// `on` / `off`, as given (default on).
+        auto_import: Option<String>,
+    },
+    SetImport {
+        id: String,
+        args: ImportArgs,
     },
     SetTolerances {
         id: String,
@@ -105,6 +119,7 @@ fn summary(c: &Company) -> serde_json::Value {
         "tolerances": c.tolerances,
         "business": c.business.as_ref().map(|b| serde_json::json!({
             "region": b.region, "status": b.status, "connected_at": b.connected_at, "status_reason": b.status_reason, "status_at": b.status_at,
+            "import": import_json(b),
         })),
     })
 }
@@ -121,6 +136,172 @@ fn print_text(c: &Company) {
     };
     let ids = if c.cxml_identities.is_empty() { "-".to_string() } else { c.cxml_identities.join(", ") };
     println!("{:<16} {:<28} cXML {}  vendor {}", c.id, c.name, ids, vendor);
+}
+
+/// A connection's import settings as `company show` and `set-import` print them.
+fn import_json(b: &BusinessConnection) -> serde_json::Value {
+    let effective = connection_date(&b.connected_at).map(|d| b.import.effective_start(d));
+    serde_json::json!({
+        "auto_import": b.import.auto_import,
+        "start_date": b.import.start_date,
+        "effective_start_date": effective,
+        "gl_key": b.import.gl_key,
+        "cost_center_key": b.import.cost_center_key,
+    })
+}
+
+/// The import settings in words.
+fn import_text(b: &BusinessConnection) -> String {
+    let start = match connection_date(&b.connected_at).map(|d| b.import.effective_start(d)) {
+        Some(d) if b.import.start_date.is_some() => format!("from {d}"),
+        Some(d) => format!("from {d} (the connection date)"),
+        None => "from the connection date".into(),
+    };
+    let key = |k: &Option<String>| k.as_deref().map_or("none".to_string(), |k| format!("'{k}'"));
+    format!(
+        "auto import {}, {start}, GL key {}, cost-centre key {}",
+        if b.import.auto_import { "on" } else { "off" },
+        key(&b.import.gl_key),
+        key(&b.import.cost_center_key)
+    )
+}
+
+fn print_business(b: &BusinessConnection) {
+    let status = match b.status {
+        ConnectionStatus::Connected => format!("connected {}", b.connected_at),
+        ConnectionStatus::NotAuthorized => {
+            format!("NOT AUTHORIZED since {}: {}", b.status_at.as_deref().unwrap_or("?"), b.status_reason.as_deref().unwrap_or(""))
+        }
+    };
+    println!("amazon business ({}): {status}; {}", b.region, import_text(b));
+}
+
+/// What `company set-import` changes (each absent one is kept).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportArgs {
+    /// `on` / `off`.
+    pub auto_import: Option<String>,
+    /// `YYYY-MM-DD`.
+    pub start_date: Option<String>,
+    /// Empty: none.
+    pub gl_key: Option<String>,
+    pub cost_center_key: Option<String>,
+}
+
+/// `on` or `off`.
+pub(crate) fn parse_on_off(v: &str) -> Result<bool, String> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        other => Err(format!("--auto-import takes on or off, not '{other}'")),
+    }
+}
+
+/// A calendar date `YYYY-MM-DD`.
+pub(crate) fn parse_start_date(v: &str) -> Result<NaiveDate, String> {
+    let v = v.trim();
+    let ok = v.len() == 10 && v.as_bytes()[4] == b'-' && v.as_bytes()[7] == b'-';
+    ok.then(|| NaiveDate::parse_from_str(v, "%Y-%m-%d").ok())
+        .flatten()
+        .ok_or_else(|| format!("--start-date takes a date YYYY-MM-DD, not '{v}'"))
+}
+
+/// A key name of `businessOrderInfo`: trimmed; empty is none.
+fn key_name(v: &str) -> Option<String> {
+    let v = v.trim();
+    (!v.is_empty()).then(|| v.to_string())
+}
+
+/// The import settings of a connection made `today` (the connection date): `(before, after)`,
+/// the ones the connection is written with and the ones it ends with once the start date
+/// given is applied (the cursor moving with it, as `set-import` does). A reconnection keeps
+/// the settings of the connection it replaces, and its start date (else its connection date),
+/// so that no day between the two connections is skipped; the toggle is the one given
+/// (default on). A start date is checked against today as the connection date.
+pub(crate) fn connect_settings(
+    existing: Option<&BusinessConnection>,
+    start_date: Option<&str>,
+    auto_import: Option<&str>,
+    today: NaiveDate,
+) -> Result<(ImportSettings, ImportSettings), String> {
+    let auto_import = auto_import.map(parse_on_off).transpose()?.unwrap_or(true);
+    let start = start_date.map(parse_start_date).transpose()?;
+    if let Some(d) = start {
+        check_start_date(d, today, today).map_err(|p| p.to_string())?;
+    }
+    let mut before = match existing {
+        Some(b) => {
+            let mut s = b.import.clone();
+            s.start_date = s.start_date.or_else(|| connection_date(&b.connected_at));
+            s
+        }
+        None => ImportSettings::default(),
+    };
+    before.auto_import = auto_import;
+    let mut after = before.clone();
+    if start.is_some() {
+        after.start_date = start;
+    }
+    Ok((before, after))
+}
+
+/// The settings `company set-import` makes of the connection's: each given value replaces its
+/// own; a start date is checked against the connection date and today.
+pub(crate) fn set_import_settings(conn: &BusinessConnection, args: &ImportArgs, today: NaiveDate) -> Result<ImportSettings, String> {
+    let mut s = conn.import.clone();
+    if let Some(v) = &args.auto_import {
+        s.auto_import = parse_on_off(v)?;
+    }
+    if let Some(v) = &args.start_date {
+        let d = parse_start_date(v)?;
+        let connected = connection_date(&conn.connected_at)
+            .ok_or_else(|| format!("the connection date '{}' cannot be read; reconnect the account", conn.connected_at))?;
+        check_start_date(d, connected, today).map_err(|p| p.to_string())?;
+        s.start_date = Some(d);
+    }
+    if let Some(v) = &args.gl_key {
+        s.gl_key = key_name(v);
+    }
+    if let Some(v) = &args.cost_center_key {
+        s.cost_center_key = key_name(v);
+    }
+    Ok(s)
+}
+
+/// Stores `settings` on the company's connection `conn` (as read). When the start date moves,
+/// the import's cursor moves with it ([`move_start_date`]: back, a backfill up to the
+/// watermark) in the same transaction, conditionally on its version: a pass that ran meanwhile
+/// makes it fail with nothing written. The backfill now pending, if any.
+async fn apply_import(
+    repo: &DynamoRepo,
+    companies: &DynamoCompanies,
+    id: &str,
+    conn: &BusinessConnection,
+    settings: &ImportSettings,
+    today: NaiveDate,
+) -> Result<Option<Backfill>, String> {
+    let connected = connection_date(&conn.connected_at);
+    let moved = connected.map(|d| (conn.import.effective_start(d), settings.effective_start(d))).filter(|(old, new)| old != new);
+    let (cursor, version) = repo.cursor(id).await.map_err(|e| e.to_string())?;
+    if let (Some(connected), Some((old, new))) = (connected, moved) {
+        let next = move_start_date(&cursor, old, new, connected, today).map_err(|p| p.to_string())?;
+        if next != cursor {
+            if !repo.set_import_with_cursor(id, settings, &next, version).await.map_err(|e| e.to_string())? {
+                return Err(format!("company {id}: an import pass moved the cursor meanwhile; nothing changed, run the command again"));
+            }
+            return Ok(next.backfill);
+        }
+    }
+    companies.set_business_import(id, settings).await.map_err(|e| e.to_string())?;
+    Ok(cursor.backfill)
+}
+
+/// What was set, on stdout (JSON) and in words on stderr.
+fn print_import(id: &str, conn: &BusinessConnection, backfill: Option<&Backfill>) {
+    let b = backfill.map(|b| serde_json::json!({"from": iso(b.from), "until": iso(b.until)}));
+    println!("{}", serde_json::json!({"company": id, "connected_at": conn.connected_at, "import": import_json(conn), "backfill": b}));
+    let back = backfill.map_or(String::new(), |b| format!("; backfill from {} to {} pending", iso(b.from), iso(b.until)));
+    eprintln!("company {id}: {}{back}", import_text(conn));
 }
 
 async fn exec(op: Op) -> Result<(), String> {
@@ -147,6 +328,9 @@ async fn exec(op: Op) -> Result<(), String> {
                 println!("{}", summary(&c));
             } else {
                 print_text(&c);
+                if let Some(b) = &c.business {
+                    print_business(b);
+                }
                 println!("chart: {}", serde_json::to_string(&c.chart).unwrap_or_default());
             }
         }
@@ -190,25 +374,49 @@ async fn exec(op: Op) -> Result<(), String> {
                 t.amount.describe()
             );
         }
-        Op::ConnectBusiness { id, region } => {
+        Op::ConnectBusiness { id, region, start_date, auto_import } => {
             let region: BusinessRegion = region.parse().map_err(|_| format!("unknown Amazon Business region '{region}' (NA, EU or JP)"))?;
+            let now = chrono::Utc::now();
+            let today = now.date_naive();
             let c = require(&conf, &id).await?;
+            // Checked before anything is stored: a refused start date changes nothing.
+            let (before, settings) = connect_settings(c.business.as_ref(), start_date.as_deref(), auto_import.as_deref(), today)?;
             let token = read_token("connect-amazon-business ID --region NA")?;
             let secret_id = Secrets::from_conf(&conf).put_business_token(&c.id, &token).await.map_err(|e| e.to_string())?;
-            let conn = BusinessConnection {
+            let mut conn = BusinessConnection {
                 region,
                 secret_id,
-                connected_at: iso(chrono::Utc::now()),
+                connected_at: iso(now),
                 status: ConnectionStatus::Connected,
                 status_reason: None,
                 status_at: None,
-                import: Default::default(),
+                import: before,
             };
-            companies(&conf)?.set_business_connection(&c.id, &conn).await.map_err(|e| e.to_string())?;
+            let companies = companies(&conf)?;
+            companies.set_business_connection(&c.id, &conn).await.map_err(|e| e.to_string())?;
+            let repo = DynamoRepo::new(invoice_adapters::dynamodb_client(&conf), crate::store::table()?);
+            let backfill = apply_import(&repo, &companies, &c.id, &conn, &settings, today).await?;
+            conn.import = settings;
             eprintln!(
                 "company {id}: Amazon Business account ({region}) connected (refresh token stored in Secrets Manager as {})",
                 conn.secret_id
             );
+            print_import(&c.id, &conn, backfill.as_ref());
+        }
+        Op::SetImport { id, args } => {
+            let today = chrono::Utc::now().date_naive();
+            let c = require(&conf, &id).await?;
+            let Some(mut conn) = c.business.clone() else {
+                return Err(format!(
+                    "company {id} has not connected an Amazon Business account (invoicectl company connect-amazon-business {id} --region NA --refresh-token-stdin)"
+                ));
+            };
+            let settings = set_import_settings(&conn, &args, today)?;
+            let companies = companies(&conf)?;
+            let repo = DynamoRepo::new(invoice_adapters::dynamodb_client(&conf), crate::store::table()?);
+            let backfill = apply_import(&repo, &companies, &c.id, &conn, &settings, today).await?;
+            conn.import = settings;
+            print_import(&c.id, &conn, backfill.as_ref());
         }
         Op::AddSender { id, identity } => {
             let identity = invoice_domain::company::parse_identity(&identity)?;

@@ -173,6 +173,31 @@ enum CompanyCmd {
         /// Read the refresh token from standard input (the only way: never on the command line).
         #[arg(long, required = true)]
         refresh_token_stdin: bool,
+        /// The first invoice date imported, YYYY-MM-DD: from 30 days before today (the
+        /// connection date) to today. Default: the connection date.
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        start_date: Option<String>,
+        /// Import the company's Amazon Business invoices automatically every day.
+        #[arg(long, value_name = "on|off", default_value = "on", value_parser = ["on", "off"])]
+        auto_import: String,
+    },
+    /// Change the daily Amazon Business import of a connected company: the toggle, the start
+    /// date (at most 30 days before the connection, not after today; moving it back
+    /// re-imports from there), and the businessOrderInfo keys of the GL code and cost centre.
+    #[command(group(clap::ArgGroup::new("setting").required(true).multiple(true)))]
+    SetImport {
+        id: String,
+        #[arg(long, value_name = "on|off", value_parser = ["on", "off"], group = "setting")]
+        auto_import: Option<String>,
+        /// YYYY-MM-DD.
+        #[arg(long, value_name = "YYYY-MM-DD", group = "setting")]
+        start_date: Option<String>,
+        /// The businessOrderInfo key of a line's GL code (e.g. "GL code"; "" for none).
+        #[arg(long, value_name = "NAME", group = "setting")]
+        gl_key: Option<String>,
+        /// The businessOrderInfo key of a line's cost centre ("" for none).
+        #[arg(long, value_name = "NAME", group = "setting")]
+        cost_center_key: Option<String>,
     },
     /// Store the company's SP-API refresh token (read from stdin) in Secrets Manager.
     ConnectVendor {
@@ -468,7 +493,12 @@ fn main() -> ExitCode {
             CompanyCmd::Show { id, json } => company::Op::Show { id, json },
             CompanyCmd::List { json } => company::Op::List { json },
             CompanyCmd::ConnectVendor { id, refresh_token_stdin: _ } => company::Op::ConnectVendor { id },
-            CompanyCmd::ConnectAmazonBusiness { id, region, refresh_token_stdin: _ } => company::Op::ConnectBusiness { id, region },
+            CompanyCmd::ConnectAmazonBusiness { id, region, refresh_token_stdin: _, start_date, auto_import } => {
+                company::Op::ConnectBusiness { id, region, start_date, auto_import: Some(auto_import) }
+            }
+            CompanyCmd::SetImport { id, auto_import, start_date, gl_key, cost_center_key } => {
+                company::Op::SetImport { id, args: company::ImportArgs { auto_import, start_date, gl_key, cost_center_key } }
+            }
             CompanyCmd::SetMail { .. } => unreachable!("handled above"),
             CompanyCmd::AddSender { id, identity, secret_stdin: _ } => company::Op::AddSender { id, identity },
             CompanyCmd::SetTolerances { id, file } => company::Op::SetTolerances { id, file },
