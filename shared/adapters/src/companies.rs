@@ -16,9 +16,11 @@ use crate::keys::{company_pk, identity_pk, mail_address_pk, COMPANIES_GSI1PK, CO
 use crate::sdk_err;
 use crate::table::{condition_failed, from_item, get, keyed, s, to_item, Item, Q};
 
-/// The import settings of the Amazon Business connection, and the condition that it exists.
+/// The import settings of the Amazon Business connection, and the condition that it exists (a
+/// company without one holds `business` as NULL: a map is required, else the document path
+/// of the update is invalid).
 const SET_IMPORT: &str = "SET business.#imp = :i";
-const HAS_BUSINESS: &str = "attribute_exists(business)";
+const HAS_BUSINESS: &str = "attribute_type(business, :map)";
 
 #[derive(Clone)]
 pub struct DynamoCompanies {
@@ -250,6 +252,7 @@ impl DynamoCompanies {
             .key("SK", s(COMPANY_SK))
             .update_expression(SET_IMPORT)
             .condition_expression(HAS_BUSINESS)
+            .expression_attribute_values(":map", s("M"))
             .expression_attribute_names("#imp", "import")
             .expression_attribute_values(":i", AttributeValue::M(to_item(settings)?))
             .send()
@@ -273,6 +276,7 @@ impl DynamoCompanies {
             .key("SK", s(COMPANY_SK))
             .update_expression(SET_IMPORT)
             .condition_expression(HAS_BUSINESS)
+            .expression_attribute_values(":map", s("M"))
             .expression_attribute_names("#imp", "import")
             .expression_attribute_values(":i", AttributeValue::M(to_item(settings)?))
             .build()
@@ -343,7 +347,9 @@ impl DynamoCompanies {
             .key("PK", s(company_pk(id)))
             .key("SK", s(COMPANY_SK))
             .update_expression(format!("SET {which}.#st = :st, {which}.status_reason = :r, {which}.status_at = :at"))
-            .condition_expression(format!("attribute_exists({which})"))
+            // A map: a company without the connection holds it as NULL.
+            .condition_expression(format!("attribute_type({which}, :map)"))
+            .expression_attribute_values(":map", s("M"))
             .expression_attribute_names("#st", "status")
             .expression_attribute_values(":st", s(status))
             .expression_attribute_values(":r", reason.map(s).unwrap_or(AttributeValue::Null(true)))
