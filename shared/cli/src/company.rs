@@ -450,3 +450,105 @@ async fn exec(op: Op) -> Result<(), String> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    fn conn(connected_at: &str, import: ImportSettings) -> BusinessConnection {
+        BusinessConnection {
+            region: BusinessRegion::Na,
+            secret_id: "invoice-bridge/companies/acme/business".into(),
+            connected_at: connected_at.into(),
+            status: ConnectionStatus::Connected,
+            status_reason: None,
+            status_at: None,
+            import,
+        }
+    }
+
+    fn args(start: Option<&str>) -> ImportArgs {
+        ImportArgs { start_date: start.map(str::to_string), ..Default::default() }
+    }
+
+    #[test]
+    fn on_off_and_dates_are_read_strictly() {
+        assert_eq!(parse_on_off("on"), Ok(true));
+        assert_eq!(parse_on_off("OFF"), Ok(false));
+        assert!(parse_on_off("yes").unwrap_err().contains("on or off"));
+        assert_eq!(parse_start_date("2026-02-10"), Ok(d("2026-02-10")));
+        for bad in ["2026-2-10", "10/02/2026", "2026-02-30", "20260210", "2026-02-10T00:00:00Z", ""] {
+            assert!(parse_start_date(bad).unwrap_err().contains("YYYY-MM-DD"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn connect_checks_the_start_date_against_today_and_turns_auto_import_on() {
+        let today = d("2026-03-10");
+        let (before, after) = connect_settings(None, None, None, today).unwrap();
+        assert!(after.auto_import, "on by default at connect");
+        assert_eq!((before.start_date, after.start_date), (None, None), "the connection date");
+        let (_, after) = connect_settings(None, Some("2026-02-08"), Some("off"), today).unwrap();
+        assert_eq!((after.auto_import, after.start_date), (false, Some(d("2026-02-08"))), "30 days before");
+        let e = connect_settings(None, Some("2026-02-07"), None, today).unwrap_err();
+        assert!(e.starts_with("start-date-too-early:"), "{e}");
+        let e = connect_settings(None, Some("2026-03-11"), None, today).unwrap_err();
+        assert!(e.starts_with("start-date-in-future:"), "{e}");
+        assert!(connect_settings(None, None, Some("maybe"), today).is_err());
+    }
+
+    #[test]
+    fn a_reconnection_keeps_the_settings_and_the_start_of_the_one_it_replaces() {
+        let keys = ImportSettings { auto_import: false, start_date: None, gl_key: Some("GL code".into()), cost_center_key: None };
+        let old = conn("2026-01-05T09:00:00.000Z", keys);
+        let (before, after) = connect_settings(Some(&old), None, None, d("2026-03-10")).unwrap();
+        assert_eq!(before.start_date, Some(d("2026-01-05")), "no day between the connections skipped");
+        assert_eq!(after, before);
+        assert!(after.auto_import);
+        assert_eq!(after.gl_key.as_deref(), Some("GL code"));
+        let (before, after) = connect_settings(Some(&old), Some("2026-03-01"), Some("on"), d("2026-03-10")).unwrap();
+        assert_eq!((before.start_date, after.start_date), (Some(d("2026-01-05")), Some(d("2026-03-01"))));
+    }
+
+    #[test]
+    fn set_import_checks_the_start_date_against_the_connection_and_today() {
+        let c = conn("2026-03-01T09:30:00.000Z", ImportSettings { auto_import: true, ..Default::default() });
+        let today = d("2026-03-10");
+        let s = set_import_settings(&c, &args(Some("2026-01-30")), today).unwrap();
+        assert_eq!(s.start_date, Some(d("2026-01-30")), "exactly 30 days before the connection");
+        let e = set_import_settings(&c, &args(Some("2026-01-29")), today).unwrap_err();
+        assert!(e.starts_with("start-date-too-early:") && e.contains("2026-03-01"), "{e}");
+        let e = set_import_settings(&c, &args(Some("2026-03-11")), today).unwrap_err();
+        assert!(e.starts_with("start-date-in-future:"), "{e}");
+        let e = set_import_settings(&conn("junk", Default::default()), &args(Some("2026-03-01")), today).unwrap_err();
+        assert!(e.contains("connection date"), "{e}");
+
+        let keys = ImportArgs {
+            auto_import: Some("off".into()),
+            gl_key: Some("  GL code ".into()),
+            cost_center_key: Some("Cost center".into()),
+            ..Default::default()
+        };
+        let s = set_import_settings(&c, &keys, today).unwrap();
+        assert_eq!(
+            s,
+            ImportSettings {
+                auto_import: false,
+                start_date: None,
+                gl_key: Some("GL code".into()),
+                cost_center_key: Some("Cost center".into())
+            }
+        );
+        let c2 = conn(&c.connected_at, s);
+        let cleared = set_import_settings(&c2, &ImportArgs { gl_key: Some(String::new()), ..Default::default() }, today).unwrap();
+        assert_eq!(
+            (cleared.gl_key, cleared.cost_center_key.as_deref(), cleared.auto_import),
+            (None, Some("Cost center"), false),
+            "others kept"
+        );
+    }
+}
