@@ -102,6 +102,9 @@ fn task_of(item: &Item) -> Result<PdfTask, PortError> {
     parse(item, "task", "pdf task")
 }
 
+/// An item, the condition of its put and the condition's values.
+type ConditionalPut = (Item, &'static str, Vec<(&'static str, AttributeValue)>);
+
 /// The attribute names of the conditions (in case a name is a reserved word).
 const NAMES: &[(&str, &str)] = &[("#v", "version"), ("#job", "job")];
 
@@ -135,12 +138,7 @@ impl DynamoRepo {
     }
 
     /// The cursor item for `version + 1` and the condition that the stored one is `version`.
-    fn cursor_put(
-        &self,
-        company: &str,
-        cursor: &ImportCursor,
-        version: u64,
-    ) -> Result<(Item, &'static str, Vec<(&'static str, AttributeValue)>), PortError> {
+    fn cursor_put(&self, company: &str, cursor: &ImportCursor, version: u64) -> Result<ConditionalPut, PortError> {
         let mut item = Item::new();
         item.insert("PK".into(), s(import_pk(company)));
         item.insert("SK".into(), s(CURSOR_SK));
