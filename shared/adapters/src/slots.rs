@@ -13,6 +13,9 @@
 //! it saw per key, so the first write usually succeeds without a read, and runs one
 //! compare-and-set per key at a time (its own tasks queue locally instead of racing each other
 //! through DynamoDB; only other processes can make a write fail).
+//!
+//! A *look* ([`SlotStore::next_slot`]: when would a slot reserved now be sent?) is one
+//! consistent GetItem of the TAT and [`invoice_spapi::rate::next_slot`]; it writes nothing.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -48,21 +51,6 @@ impl DynamoSlots {
     fn slot(&self, key: &str) -> Result<Known, PortError> {
         let mut m = self.known.lock().map_err(|_| PortError("rate state poisoned".into()))?;
         Ok(m.entry(key.to_string()).or_default().clone())
-    }
-
-    /// The stored TAT (consistent read); `None` when the key was never used.
-    pub async fn stored_tat(&self, key: &str) -> Result<Option<i64>, PortError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("PK", AttributeValue::S(rate_pk(key)))
-            .key("SK", AttributeValue::S(GCRA_SK.into()))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| sdk_err("dynamodb get rate state", e))?;
-        out.item.map(|i| tat_of(&i)).transpose().map(Option::flatten)
     }
 }
 
@@ -120,5 +108,21 @@ impl SlotStore for DynamoSlots {
             }
         }
         Err(PortError(format!("rate slot '{key}': compare-and-set lost {MAX_ATTEMPTS} times in a row")))
+    }
+
+    /// The stored TAT (a consistent GetItem); `None` when the key was never used. What
+    /// [`SlotStore::next_slot`] looks at (no write, nothing reserved).
+    async fn stored_tat(&self, key: &str) -> Result<Option<i64>, PortError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("PK", AttributeValue::S(rate_pk(key)))
+            .key("SK", AttributeValue::S(GCRA_SK.into()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_err("dynamodb get rate state", e))?;
+        out.item.map(|i| tat_of(&i)).transpose().map(Option::flatten)
     }
 }

@@ -7,10 +7,11 @@
 
 use std::time::Duration;
 
+use invoice_domain::import::ports::{Answer, Download};
 use invoice_domain::ordering::ports::{DetailsResult, PlaceResult};
 use invoice_domain::vendor::ports::{SubmitResult, TxStatus};
 
-use crate::{ApiError, Transaction, TransactionState};
+use crate::{ApiError, DownloadError, Transaction, TransactionState};
 
 /// What an SP-API call came to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -76,6 +77,14 @@ pub enum SpApiError {
     /// The client could not be set up.
     #[error("client configuration: {0}")]
     Config(String),
+    /// [`Config::report_max_wait`](crate::Config::report_max_wait): the shared limiter's next
+    /// slot for this slow operation is further away than a pass waits; nothing was reserved or
+    /// sent.
+    #[error("paced: next {operation} slot in {} s", wait.as_secs_f64().ceil() as u64)]
+    Paced { operation: &'static str, wait: Duration },
+    /// The request cannot be valid (an empty report id…): refused before anything was sent.
+    #[error("invalid request (nothing sent): {0}")]
+    Invalid(String),
 }
 
 /// The class of a complete HTTP answer from SP-API.
@@ -113,7 +122,10 @@ impl SpApiError {
                 Class::Accepted => Class::Unknown,
                 c => c,
             },
-            SpApiError::NotSent(_) | SpApiError::Serialize(_) | SpApiError::Pacer(_) | SpApiError::Config(_) => Class::RetryLater,
+            SpApiError::NotSent(_) | SpApiError::Serialize(_) | SpApiError::Pacer(_) | SpApiError::Config(_) | SpApiError::Paced { .. } => {
+                Class::RetryLater
+            }
+            SpApiError::Invalid(_) => Class::Rejected,
             SpApiError::Timeout(_) | SpApiError::Lost(_) | SpApiError::Undecodable { .. } => Class::Unknown,
             SpApiError::Lwa { status: Some(s), .. } if lwa_refuses(*s) => Class::NotAuthorized,
             SpApiError::Lwa { .. } => Class::RetryLater,
@@ -223,6 +235,61 @@ pub fn details_result(result: Result<Option<String>, SpApiError>) -> DetailsResu
         Ok(None) => DetailsResult::NotFound,
         Err(e) if e.class() == Class::NotAuthorized => DetailsResult::NotAuthorized(e.to_string()),
         Err(e) => DetailsResult::Unavailable(format!("{:?}: {e}", e.class())),
+    }
+}
+
+/// An Amazon Business Reconciliation or Reports call as the import's ports report it:
+///
+/// - 2xx → `Ok(body)`;
+/// - "later" → `Retry(reason)`, with the applied `x-amzn-RateLimit-Limit` when Amazon sent it:
+///   429 after the retries, 5xx, timeouts, not sent, lost, an unknown outcome, the pacer
+///   (failed, or [`SpApiError::Paced`]), and the cool-down after a refusal (it only repeats a
+///   refusal already answered `NotAuthorized`, without asking anyone);
+/// - LWA's refusal of the refresh token, 401/403 again after a fresh token →
+///   `NotAuthorized(reason)`;
+/// - any other 4xx → `Refused { status, message }`, the message Amazon's `ErrorList` in words
+///   (`code: message (details); …`); status 0 for a request refused before sending.
+pub fn answer(result: Result<String, SpApiError>) -> Answer {
+    let e = match result {
+        Ok(body) => return Answer::Ok(body),
+        Err(e) => e,
+    };
+    match e.class() {
+        Class::NotAuthorized if matches!(e, SpApiError::CoolingDown { .. }) => Answer::Retry(e.to_string()),
+        Class::NotAuthorized => Answer::NotAuthorized(e.to_string()),
+        Class::Rejected => {
+            let status = match &e {
+                SpApiError::Http { status, .. } | SpApiError::CutOff { status, .. } => *status,
+                _ => 0,
+            };
+            let message = match &e {
+                SpApiError::Invalid(why) => why.clone(),
+                _ => ApiError::readable(&e.api_errors()),
+            };
+            Answer::Refused { status, message }
+        }
+        // An unknown outcome of a read was retried already; of createReport it is never resent
+        // here (a new report later is harmless).
+        Class::RetryLater | Class::Unknown | Class::Accepted => Answer::Retry(retry_reason(&e)),
+    }
+}
+
+/// Why to come back later, in words: the error, and the rate Amazon said it applied.
+fn retry_reason(e: &SpApiError) -> String {
+    match e {
+        SpApiError::Http { status: 429, rate_limit: Some(r), .. } => format!("{e} (x-amzn-RateLimit-Limit: {r} requests/s)"),
+        SpApiError::Http { rate_limit: Some(r), .. } => format!("{e} (x-amzn-RateLimit-Limit: {r})"),
+        _ => e.to_string(),
+    }
+}
+
+/// A report document download as the import's port reports it: the bytes; `Expired` for an
+/// expired URL (get the document again); anything else `Failed` with its reason.
+pub fn download_result(result: Result<Vec<u8>, DownloadError>) -> Download {
+    match result {
+        Ok(bytes) => Download::Bytes(bytes),
+        Err(DownloadError::Expired) => Download::Expired,
+        Err(e) => Download::Failed(e.to_string()),
     }
 }
 
@@ -419,5 +486,125 @@ mod ordering_tests {
         assert_eq!(details_result(Ok(None)), DetailsResult::NotFound);
         assert!(matches!(details_result(Err(http(503, "x"))), DetailsResult::Unavailable(_)));
         assert!(matches!(details_result(Err(http(403, "Unauthorized"))), DetailsResult::NotAuthorized(_)));
+    }
+}
+
+#[cfg(test)]
+mod import_tests {
+    use super::*;
+
+    fn http(status: u16, errors: Vec<ApiError>, rate_limit: Option<f64>) -> SpApiError {
+        SpApiError::Http { status, errors, request_id: Some("rid".into()), rate_limit, attempts: 3 }
+    }
+
+    fn err(code: &str, message: &str, details: Option<&str>) -> ApiError {
+        ApiError { code: code.into(), message: message.into(), details: details.map(str::to_string) }
+    }
+
+    #[test]
+    fn every_outcome_of_a_business_call_is_one_answer() {
+        assert_eq!(answer(Ok("{\"transactions\":[]}".into())), Answer::Ok("{\"transactions\":[]}".into()));
+
+        // 429 after the retries: later, saying the rate Amazon applied.
+        let Answer::Retry(why) = answer(Err(http(429, vec![err("QuotaExceeded", "You exceeded your quota", None)], Some(2.0)))) else {
+            panic!()
+        };
+        assert_eq!(why, "HTTP 429 after 3 attempt(s): QuotaExceeded: You exceeded your quota (x-amzn-RateLimit-Limit: 2 requests/s)");
+        let Answer::Retry(why) = answer(Err(http(429, Vec::new(), None))) else { panic!() };
+        assert!(!why.contains("RateLimit"), "{why}");
+        let Answer::Retry(why) = answer(Err(http(500, vec![err("InternalFailure", "try again", None)], Some(0.0167)))) else { panic!() };
+        assert!(why.ends_with("(x-amzn-RateLimit-Limit: 0.0167)"), "{why}");
+
+        let later = [
+            http(503, Vec::new(), None),
+            http(502, Vec::new(), None),
+            http(504, Vec::new(), None),
+            http(408, Vec::new(), None),
+            SpApiError::Timeout("getTransactions: 20 s".into()),
+            SpApiError::Lost("createReport: connection reset".into()),
+            SpApiError::NotSent("connection refused".into()),
+            SpApiError::CutOff { status: 200, detail: "eof".into() },
+            SpApiError::CutOff { status: 503, detail: "eof".into() },
+            SpApiError::Undecodable { status: 200, detail: "x".into() },
+            SpApiError::Serialize("x".into()),
+            SpApiError::Pacer("DynamoDB throttled".into()),
+            SpApiError::Paced { operation: "getReportDocument", wait: Duration::from_secs(61) },
+            SpApiError::Lwa { status: Some(500), error: "server_error".into(), description: String::new() },
+            SpApiError::Lwa { status: Some(429), error: "slow_down".into(), description: String::new() },
+            SpApiError::Lwa { status: None, error: "unreachable".into(), description: String::new() },
+            SpApiError::CoolingDown { remaining: Duration::from_secs(200), reason: "LWA HTTP 400: invalid_grant".into() },
+        ];
+        for e in later {
+            let text = e.to_string();
+            assert_eq!(answer(Err(e)), Answer::Retry(text.clone()), "{text}");
+        }
+        assert_eq!(
+            answer(Err(SpApiError::Paced { operation: "createReport", wait: Duration::from_millis(60_200) })),
+            Answer::Retry("paced: next createReport slot in 61 s".into())
+        );
+
+        let refused = [
+            SpApiError::Lwa { status: Some(400), error: "invalid_grant".into(), description: "revoked".into() },
+            SpApiError::Lwa { status: Some(401), error: "invalid_client".into(), description: String::new() },
+            http(403, vec![err("Unauthorized", "Access to requested resource is denied.", Some(""))], None),
+            http(401, Vec::new(), None),
+        ];
+        for e in refused {
+            let text = e.to_string();
+            assert_eq!(answer(Err(e)), Answer::NotAuthorized(text.clone()), "{text}");
+        }
+
+        let bad_date = http(
+            400,
+            vec![
+                err("INVALID_REQUEST_PARAMETER", "Input date [yesterday] is not in the expected ISO8601 format.", None),
+                err("400", "Invalid input", Some("reportOptions: unknown option x")),
+            ],
+            Some(2.0),
+        );
+        assert_eq!(
+            answer(Err(bad_date)),
+            Answer::Refused {
+                status: 400,
+                message: "INVALID_REQUEST_PARAMETER: Input date [yesterday] is not in the expected ISO8601 format.; 400: Invalid input (reportOptions: unknown option x)".into()
+            }
+        );
+        let Answer::Refused { status: 404, message } =
+            answer(Err(http(404, vec![err("404", "Not found", Some("Report 1 was not found."))], None)))
+        else {
+            panic!()
+        };
+        assert_eq!(message, "404: Not found (Report 1 was not found.)");
+        assert!(matches!(answer(Err(http(413, Vec::new(), None))), Answer::Refused { status: 413, .. }));
+        assert!(matches!(answer(Err(http(415, Vec::new(), None))), Answer::Refused { status: 415, .. }));
+        assert!(matches!(answer(Err(SpApiError::CutOff { status: 400, detail: "eof".into() })), Answer::Refused { status: 400, .. }));
+        assert_eq!(
+            answer(Err(SpApiError::Invalid("reportId must be 1 to 1024 characters".into()))),
+            Answer::Refused { status: 0, message: "reportId must be 1 to 1024 characters".into() }
+        );
+    }
+
+    #[test]
+    fn downloads_come_to_bytes_expired_or_failed_with_a_reason() {
+        assert_eq!(download_result(Ok(b"%PDF".to_vec())), Download::Bytes(b"%PDF".to_vec()));
+        assert_eq!(download_result(Err(DownloadError::Expired)), Download::Expired);
+        let failed = |e: DownloadError| match download_result(Err(e)) {
+            Download::Failed(why) => why,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            failed(DownloadError::Status { status: 503, code: "SlowDown".into(), message: "Please reduce your request rate.".into() }),
+            "document download: HTTP 503 SlowDown: Please reduce your request rate."
+        );
+        assert_eq!(failed(DownloadError::TooLarge { limit: 1024 }), "the document is larger than 1024 bytes");
+        assert!(failed(DownloadError::Gzip("invalid gzip header".into())).contains("not valid GZIP"));
+        assert!(failed(DownloadError::Transport("timed out".into())).contains("timed out"));
+        assert!(failed(DownloadError::BadUrl("ftp: not an http(s) URL with a host".into())).contains("not usable"));
+    }
+
+    #[test]
+    fn paced_and_invalid_have_their_class() {
+        assert_eq!(SpApiError::Paced { operation: "createReport", wait: Duration::ZERO }.class(), Class::RetryLater);
+        assert_eq!(SpApiError::Invalid("x".into()).class(), Class::Rejected);
     }
 }

@@ -31,6 +31,17 @@
 //! | during a cool-down | NotAuthorized | `NotAuthorized` at once: neither LWA nor SP-API is called | `Unavailable` |
 //! | the shared rate state failed (pacer) | RetryLater | bounded retries; then `Transient` | same |
 //!
+//! **Amazon Business import** (Reconciliation 2021-01-08 and Reports 2021-09-30, slot keys
+//! `ab:<partner>:<operation>`): getTransactions, getInvoiceDetailsByOrderLineItems and
+//! getBatchInvoicePaymentDetails (2/s burst 10 each), getReport (2/s burst 15) and
+//! getReportDocument (0.0167/s burst 15) are reads, retried like getTransaction; createReport
+//! (0.0167/s burst 15) is not: like a submission, a lost answer is never resent. With
+//! [`Config::report_max_wait`] the Reports operations look at the shared limiter first and
+//! answer [`SpApiError::Paced`] instead of waiting longer. The import's ports
+//! ([`ReconciliationApi`], [`ReportsApi`]) get [`classify::answer`] of the outcome; report
+//! documents are fetched at their presigned URL without any of our credentials
+//! ([`Client::download_document`], [`classify::download_result`]).
+//!
 //! **Authentication failure policy.** A refused authorisation is never an Order Error (the
 //! order is fine, the connection is not) and never a hot retry loop: once LWA refuses the
 //! partner's refresh token (or SP-API refuses an access token LWA has just issued), the client
@@ -44,6 +55,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use invoice_domain::core::PortError;
+use invoice_domain::import::batch::{InvoiceDetailsRequest, PaymentDetailsRequest};
+use invoice_domain::import::pdf::{CreateReportSpecification, ReportDocument};
+use invoice_domain::import::ports::{Answer, Download, ReconciliationApi, ReportsApi};
 use invoice_domain::vendor::body::SubmitInvoicesRequest;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::{Deserialize, Serialize};
@@ -57,6 +71,18 @@ use rate::{reserve, Plan, Reservation};
 
 /// The partner key of a single-tenant deployment (one refresh token for everything).
 pub const DEFAULT_PARTNER: &str = "default";
+
+/// [`Config::max_download_bytes`] by default: 32 MiB.
+pub const DEFAULT_MAX_DOWNLOAD_BYTES: usize = 32 * 1024 * 1024;
+
+/// Amazon Business Reconciliation API paths (version 2021-01-08).
+pub const TRANSACTIONS_PATH: &str = "/reconciliation/2021-01-08/transactions";
+pub const INVOICES_PATH: &str = "/reconciliation/2021-01-08/invoices";
+pub const PAYMENT_DETAILS_PATH: &str = "/reconciliation/2021-01-08/invoices/batch/paymentDetails";
+/// Amazon Business Reports (Document) API paths (version 2021-09-30): createReport (POST),
+/// getReport (`/{reportId}`), getReportDocument (`DOCUMENTS_PATH/{reportDocumentId}`).
+pub const REPORTS_PATH: &str = "/reports/2021-09-30/reports";
+pub const DOCUMENTS_PATH: &str = "/reports/2021-09-30/documents";
 
 /// LWA credentials. Never logged: `Debug` redacts them.
 #[derive(Clone, Deserialize)]
@@ -121,6 +147,25 @@ pub struct Config {
     /// [`Config::for_business`]).
     pub place_order_plan: Plan,
     pub order_details_plan: Plan,
+    /// Amazon Business Reconciliation API: getTransactions, getInvoiceDetailsByOrderLineItems,
+    /// getBatchInvoicePaymentDetails (each its own usage plan, [`Plan::RECONCILIATION`]).
+    pub get_transactions_plan: Plan,
+    pub invoice_details_plan: Plan,
+    pub payment_details_plan: Plan,
+    /// Amazon Business Reports (Document) API: createReport, getReport, getReportDocument.
+    pub create_report_plan: Plan,
+    pub get_report_plan: Plan,
+    pub report_document_plan: Plan,
+    /// The Reports operations are slow (createReport and getReportDocument about one a
+    /// minute): `None` (the default) waits for their slot as for any other; `Some(max)` looks
+    /// at the shared limiter first and, when the next slot is further away than `max`, does
+    /// not reserve one and answers [`SpApiError::Paced`] (the work is left for a later pass).
+    /// A 429 of a Reports operation whose retry would wait longer than `max` is given up too.
+    pub report_max_wait: Option<Duration>,
+    /// Largest report document downloaded (and largest once gunzipped).
+    pub max_download_bytes: usize,
+    /// Timeout of one report document download (connection to last byte).
+    pub download_timeout: Duration,
     /// After LWA refuses the refresh token (or SP-API a freshly issued access token), answer
     /// `NotAuthorized` at once, without calling LWA, for this long.
     pub lwa_cooldown: Duration,
@@ -148,6 +193,15 @@ impl Config {
             transaction_plan: Plan::GET_TRANSACTION.with_margin(0.03),
             place_order_plan: Plan::PLACE_ORDER.with_margin(0.03),
             order_details_plan: Plan::PLACE_ORDER.with_margin(0.03),
+            get_transactions_plan: Plan::RECONCILIATION.with_margin(0.03),
+            invoice_details_plan: Plan::RECONCILIATION.with_margin(0.03),
+            payment_details_plan: Plan::RECONCILIATION.with_margin(0.03),
+            create_report_plan: Plan::CREATE_REPORT.with_margin(0.03),
+            get_report_plan: Plan::GET_REPORT.with_margin(0.03),
+            report_document_plan: Plan::GET_REPORT_DOCUMENT.with_margin(0.03),
+            report_max_wait: None,
+            max_download_bytes: DEFAULT_MAX_DOWNLOAD_BYTES,
+            download_timeout: Duration::from_secs(60),
             lwa_cooldown: Duration::from_secs(300),
         })
     }
@@ -227,12 +281,28 @@ pub struct Transaction {
 /// global across Lambda instances and worker processes; [`LocalSlots`] is per process.
 pub trait SlotStore: Send + Sync {
     fn reserve(&self, key: &str, plan: &Plan, now_us: i64) -> impl Future<Output = Result<Reservation, PortError>> + Send;
+
+    /// The stored TAT of `key` as it is now (`None`: never used), read without reserving.
+    fn stored_tat(&self, key: &str) -> impl Future<Output = Result<Option<i64>, PortError>> + Send;
+
+    /// When a request reserved now would be sent (µs since the epoch, ≥ `now_us`), without
+    /// reserving anything: [`rate::next_slot`] of the stored TAT. A look, not a promise: another
+    /// caller may take that slot first.
+    fn next_slot(&self, key: &str, plan: &Plan, now_us: i64) -> impl Future<Output = Result<i64, PortError>> + Send {
+        async move { Ok(rate::next_slot(plan, self.stored_tat(key).await?, now_us)) }
+    }
 }
 
 /// One store shared by several clients (e.g. one per selling partner).
 impl<T: SlotStore + ?Sized> SlotStore for Arc<T> {
     fn reserve(&self, key: &str, plan: &Plan, now_us: i64) -> impl Future<Output = Result<Reservation, PortError>> + Send {
         (**self).reserve(key, plan, now_us)
+    }
+    fn stored_tat(&self, key: &str) -> impl Future<Output = Result<Option<i64>, PortError>> + Send {
+        (**self).stored_tat(key)
+    }
+    fn next_slot(&self, key: &str, plan: &Plan, now_us: i64) -> impl Future<Output = Result<i64, PortError>> + Send {
+        (**self).next_slot(key, plan, now_us)
     }
 }
 
@@ -246,6 +316,10 @@ impl SlotStore for LocalSlots {
         let r = reserve(plan, m.get(key).copied(), now_us);
         m.insert(key.to_string(), r.new_tat_us);
         Ok(r)
+    }
+
+    async fn stored_tat(&self, key: &str) -> Result<Option<i64>, PortError> {
+        Ok(self.0.lock().map_err(|_| PortError("rate state poisoned".into()))?.get(key).copied())
     }
 }
 
@@ -275,6 +349,12 @@ enum Op {
     GetTransaction,
     PlaceOrder,
     OrderDetails,
+    GetTransactions,
+    InvoiceDetails,
+    PaymentDetails,
+    CreateReport,
+    GetReport,
+    GetReportDocument,
 }
 
 impl Op {
@@ -285,6 +365,12 @@ impl Op {
             Op::GetTransaction => "getTransaction",
             Op::PlaceOrder => "placeOrder",
             Op::OrderDetails => "orderDetails",
+            Op::GetTransactions => "getTransactions",
+            Op::InvoiceDetails => "getInvoiceDetailsByOrderLineItems",
+            Op::PaymentDetails => "getBatchInvoicePaymentDetails",
+            Op::CreateReport => "createReport",
+            Op::GetReport => "getReport",
+            Op::GetReportDocument => "getReportDocument",
         }
     }
 
@@ -292,13 +378,43 @@ impl Op {
     fn family(&self) -> &'static str {
         match self {
             Op::Submit | Op::GetTransaction => "spapi",
-            Op::PlaceOrder | Op::OrderDetails => "ab",
+            _ => "ab",
         }
     }
 
-    /// Safe to repeat when its outcome is unknown.
+    /// Safe to repeat when its outcome is unknown: the reads (the two Reconciliation POSTs
+    /// only read). createReport is not: a lost answer may have made a report.
     fn idempotent(&self) -> bool {
-        matches!(self, Op::GetTransaction | Op::OrderDetails)
+        matches!(
+            self,
+            Op::GetTransaction
+                | Op::OrderDetails
+                | Op::GetTransactions
+                | Op::InvoiceDetails
+                | Op::PaymentDetails
+                | Op::GetReport
+                | Op::GetReportDocument
+        )
+    }
+
+    /// The slow Reports operations [`Config::report_max_wait`] applies to.
+    fn is_report(&self) -> bool {
+        matches!(self, Op::CreateReport | Op::GetReport | Op::GetReportDocument)
+    }
+
+    fn plan(&self, c: &Config) -> Plan {
+        match self {
+            Op::Submit => c.submit_plan,
+            Op::GetTransaction => c.transaction_plan,
+            Op::PlaceOrder => c.place_order_plan,
+            Op::OrderDetails => c.order_details_plan,
+            Op::GetTransactions => c.get_transactions_plan,
+            Op::InvoiceDetails => c.invoice_details_plan,
+            Op::PaymentDetails => c.payment_details_plan,
+            Op::CreateReport => c.create_report_plan,
+            Op::GetReport => c.get_report_plan,
+            Op::GetReportDocument => c.report_document_plan,
+        }
     }
 }
 
@@ -353,7 +469,7 @@ struct TxPayload {
 }
 
 /// A complete 2xx answer.
-struct Answer {
+struct Reply {
     status: u16,
     body: String,
 }
@@ -462,15 +578,21 @@ impl<S: SlotStore> Client<S> {
     }
 
     /// Waits for this instance's slot in the partner's shared rate limit for `op`.
+    /// With [`Config::report_max_wait`], a Reports operation first looks at the next slot and
+    /// answers [`SpApiError::Paced`] instead of reserving one that far away.
     async fn pace(&self, op: Op) -> Result<(), SpApiError> {
-        let plan = match op {
-            Op::Submit => self.config.submit_plan,
-            Op::GetTransaction => self.config.transaction_plan,
-            Op::PlaceOrder => self.config.place_order_plan,
-            Op::OrderDetails => self.config.order_details_plan,
-        };
+        let plan = op.plan(&self.config);
+        let key = self.slot_key(op);
         let now = now_us();
-        let r = self.slots.reserve(&self.slot_key(op), &plan, now).await.map_err(|e| SpApiError::Pacer(e.0))?;
+        if let Some(max) = self.config.report_max_wait.filter(|_| op.is_report()) {
+            let next = self.slots.next_slot(&key, &plan, now).await.map_err(|e| SpApiError::Pacer(e.0))?;
+            let wait = Duration::from_micros((next - now).max(0) as u64);
+            if wait > max {
+                tracing::info!(partner = %self.partner, operation = op.name(), wait_s = wait.as_secs(), "next slot too far away; left for later");
+                return Err(SpApiError::Paced { operation: op.name(), wait });
+            }
+        }
+        let r = self.slots.reserve(&key, &plan, now).await.map_err(|e| SpApiError::Pacer(e.0))?;
         let wait = r.send_at_us - now_us();
         if wait > 0 {
             tokio::time::sleep(Duration::from_micros(wait as u64)).await;
@@ -479,7 +601,7 @@ impl<S: SlotStore> Client<S> {
     }
 
     /// One HTTP exchange: a complete 2xx answer, or the facts of what went wrong.
-    async fn exchange(&self, op: Op, token: &str, body: Option<&[u8]>, path: &str, headers: &[(&str, &str)]) -> Result<Answer, SpApiError> {
+    async fn exchange(&self, op: Op, token: &str, body: Option<&[u8]>, path: &str, headers: &[(&str, &str)]) -> Result<Reply, SpApiError> {
         let url = format!("{}{}", self.config.endpoint, path);
         let req = match body {
             Some(b) => self.http.post(&url).header("content-type", "application/json").body(b.to_vec()),
@@ -505,7 +627,7 @@ impl<S: SlotStore> Client<S> {
             Err(e) => return Err(SpApiError::CutOff { status, detail: format!("{}: {e}", op.name()) }),
         };
         if classify_status(status) == Class::Accepted {
-            return Ok(Answer { status, body: text });
+            return Ok(Reply { status, body: text });
         }
         let errors = serde_json::from_str::<ErrorsBody>(&text).map(|b| b.errors).unwrap_or_default();
         let errors = if errors.is_empty() {
@@ -518,11 +640,11 @@ impl<S: SlotStore> Client<S> {
 
     /// One API call with token handling, pacing and the retry rules of the crate doc's table,
     /// all decided by the outcome's [`Class`].
-    async fn call(&self, op: Op, path: &str, body: Option<&[u8]>) -> Result<Answer, SpApiError> {
+    async fn call(&self, op: Op, path: &str, body: Option<&[u8]>) -> Result<Reply, SpApiError> {
         self.call_with(op, path, body, &[]).await
     }
 
-    async fn call_with(&self, op: Op, path: &str, body: Option<&[u8]>, headers: &[(&str, &str)]) -> Result<Answer, SpApiError> {
+    async fn call_with(&self, op: Op, path: &str, body: Option<&[u8]>, headers: &[(&str, &str)]) -> Result<Reply, SpApiError> {
         let c = &self.config;
         let max = c.backoff_base * 32;
         let mut throttle_delays = backoff::exponential(c.backoff_base, max, c.max_throttled_attempts.saturating_sub(1) as usize);
@@ -562,12 +684,19 @@ impl<S: SlotStore> Client<S> {
                 }
                 Class::NotAuthorized => return Err(e),
                 Class::Unknown if !op.idempotent() => return Err(e),
+                // The limiter's own answer: looking again at once would say the same.
+                Class::RetryLater if matches!(e, SpApiError::Paced { .. }) => return Err(e),
                 Class::RetryLater if matches!(e, SpApiError::Http { status: 429, .. }) => {
                     let floor = match &e {
-                        SpApiError::Http { rate_limit: Some(r), .. } if *r > 0.0 => Duration::from_secs_f64(1.0 / r),
+                        SpApiError::Http { rate_limit: Some(r), .. } if *r > 0.0 => Duration::from_secs_f64((1.0 / r).min(3600.0)),
                         _ => Duration::ZERO,
                     };
-                    throttle_delays.next().map(|d| d.max(floor))
+                    let delay = throttle_delays.next().map(|d| d.max(floor));
+                    match (delay, self.config.report_max_wait.filter(|_| op.is_report())) {
+                        // A slow operation's retry would wait longer than a pass may: later.
+                        (Some(d), Some(max)) if d > max => return Err(e),
+                        (d, _) => d,
+                    }
                 }
                 Class::RetryLater | Class::Unknown => retry_delays.next(),
             };
@@ -638,6 +767,232 @@ impl<S: SlotStore> Client<S> {
     }
 }
 
+/// Amazon Business Reconciliation API (2021-01-08). All three only read: safe to repeat.
+impl<S: SlotStore> Client<S> {
+    /// `GET /reconciliation/2021-01-08/transactions` with `query` (`feedStartDate` +
+    /// `feedEndDate`, or `nextPageToken`), percent-encoded (RFC 3986) → the 200 answer's body.
+    /// A `nextPageToken` is sent alone, as the model requires.
+    pub async fn get_transactions(&self, query: &[(&str, String)]) -> Result<String, SpApiError> {
+        let path = format!("{TRANSACTIONS_PATH}?{}", transactions_query(query));
+        Ok(self.call(Op::GetTransactions, &path, None).await?.body)
+    }
+
+    /// `POST /reconciliation/2021-01-08/invoices` (`{"orderLineItems": […]}`) → the body.
+    pub async fn get_invoice_details(&self, req: &InvoiceDetailsRequest) -> Result<String, SpApiError> {
+        let body = serde_json::to_vec(req).map_err(|e| SpApiError::Serialize(e.to_string()))?;
+        Ok(self.call(Op::InvoiceDetails, INVOICES_PATH, Some(&body)).await?.body)
+    }
+
+    /// `POST /reconciliation/2021-01-08/invoices/batch/paymentDetails` (`{"invoiceIds": […]}`)
+    /// → the body.
+    pub async fn get_payment_details(&self, req: &PaymentDetailsRequest) -> Result<String, SpApiError> {
+        let body = serde_json::to_vec(req).map_err(|e| SpApiError::Serialize(e.to_string()))?;
+        Ok(self.call(Op::PaymentDetails, PAYMENT_DETAILS_PATH, Some(&body)).await?.body)
+    }
+}
+
+/// Amazon Business Reports (Document) API (2021-09-30).
+impl<S: SlotStore> Client<S> {
+    /// `POST /reports/2021-09-30/reports` → the 202 answer's body (`{"reportId"}`). Never
+    /// resent when its outcome is unknown (a lost answer may have made a report: asking for a
+    /// new one later is harmless, looping is not).
+    pub async fn create_report(&self, spec: &CreateReportSpecification) -> Result<String, SpApiError> {
+        let body = serde_json::to_vec(spec).map_err(|e| SpApiError::Serialize(e.to_string()))?;
+        Ok(self.call(Op::CreateReport, REPORTS_PATH, Some(&body)).await?.body)
+    }
+
+    /// `GET /reports/2021-09-30/reports/{reportId}` → the body (`Report`).
+    pub async fn get_report(&self, report_id: &str) -> Result<String, SpApiError> {
+        let path = format!("{REPORTS_PATH}/{}", id_segment("reportId", report_id)?);
+        Ok(self.call(Op::GetReport, &path, None).await?.body)
+    }
+
+    /// `GET /reports/2021-09-30/documents/{reportDocumentId}` → the body (`ReportDocument`:
+    /// a presigned URL valid 5 minutes, maybe GZIP).
+    pub async fn get_report_document(&self, report_document_id: &str) -> Result<String, SpApiError> {
+        let path = format!("{DOCUMENTS_PATH}/{}", id_segment("reportDocumentId", report_document_id)?);
+        Ok(self.call(Op::GetReportDocument, &path, None).await?.body)
+    }
+
+    /// The document at its presigned URL: a plain GET (no token, no SP-API headers, not
+    /// paced), at most [`Config::max_download_bytes`] read (and as much once gunzipped, when
+    /// `doc.gzip`). 5xx, timeouts and lost connections are retried a few times
+    /// ([`Config::max_server_attempts`], the usual backoff); the URL is never logged (its
+    /// query is a credential).
+    pub async fn download_document(&self, doc: &ReportDocument) -> Result<Vec<u8>, DownloadError> {
+        let url = url::Url::parse(&doc.url).map_err(|e| DownloadError::BadUrl(e.to_string()))?;
+        if !matches!(url.scheme(), "https" | "http") || url.host_str().is_none() {
+            return Err(DownloadError::BadUrl(format!("{}: not an http(s) URL with a host", url.scheme())));
+        }
+        let host = url.host_str().unwrap_or_default().to_string();
+        let c = &self.config;
+        let mut delays = backoff::exponential(c.backoff_base, c.backoff_base * 32, c.max_server_attempts.saturating_sub(1) as usize);
+        let mut attempts = 0u32;
+        loop {
+            attempts += 1;
+            let e = match self.fetch_document(url.clone()).await {
+                Ok(bytes) => {
+                    tracing::info!(partner = %self.partner, host = %host, bytes = bytes.len(), gzip = doc.gzip, "report document downloaded");
+                    return if doc.gzip { gunzip(&bytes, c.max_download_bytes) } else { Ok(bytes) };
+                }
+                Err(e) => e,
+            };
+            match delays.next().filter(|_| e.is_retried()) {
+                Some(d) => {
+                    tracing::debug!(partner = %self.partner, host = %host, error = %e, delay_ms = d.as_millis() as u64, "retrying the download");
+                    tokio::time::sleep(d).await;
+                }
+                None => {
+                    tracing::warn!(partner = %self.partner, host = %host, error = %e, attempts, "report document not downloaded");
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    /// One GET of the document, its body read up to the limit.
+    async fn fetch_document(&self, url: url::Url) -> Result<Vec<u8>, DownloadError> {
+        let limit = self.config.max_download_bytes;
+        // The presigned URL carries its own authorisation: nothing of ours goes with it.
+        let resp = match self.http.get(url).timeout(self.config.download_timeout).send().await {
+            Ok(r) => r,
+            Err(e) => return Err(DownloadError::Transport(transport_reason(&e))),
+        };
+        let status = resp.status().as_u16();
+        if (200..300).contains(&status) {
+            if resp.content_length().is_some_and(|n| n > limit as u64) {
+                return Err(DownloadError::TooLarge { limit });
+            }
+            return read_limited(resp, limit).await;
+        }
+        // An error page: a little of it is enough to say why.
+        let text = read_limited(resp, 64 * 1024).await.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+        let code = xml_element(&text, "Code").unwrap_or_default();
+        let message = xml_element(&text, "Message").unwrap_or_else(|| text.chars().take(200).collect());
+        if status == 403 && (code == "ExpiredToken" || (code == "AccessDenied" && message.to_ascii_lowercase().contains("expired"))) {
+            return Err(DownloadError::Expired);
+        }
+        Err(DownloadError::Status { status, code, message })
+    }
+}
+
+/// Why a report document could not be downloaded ([`classify::download_result`] makes the
+/// port's [`Download`] of it). Never shows the URL.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DownloadError {
+    /// 403 `AccessDenied` / `Request has expired` (or `ExpiredToken`): the URL's time is over.
+    #[error("the document URL has expired")]
+    Expired,
+    /// Not a URL this client fetches.
+    #[error("the document URL is not usable: {0}")]
+    BadUrl(String),
+    /// Any other answer than 2xx (S3's `<Code>` and `<Message>` when it sent them).
+    #[error("document download: HTTP {status} {code}: {message}")]
+    Status { status: u16, code: String, message: String },
+    /// Not connected, timed out, connection lost, body cut off.
+    #[error("document download: {0}")]
+    Transport(String),
+    /// Bigger than the limit (downloaded or gunzipped).
+    #[error("the document is larger than {limit} bytes")]
+    TooLarge { limit: usize },
+    /// Said to be GZIP, and not a GZIP stream that ends well.
+    #[error("the document is not valid GZIP: {0}")]
+    Gzip(String),
+}
+
+impl DownloadError {
+    /// Worth asking again at once: 5xx and transport failures (a GET is safe).
+    fn is_retried(&self) -> bool {
+        match self {
+            DownloadError::Status { status, .. } => *status >= 500 || matches!(*status, 408 | 429),
+            DownloadError::Transport(_) => true,
+            _ => false,
+        }
+    }
+}
+
+/// A transport failure in words, without the URL reqwest would put in them.
+fn transport_reason(e: &reqwest::Error) -> String {
+    let what = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "not connected"
+    } else if e.is_body() || e.is_decode() {
+        "the body was cut off"
+    } else if e.is_request() {
+        "the request failed"
+    } else {
+        "failed"
+    };
+    let mut cause = String::new();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        cause = s.to_string();
+        source = s.source();
+    }
+    if cause.is_empty() {
+        what.to_string()
+    } else {
+        format!("{what} ({cause})")
+    }
+}
+
+/// The body, at most `limit` bytes (more: [`DownloadError::TooLarge`]).
+async fn read_limited(mut resp: reqwest::Response, limit: usize) -> Result<Vec<u8>, DownloadError> {
+    let mut out = Vec::new();
+    loop {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                if out.len() + chunk.len() > limit {
+                    return Err(DownloadError::TooLarge { limit });
+                }
+                out.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(out),
+            Err(e) => return Err(DownloadError::Transport(transport_reason(&e))),
+        }
+    }
+}
+
+/// `bytes` gunzipped (every member), at most `limit` bytes of output.
+fn gunzip(bytes: &[u8], limit: usize) -> Result<Vec<u8>, DownloadError> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    let mut reader = flate2::read::MultiGzDecoder::new(bytes).take(limit as u64 + 1);
+    reader.read_to_end(&mut out).map_err(|e| DownloadError::Gzip(e.to_string()))?;
+    if out.len() > limit {
+        return Err(DownloadError::TooLarge { limit });
+    }
+    Ok(out)
+}
+
+/// The text of the first `<name>…</name>` of an S3-style XML error (entities left as they are).
+fn xml_element(xml: &str, name: &str) -> Option<String> {
+    let open = format!("<{name}>");
+    let start = xml.find(&open)? + open.len();
+    let end = xml[start..].find(&format!("</{name}>"))? + start;
+    Some(xml[start..end].trim().to_string())
+}
+
+/// The query of getTransactions: the pairs in order, keys and values percent-encoded as RFC
+/// 3986 unreserved; with a `nextPageToken` only that (the model: the token alone).
+fn transactions_query(query: &[(&str, String)]) -> String {
+    let pairs: Vec<&(&str, String)> = match query.iter().find(|(k, _)| *k == "nextPageToken") {
+        Some(token) => vec![token],
+        None => query.iter().collect(),
+    };
+    pairs.iter().map(|(k, v)| format!("{}={}", path_segment(k), path_segment(v))).collect::<Vec<_>>().join("&")
+}
+
+/// A report or document id as a path segment; an empty one is refused before anything is sent.
+fn id_segment(what: &'static str, id: &str) -> Result<String, SpApiError> {
+    let id = id.trim();
+    if id.is_empty() || id.len() > 1024 {
+        return Err(SpApiError::Invalid(format!("{what} must be 1 to 1024 characters")));
+    }
+    Ok(path_segment(id))
+}
+
 /// Characters kept as they are in a path segment (RFC 3986 unreserved); everything else is
 /// percent-encoded.
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
@@ -677,6 +1032,36 @@ impl<S: SlotStore> invoice_domain::ordering::ports::OrderingApi for Client<S> {
     }
 }
 
+/// The Amazon Business client as the daily import's Reconciliation port ([`classify::answer`]).
+impl<S: SlotStore> ReconciliationApi for Client<S> {
+    async fn transactions(&self, query: &[(&'static str, String)]) -> Answer {
+        classify::answer(self.get_transactions(query).await)
+    }
+    async fn invoice_details(&self, req: &InvoiceDetailsRequest) -> Answer {
+        classify::answer(self.get_invoice_details(req).await)
+    }
+    async fn payment_details(&self, req: &PaymentDetailsRequest) -> Answer {
+        classify::answer(self.get_payment_details(req).await)
+    }
+}
+
+/// The Amazon Business client as the import's Reports port ([`classify::answer`],
+/// [`classify::download_result`]).
+impl<S: SlotStore> ReportsApi for Client<S> {
+    async fn create_report(&self, spec: &CreateReportSpecification) -> Answer {
+        classify::answer(Client::create_report(self, spec).await)
+    }
+    async fn get_report(&self, report_id: &str) -> Answer {
+        classify::answer(Client::get_report(self, report_id).await)
+    }
+    async fn get_report_document(&self, report_document_id: &str) -> Answer {
+        classify::answer(Client::get_report_document(self, report_document_id).await)
+    }
+    async fn download(&self, doc: &ReportDocument) -> Download {
+        classify::download_result(self.download_document(doc).await)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -696,6 +1081,7 @@ mod tests {
         assert_eq!(c.slot_key(Op::GetTransaction), "spapi:acme-1:getTransaction");
         assert_eq!(c.slot_key(Op::PlaceOrder), "ab:acme-1:placeOrder");
         assert_eq!(c.slot_key(Op::OrderDetails), "ab:acme-1:orderDetails");
+        assert_eq!(c.slot_key(Op::GetTransactions), "ab:acme-1:getTransactions");
         let ab = Config::for_business(invoice_domain::company::BusinessRegion::Eu).unwrap();
         assert!(ab.endpoint == "https://eu.business-api.amazon.com" || std::env::var("AB_ENDPOINT").is_ok());
         assert_eq!((ab.place_order_plan.burst, ab.place_order_plan.rate < 0.5), (8, true));
@@ -708,5 +1094,128 @@ mod tests {
 
     fn creds() -> Credentials {
         Credentials { client_id: "id".into(), client_secret: "secret".into(), refresh_token: "Atzr|x".into() }
+    }
+
+    #[test]
+    fn the_business_import_operations_have_their_keys_and_plans() {
+        let c = Client::new(Config::for_region("na").unwrap(), creds(), "acme", LocalSlots::default()).unwrap();
+        let keys: Vec<String> =
+            [Op::GetTransactions, Op::InvoiceDetails, Op::PaymentDetails, Op::CreateReport, Op::GetReport, Op::GetReportDocument]
+                .iter()
+                .map(|op| c.slot_key(*op))
+                .collect();
+        assert_eq!(
+            keys,
+            [
+                "ab:acme:getTransactions",
+                "ab:acme:getInvoiceDetailsByOrderLineItems",
+                "ab:acme:getBatchInvoicePaymentDetails",
+                "ab:acme:createReport",
+                "ab:acme:getReport",
+                "ab:acme:getReportDocument"
+            ]
+        );
+        assert!(!Op::CreateReport.idempotent(), "a lost createReport is never resent");
+        assert!([Op::GetTransactions, Op::InvoiceDetails, Op::PaymentDetails, Op::GetReport, Op::GetReportDocument]
+            .iter()
+            .all(Op::idempotent));
+        let cfg = Config::for_business(invoice_domain::company::BusinessRegion::Na).unwrap();
+        let plans =
+            |ops: &[Op]| ops.iter().map(|op| (op.plan(&cfg).burst, (op.plan(&cfg).rate * 10_000.0).round() as i64)).collect::<Vec<_>>();
+        assert_eq!(
+            plans(&[Op::GetTransactions, Op::InvoiceDetails, Op::PaymentDetails]),
+            vec![(8, 19_417); 3],
+            "2/s burst 10, with margin"
+        );
+        assert_eq!(plans(&[Op::CreateReport, Op::GetReportDocument]), vec![(13, 162); 2], "0.0167/s burst 15, with margin");
+        assert_eq!(plans(&[Op::GetReport]), vec![(13, 19_417)]);
+        assert_eq!((cfg.report_max_wait, cfg.max_download_bytes), (None, 32 * 1024 * 1024));
+    }
+
+    #[test]
+    fn the_transactions_query_is_percent_encoded_and_a_page_token_goes_alone() {
+        let window = [("feedStartDate", "2026-03-01T00:00:00.000Z".to_string()), ("feedEndDate", "2026-03-02T06:00:00+01:00".to_string())];
+        assert_eq!(transactions_query(&window), "feedStartDate=2026-03-01T00%3A00%3A00.000Z&feedEndDate=2026-03-02T06%3A00%3A00%2B01%3A00");
+        let token = [("nextPageToken", "a+b/c= d&e".to_string())];
+        assert_eq!(transactions_query(&token), "nextPageToken=a%2Bb%2Fc%3D%20d%26e");
+        let mixed = [window[0].clone(), token[0].clone(), window[1].clone()];
+        assert_eq!(transactions_query(&mixed), "nextPageToken=a%2Bb%2Fc%3D%20d%26e", "the model: the token alone");
+        assert_eq!(transactions_query(&[]), "");
+    }
+
+    #[test]
+    fn report_ids_are_path_segments_and_never_empty() {
+        assert_eq!(id_segment("reportId", " 50012345678 ").unwrap(), "50012345678");
+        assert_eq!(id_segment("reportDocumentId", "amzn1.tortuga.4.na/../x").unwrap(), "amzn1.tortuga.4.na%2F..%2Fx");
+        for bad in ["", "   ", &"x".repeat(1025)] {
+            let e = id_segment("reportId", bad).unwrap_err();
+            assert_eq!(e.class(), Class::Rejected, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn downloads_are_gunzipped_within_the_limit_and_errors_read() {
+        use std::io::Write;
+        let gz = |data: &[u8]| {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            e.write_all(data).unwrap();
+            e.finish().unwrap()
+        };
+        let pdf = b"%PDF-1.4 hello".to_vec();
+        assert_eq!(gunzip(&gz(&pdf), 1024).unwrap(), pdf);
+        // Two members (concatenated GZIP) are one document.
+        let mut two = gz(b"%PDF");
+        two.extend(gz(b"-1.4"));
+        assert_eq!(gunzip(&two, 1024).unwrap(), b"%PDF-1.4");
+        // A bomb stops at the limit.
+        assert_eq!(gunzip(&gz(&vec![0u8; 100_000]), 1000), Err(DownloadError::TooLarge { limit: 1000 }));
+        assert_eq!(gunzip(&gz(&vec![0u8; 1000]), 1000).unwrap().len(), 1000, "exactly the limit is fine");
+        assert!(matches!(gunzip(b"%PDF-1.4 not gzip", 1024), Err(DownloadError::Gzip(_))));
+        let cut = gz(&pdf);
+        assert!(matches!(gunzip(&cut[..cut.len() - 6], 1024), Err(DownloadError::Gzip(_))), "cut off");
+        let xml = "<?xml version=\"1.0\"?>\n<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>";
+        assert_eq!(xml_element(xml, "Code").as_deref(), Some("AccessDenied"));
+        assert_eq!(xml_element(xml, "Message").as_deref(), Some("Request has expired"));
+        assert_eq!(xml_element(xml, "HostId"), None);
+        assert_eq!(xml_element("<Code>unclosed", "Code"), None);
+    }
+
+    #[tokio::test]
+    async fn a_look_at_the_limiter_reserves_nothing() {
+        let slots = LocalSlots::default();
+        let p = Plan { rate: 1.0, burst: 2 };
+        assert_eq!(slots.stored_tat("k").await.unwrap(), None);
+        assert_eq!(slots.next_slot("k", &p, 5_000_000).await.unwrap(), 5_000_000, "never used: now");
+        for _ in 0..2 {
+            slots.reserve("k", &p, 5_000_000).await.unwrap();
+        }
+        let look = slots.next_slot("k", &p, 5_000_000).await.unwrap();
+        assert_eq!(look, 6_000_000, "the burst used: one second on");
+        assert_eq!(slots.next_slot("k", &p, 5_000_000).await.unwrap(), look, "looking twice changes nothing");
+        assert_eq!(slots.reserve("k", &p, 5_000_000).await.unwrap().send_at_us, look, "the reservation goes where the look said");
+        let shared = Arc::new(slots);
+        assert_eq!(shared.next_slot("k", &p, 5_000_000).await.unwrap(), 7_000_000, "through an Arc too");
+    }
+
+    #[tokio::test]
+    async fn a_slow_report_slot_is_left_for_later_without_being_reserved() {
+        let mut cfg = Config::for_region("na").unwrap();
+        cfg.create_report_plan = Plan { rate: 0.01, burst: 1 };
+        cfg.get_transactions_plan = Plan { rate: 0.01, burst: 2 };
+        cfg.report_max_wait = Some(Duration::from_secs(5));
+        let c = Client::new(cfg, creds(), "acme", LocalSlots::default()).unwrap();
+        c.pace(Op::CreateReport).await.unwrap();
+        let tat = c.slots.stored_tat("ab:acme:createReport").await.unwrap();
+        for _ in 0..3 {
+            let e = c.pace(Op::CreateReport).await.unwrap_err();
+            let SpApiError::Paced { operation: "createReport", wait } = &e else { panic!("{e:?}") };
+            assert!(wait.as_secs() > 95 && wait.as_secs() <= 100, "{wait:?}");
+            assert_eq!(e.to_string(), "paced: next createReport slot in 100 s");
+            assert_eq!(e.class(), Class::RetryLater);
+        }
+        assert_eq!(c.slots.stored_tat("ab:acme:createReport").await.unwrap(), tat, "nothing reserved");
+        // Only the Reports operations: the others reserve as always (within their burst here).
+        c.pace(Op::GetTransactions).await.unwrap();
+        c.pace(Op::GetTransactions).await.unwrap();
     }
 }

@@ -21,6 +21,18 @@ impl Plan {
     /// Amazon Business placeOrder and orderDetails: 0.5 requests/s, burst 10 each
     /// (Ordering_API.json usage plans), per application and connected account.
     pub const PLACE_ORDER: Plan = Plan { rate: 0.5, burst: 10 };
+    /// Amazon Business Reconciliation API (getTransactions, getInvoiceDetailsByOrderLineItems,
+    /// getBatchInvoicePaymentDetails): 2 requests/s, burst 10 each (every operation's
+    /// description in Reconciliation_API.json).
+    pub const RECONCILIATION: Plan = Plan { rate: 2.0, burst: 10 };
+    /// Amazon Business Reports createReport: 0.0167 requests/s (one a minute), burst 15
+    /// (Amazon Business's reference; the Document API model states none).
+    pub const CREATE_REPORT: Plan = Plan { rate: 0.0167, burst: 15 };
+    /// Amazon Business Reports getReportDocument: 0.0167 requests/s, burst 15 (same reference).
+    pub const GET_REPORT_DOCUMENT: Plan = Plan { rate: 0.0167, burst: 15 };
+    /// Amazon Business Reports getReport: not stated for Amazon Business; SP-API Reports'
+    /// 2 requests/s, burst 15 (what the emulator assumes too).
+    pub const GET_REPORT: Plan = Plan { rate: 2.0, burst: 15 };
 
     /// The plan a client should pace itself at so that clock skew between instances and
     /// network jitter never push it over Amazon's limit: `margin` (e.g. 0.03) slower, and a
@@ -52,8 +64,15 @@ pub struct Reservation {
 /// Reserves the next slot given the stored TAT (`None` when never used) and the time now.
 pub fn reserve(plan: &Plan, stored_tat_us: Option<i64>, now_us: i64) -> Reservation {
     let tat = stored_tat_us.unwrap_or(now_us).max(now_us);
-    let send_at = (tat - plan.tolerance_us()).max(now_us);
-    Reservation { new_tat_us: tat + plan.interval_us(), send_at_us: send_at }
+    Reservation { new_tat_us: tat + plan.interval_us(), send_at_us: next_slot(plan, stored_tat_us, now_us) }
+}
+
+/// When a request reserved now could be sent (≥ now), without reserving: the look a caller
+/// takes before deciding to wait for a slow operation's slot or to leave it for later. The same
+/// arithmetic as [`reserve`]'s `send_at_us`.
+pub fn next_slot(plan: &Plan, stored_tat_us: Option<i64>, now_us: i64) -> i64 {
+    let tat = stored_tat_us.unwrap_or(now_us).max(now_us);
+    (tat - plan.tolerance_us()).max(now_us)
 }
 
 #[cfg(test)]
@@ -121,5 +140,32 @@ mod tests {
         assert!(m.rate > 9.5 && m.rate < 10.0);
         assert_eq!(m.interval_us(), 103_000);
         assert_eq!(Plan::GET_TRANSACTION.tolerance_us(), 1_900_000);
+    }
+
+    #[test]
+    fn the_next_slot_is_where_a_reservation_would_go_and_reserves_nothing() {
+        let p = Plan { rate: 0.5, burst: 3 }; // T = 2 s, τ = 4 s
+        assert_eq!(next_slot(&p, None, 1_000), 1_000, "never used: now");
+        let mut tat = None;
+        for i in 0..6 {
+            let now = 10_000_000 + i * 100_000;
+            let look = next_slot(&p, tat, now);
+            assert_eq!(look, next_slot(&p, tat, now), "a look changes nothing");
+            let r = reserve(&p, tat, now);
+            assert_eq!(r.send_at_us, look, "reservation {i} goes where the look said");
+            tat = Some(r.new_tat_us);
+        }
+        // Three at once (the burst), then one every 2 s: the 7th after the 6th at 16 s.
+        assert_eq!(next_slot(&p, tat, 10_500_000), 18_000_000);
+        assert_eq!(next_slot(&p, tat, 30_000_000), 30_000_000, "idle time: now again");
+        // createReport: the burst used up, the next slot a minute away.
+        let c = Plan::CREATE_REPORT.with_margin(0.03);
+        assert_eq!(c.burst, 13);
+        let mut tat = None;
+        for _ in 0..13 {
+            tat = Some(reserve(&c, tat, 0).new_tat_us);
+        }
+        let wait = next_slot(&c, tat, 0);
+        assert!(wait > 60_000_000 && wait < 62_000_000, "{wait}");
     }
 }
