@@ -357,3 +357,21 @@ async fn a_reports_slot_too_far_away_is_left_for_later_without_reserving_it() {
     // A never-used key: now.
     assert_eq!(slots.next_slot("ab:nobody:createReport", &plan, now).await.unwrap(), now);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reports_429_whose_retry_waits_longer_than_a_pass_is_retry_at_once() {
+    // Amazon's createReport plan with a burst of 1; the client's own pacing lets it through.
+    let r = rig(spapi_emulator::Config { create_report_burst: 1.0, ..Default::default() }).await;
+    r.seed(json!({"invoices": [invoice("US-PACE-2", "2026-11-02T10:00:00Z", false)]})).await;
+    let client = r.client_with(|c| {
+        c.create_report_plan = Plan { rate: 100.0, burst: 10 };
+        c.report_max_wait = Some(Duration::from_secs(5));
+    });
+    let spec = pdf_spec("US-PACE-2", "ATVPDKIKX0DER");
+    ok(ReportsApi::create_report(&client, &spec).await);
+    let started = std::time::Instant::now();
+    let Answer::Retry(why) = ReportsApi::create_report(&client, &spec).await else { panic!() };
+    assert!(started.elapsed() < Duration::from_secs(5), "no minute-long sleep: {:?}", started.elapsed());
+    assert!(why.contains("HTTP 429") && why.contains("x-amzn-RateLimit-Limit: 0.0167 requests/s"), "{why}");
+    assert_eq!(r.count("create_report").await, 2, "the 429 was not retried");
+}

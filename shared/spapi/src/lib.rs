@@ -773,7 +773,10 @@ impl<S: SlotStore> Client<S> {
     /// `feedEndDate`, or `nextPageToken`), percent-encoded (RFC 3986) → the 200 answer's body.
     /// A `nextPageToken` is sent alone, as the model requires.
     pub async fn get_transactions(&self, query: &[(&str, String)]) -> Result<String, SpApiError> {
-        let path = format!("{TRANSACTIONS_PATH}?{}", transactions_query(query));
+        let path = match transactions_query(query) {
+            q if q.is_empty() => TRANSACTIONS_PATH.to_string(),
+            q => format!("{TRANSACTIONS_PATH}?{q}"),
+        };
         Ok(self.call(Op::GetTransactions, &path, None).await?.body)
     }
 
