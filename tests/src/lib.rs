@@ -150,7 +150,7 @@ impl Env {
             status: ConnectionStatus::Connected,
             status_reason: None,
             status_at: None,
-            import: Default::default(),
+            import: invoice_domain::import::ImportSettings { auto_import: true, ..Default::default() },
         };
         self.companies.set_business_connection(company, &conn).await.expect("set business connection");
     }

@@ -14,6 +14,7 @@ pub mod pdf;
 pub mod s3;
 pub mod secrets;
 pub mod slots;
+pub mod sqs;
 pub mod table;
 pub mod vendor;
 

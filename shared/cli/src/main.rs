@@ -13,6 +13,7 @@ use invoice_domain::invoice::cxml::Limits;
 mod check;
 mod company;
 mod export;
+mod import;
 mod mail;
 mod matching;
 mod order;
@@ -100,6 +101,11 @@ enum Cmd {
     Order {
         #[command(subcommand)]
         cmd: OrderCmd,
+    },
+    /// The daily Amazon Business import of a company: run a pass now, or see where it stands.
+    Import {
+        #[command(subcommand)]
+        cmd: ImportCmd,
     },
     /// Local development: create the table and bucket on the local stack.
     Local {
@@ -407,6 +413,32 @@ enum VendorCmd {
 }
 
 #[derive(Subcommand)]
+enum ImportCmd {
+    /// One import pass against the configured endpoint (AB_ENDPOINT locally), then the PDF
+    /// reports the document rate allows; prints what it did as JSON. Exit 0 done (or out of
+    /// time: the next pass goes on), 1 Amazon said later, 3 Amazon refused the credentials.
+    Run {
+        #[command(flatten)]
+        company: CompanyArg,
+        /// Read the feed up to the end of this day (YYYY-MM-DD) instead of now.
+        #[arg(long)]
+        until: Option<String>,
+        /// Stop before this many seconds (the cursor is saved after every page).
+        #[arg(long, default_value_t = 600)]
+        max_seconds: u64,
+        /// Skip the PDF reports (they are fetched by later passes).
+        #[arg(long)]
+        no_pdfs: bool,
+    },
+    /// Where the company's import stands: watermark, run in progress, last pass, open PDFs,
+    /// what a person must look at.
+    Status {
+        #[command(flatten)]
+        company: CompanyArg,
+    },
+}
+
+#[derive(Subcommand)]
 enum LocalCmd {
     /// Upload documents under a prefix (as a supplier's drop would) and print the S3
     /// ObjectCreated event for them, ready for `cargo lambda invoke ingest-cxml --data-file`;
@@ -516,6 +548,10 @@ fn main() -> ExitCode {
             InvoicesCmd::Show { company, invoice_key } => store::Op::Show { company: company.company, invoice_key },
             InvoicesCmd::Exceptions { company, json, limit } => store::Op::Exceptions { company: company.company, json, limit },
         }),
+        Cmd::Import { cmd: ImportCmd::Run { company, until, max_seconds, no_pdfs } } => {
+            import::run(import::Op::Run { company: company.company, until, max_seconds, pdfs: !no_pdfs })
+        }
+        Cmd::Import { cmd: ImportCmd::Status { company } } => import::run(import::Op::Status { company: company.company }),
         Cmd::Local { cmd: LocalCmd::Init { table, bucket, vendor_queue } } => {
             store::run(store::Op::LocalInit { table, bucket, vendor_queue })
         }

@@ -4,6 +4,7 @@
 //! company's backlog never slows another's.
 
 pub mod env;
+pub mod import;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -152,6 +153,11 @@ pub struct Tenancy {
     /// The document bucket (`BUCKET_NAME`): where booked invoices are read back to be matched
     /// again when their PO is recorded.
     pub documents: Option<invoice_adapters::s3::S3Store>,
+    /// How long an Amazon Business client waits for a slot of the slow Reports operations
+    /// before it answers "later" (`AB_REPORT_MAX_WAIT_SECONDS`; none: it waits).
+    pub report_max_wait: Option<std::time::Duration>,
+    /// The Reports operations' plan when it is not Amazon's (a test emulator's).
+    pub report_plan: Option<invoice_spapi::rate::Plan>,
     clients: tokio::sync::Mutex<HashMap<String, Arc<SpApiClient>>>,
     business_clients: tokio::sync::Mutex<HashMap<String, Arc<SpApiClient>>>,
 }
@@ -174,6 +180,8 @@ impl Tenancy {
             spapi,
             business_endpoint: None,
             documents: None,
+            report_max_wait: None,
+            report_plan: None,
             clients: tokio::sync::Mutex::new(HashMap::new()),
             business_clients: tokio::sync::Mutex::new(HashMap::new()),
         }
@@ -190,6 +198,8 @@ impl Tenancy {
             .ok()
             .filter(|b| !b.is_empty())
             .map(|b| invoice_adapters::s3::S3Store::new(invoice_adapters::s3_client(conf), b, 50 * 1024 * 1024));
+        t.report_max_wait =
+            std::env::var("AB_REPORT_MAX_WAIT_SECONDS").ok().and_then(|v| v.trim().parse::<u64>().ok()).map(std::time::Duration::from_secs);
         t.business_endpoint = std::env::var("AB_ENDPOINT").ok().filter(|e| !e.is_empty()).map(|e| e.trim_end_matches('/').to_string());
         Ok(t)
     }
@@ -257,9 +267,23 @@ impl Tenancy {
         if let Some(ep) = &self.business_endpoint {
             config.endpoint = ep.clone();
         }
+        config.report_max_wait = self.report_max_wait.or(config.report_max_wait);
+        config.max_download_bytes = self.spapi.max_download_bytes;
+        config.download_timeout = self.spapi.download_timeout;
+        if let Some(plan) = self.report_plan {
+            config.create_report_plan = plan.with_margin(0.03);
+            config.report_document_plan = plan.with_margin(0.03);
+        }
         let client = self.new_client(config, &conn.secret_id, &c.id).await?;
         cache.insert(c.id.clone(), client.clone());
         Ok((c, client))
+    }
+
+    /// The Reports operations at `plan` (less the usual margin), a slot further than
+    /// `max_wait` answered "later".
+    pub fn business_report_plans(&mut self, plan: invoice_spapi::rate::Plan, max_wait: std::time::Duration) {
+        self.report_plan = Some(plan);
+        self.report_max_wait = Some(max_wait);
     }
 
     /// Records that LWA refused the company's Amazon Business token.

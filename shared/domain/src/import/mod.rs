@@ -37,6 +37,7 @@ pub mod pdf;
 pub mod ports;
 pub mod purchase;
 pub mod reconcile;
+pub mod schedule;
 pub mod settings;
 pub mod watermark;
 pub mod workflow;

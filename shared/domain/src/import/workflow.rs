@@ -769,11 +769,13 @@ where
     }
 
     /// Steps the company's open tasks while time allows: every task due now, one step each,
-    /// round after round; sleeps until the next one is due when none is. Stops at the first
-    /// "later" from Amazon (the document operations are paced: the rest waits for the next
-    /// pass) or a refusal of the credentials.
+    /// round after round; sleeps until the next one is due when none is. An operation Amazon
+    /// says "later" to (the document operations are paced: about one a minute) is not tried
+    /// again before the next sleep; the tasks waiting for it are left for a later round or
+    /// pass. A refusal of the credentials stops everything.
     pub async fn drain(&self, company: &str, limit: usize, report: &mut PassReport) -> Result<(), ImportError> {
-        loop {
+        let mut blocked: Vec<std::mem::Discriminant<PdfJob>> = Vec::new();
+        'rounds: loop {
             let tasks = self.state.open_pdf_tasks(company, limit).await?;
             if tasks.is_empty() {
                 break;
@@ -782,16 +784,22 @@ where
             let due_at =
                 |t: &PdfTask| t.not_before.as_deref().and_then(|s| DateTime::parse_from_rfc3339(s).ok()).map(|d| d.with_timezone(&Utc));
             let mut stepped = 0;
-            let mut stop = false;
             for t in &tasks {
                 if self.clock.left() < self.config.page_margin {
-                    stop = true;
-                    break;
+                    break 'rounds;
                 }
-                if due_at(t).is_some_and(|d| d > now) {
+                let kind = std::mem::discriminant(&t.job);
+                if due_at(t).is_some_and(|d| d > now) || blocked.contains(&kind) {
                     continue;
                 }
                 let p = self.step(t).await?;
+                if p.not_authorized.is_some() {
+                    break 'rounds;
+                }
+                if p.retry.is_some() {
+                    blocked.push(kind);
+                    continue;
+                }
                 stepped += 1;
                 if p.requested {
                     report.pdfs_requested += 1;
@@ -800,26 +808,33 @@ where
                 if p.stored {
                     report.pdfs_stored += 1;
                 }
-                if matches!(p.task.job, PdfJob::Unavailable { .. }) && !matches!(t.job, PdfJob::Unavailable { .. }) {
+                if matches!(p.task.job, PdfJob::Unavailable { .. }) {
                     report.pdfs_unavailable += 1;
                 }
-                if p.retry.is_some() || p.not_authorized.is_some() {
-                    stop = true;
+            }
+            if stepped > 0 {
+                continue;
+            }
+            // Nothing could be done now: wait for the next task that is due, if time allows.
+            let Some(next) = tasks.iter().filter(|t| !blocked.contains(&std::mem::discriminant(&t.job))).filter_map(due_at).min() else {
+                if blocked.is_empty() {
                     break;
                 }
-            }
-            if stop {
-                break;
-            }
-            if stepped == 0 {
-                let next = tasks.iter().filter_map(due_at).min();
-                let Some(next) = next else { break };
-                let wait = (next - self.clock.now()).to_std().unwrap_or_default();
+                // Only paced operations left: give them one more chance after a short wait.
+                let wait = Duration::from_secs(self.config.poll_base_seconds.max(1));
                 if wait + self.config.page_margin > self.clock.left() {
                     break;
                 }
                 self.clock.sleep(wait).await;
+                blocked.clear();
+                continue;
+            };
+            let wait = (next - self.clock.now()).to_std().unwrap_or_default();
+            if wait + self.config.page_margin > self.clock.left() {
+                break;
             }
+            self.clock.sleep(wait).await;
+            blocked.clear();
         }
         report.pdfs_pending = self.state.open_pdf_tasks(company, limit).await?.len() as u32;
         Ok(())
