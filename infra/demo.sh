@@ -270,9 +270,9 @@ einvoice ABDEMO2 higher-price
 step "Amazon Business import: acme turns automatic import on, from 20 days before today (at most 30 before the connection)"
 "$CTL" company set-import acme --auto-import on --start-date "$(date -u -d '-20 days' +%F)" --gl-key "GL code" --cost-center-key "Cost center"
 "$CTL" company set-import acme --start-date "$(date -u -d '-45 days' +%F)" 2>&1 | sed 's/^/  refused as expected: /' || true
-step "Amazon Business import: 12 invoices (one credit memo) in acme's Reconciliation feed at the emulator"
+step "Amazon Business import: 10 invoices and 2 credit memos in acme's Reconciliation feed at the emulator"
 curl -fsS -X POST "$SPAPI_ENDPOINT/_emulator/business/seed" -H 'content-type: application/json' \
-  -d "{\"refresh_token\": \"Atzr|acme-business-demo\", \"generate\": {\"count\": 12, \"from\": \"$(date -u -d '-15 days' +%F)\", \"days\": 10, \"lines\": 2, \"prefix\": \"ABIMP-\", \"credit_memo_every\": 6}}"; echo
+  -d "{\"refresh_token\": \"Atzr|acme-business-demo\", \"generate\": {\"count\": 10, \"from\": \"$(date -u -d '-15 days' +%F)\", \"days\": 10, \"lines\": 2, \"prefix\": \"ABIMP-\", \"credit_memo_every\": 5}}"; echo
 step "Amazon Business import: one daily pass (invoicectl import run --company acme), PDFs fetched at the document rate"
 IMPORT_POLL_BASE_SECONDS=1 "$CTL" import run --company acme --max-seconds 120
 step "the next day's pass: nothing is imported twice"

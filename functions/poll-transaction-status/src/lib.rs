@@ -178,23 +178,12 @@ pub async fn run_scheduled<T: Tenants>(
 
 /// The CloudWatch Embedded Metric Format line of a run (0 keeps the stale alarm OK).
 pub fn emf(report: &PollReport, now: DateTime<Utc>) -> serde_json::Value {
-    serde_json::json!({
-        "_aws": {
-            "Timestamp": now.timestamp_millis(),
-            "CloudWatchMetrics": [{
-                "Namespace": "InvoiceBridge",
-                "Dimensions": [[]],
-                "Metrics": [
-                    {"Name": "StaleTransactions", "Unit": "Count"},
-                    {"Name": "TransactionsChecked", "Unit": "Count"},
-                    {"Name": "TransactionsFailed", "Unit": "Count"}
-                ]
-            }]
-        },
-        "StaleTransactions": report.stale.len(),
-        "TransactionsChecked": report.checked,
-        "TransactionsFailed": report.failed
-    })
+    let metrics = [
+        ("StaleTransactions", report.stale.len() as u64),
+        ("TransactionsChecked", report.checked as u64),
+        ("TransactionsFailed", report.failed as u64),
+    ];
+    invoice_wiring::emf_line(now, &metrics, serde_json::json!({}))
 }
 
 /// Prints the run's metrics as one Embedded Metric Format line on stdout (CloudWatch turns

@@ -44,6 +44,13 @@ async fn exec(op: Op) -> Result<i32, String> {
                 )),
             };
             let mut tenancy = Tenancy::from_env(&conf).await?;
+            if tenancy.documents.is_none() {
+                // The CLI's own name of the bucket (BUCKET), as `local init` and `local drop` use it.
+                tenancy.documents = std::env::var("BUCKET")
+                    .ok()
+                    .filter(|b| !b.is_empty())
+                    .map(|b| invoice_adapters::s3::S3Store::new(invoice_adapters::s3_client(&conf), b, 50 * 1024 * 1024));
+            }
             // A slot of the slow document operations further away than this is left for the
             // next pass rather than waited for (AB_REPORT_MAX_WAIT_SECONDS overrides it).
             tenancy.report_max_wait = tenancy.report_max_wait.or(Some(Duration::from_secs(5)));

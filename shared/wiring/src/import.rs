@@ -174,26 +174,13 @@ fn log_pass(r: &PassReport) {
 /// The CloudWatch Embedded Metric Format line of a pass: `ImportNotAuthorized` (alarmed on),
 /// and what it imported.
 pub fn emf(r: &PassReport, now: DateTime<Utc>) -> serde_json::Value {
-    serde_json::json!({
-        "_aws": {
-            "Timestamp": now.timestamp_millis(),
-            "CloudWatchMetrics": [{
-                "Namespace": "InvoiceBridge",
-                "Dimensions": [[]],
-                "Metrics": [
-                    {"Name": "ImportNotAuthorized", "Unit": "Count"},
-                    {"Name": "ImportInvoices", "Unit": "Count"},
-                    {"Name": "ImportFlagged", "Unit": "Count"},
-                    {"Name": "ImportRefused", "Unit": "Count"}
-                ]
-            }]
-        },
-        "company": r.company,
-        "ImportNotAuthorized": u32::from(matches!(r.end, Some(PassEnd::NotAuthorized(_)))),
-        "ImportInvoices": r.invoices_new,
-        "ImportFlagged": r.flagged,
-        "ImportRefused": r.refused
-    })
+    let metrics = [
+        ("ImportNotAuthorized", u64::from(matches!(r.end, Some(PassEnd::NotAuthorized(_))))),
+        ("ImportInvoices", u64::from(r.invoices_new)),
+        ("ImportFlagged", u64::from(r.flagged)),
+        ("ImportRefused", u64::from(r.refused)),
+    ];
+    crate::emf_line(now, &metrics, serde_json::json!({"company": r.company}))
 }
 
 #[cfg(test)]

@@ -91,6 +91,29 @@ pub trait Tenants: Sync {
 
 pub type SpApiClient = invoice_spapi::Client<DynamoSlots>;
 
+/// One CloudWatch Embedded Metric Format line (namespace `InvoiceBridge`, no dimensions): the
+/// metrics' values, and `fields` beside them (ids for the logs). CloudWatch turns it into the
+/// metrics the template alarms on.
+pub fn emf_line(now: chrono::DateTime<chrono::Utc>, metrics: &[(&str, u64)], fields: serde_json::Value) -> serde_json::Value {
+    let mut v = serde_json::json!({
+        "_aws": {
+            "Timestamp": now.timestamp_millis(),
+            "CloudWatchMetrics": [{
+                "Namespace": "InvoiceBridge",
+                "Dimensions": [[]],
+                "Metrics": metrics.iter().map(|(name, _)| serde_json::json!({"Name": name, "Unit": "Count"})).collect::<Vec<_>>()
+            }]
+        }
+    });
+    if let (Some(o), serde_json::Value::Object(extra)) = (v.as_object_mut(), fields) {
+        o.extend(extra);
+        for (name, value) in metrics {
+            o.insert((*name).to_string(), serde_json::json!(value));
+        }
+    }
+    v
+}
+
 /// The answer of an SQS-triggered function: the messages to retry (`ReportBatchItemFailures`;
 /// the others are deleted).
 pub fn sqs_failures(message_ids: Vec<String>) -> aws_lambda_events::event::sqs::SqsBatchResponse {

@@ -253,24 +253,17 @@ where
             let mut stop = None;
             for req in invoice_details_requests(&order_line_items(&page.transactions)) {
                 report.count("getInvoiceDetailsByOrderLineItems");
-                match self.api.invoice_details(&req).await {
-                    Answer::Ok(body) => match parse_invoice_details(&body) {
-                        Ok(d) => details.extend(d),
-                        Err(e) => {
-                            stop = Some(PassEnd::Retry(format!("invoice details could not be read: {e}")));
-                            break;
-                        }
-                    },
-                    Answer::Retry(why) => {
-                        stop = Some(PassEnd::Retry(why));
+                match self
+                    .read(co, "getInvoiceDetailsByOrderLineItems", self.api.invoice_details(&req).await, parse_invoice_details)
+                    .await?
+                {
+                    Ok(Some(d)) => details.extend(d),
+                    Ok(None) => {
+                        stop = Some(PassEnd::Retry("getInvoiceDetailsByOrderLineItems refused the page's order lines".into()));
                         break;
                     }
-                    Answer::NotAuthorized(why) => {
-                        stop = Some(self.refused(co, why).await?);
-                        break;
-                    }
-                    Answer::Refused { status, message } => {
-                        stop = Some(PassEnd::Retry(format!("getInvoiceDetailsByOrderLineItems refused ({status}): {message}")));
+                    Err(end) => {
+                        stop = Some(end);
                         break;
                     }
                 }
@@ -287,31 +280,19 @@ where
             let mut payments: HashMap<String, PaymentResult> = HashMap::new();
             for req in requests {
                 report.count("getBatchInvoicePaymentDetails");
-                match self.api.payment_details(&req).await {
-                    Answer::Ok(body) => match parse_payment_details(&body) {
-                        Ok(results) => {
-                            for r in results {
-                                if let Some(id) = r.invoice_id.clone() {
-                                    payments.insert(number_key(&id), r);
-                                }
+                match self.read(co, "getBatchInvoicePaymentDetails", self.api.payment_details(&req).await, parse_payment_details).await? {
+                    Ok(Some(results)) => {
+                        for r in results {
+                            if let Some(id) = r.invoice_id.clone() {
+                                payments.insert(number_key(&id), r);
                             }
                         }
-                        Err(e) => {
-                            stop = Some(PassEnd::Retry(format!("payment details could not be read: {e}")));
-                            break;
-                        }
-                    },
-                    Answer::Retry(why) => {
-                        stop = Some(PassEnd::Retry(why));
-                        break;
-                    }
-                    Answer::NotAuthorized(why) => {
-                        stop = Some(self.refused(co, why).await?);
-                        break;
                     }
                     // Payment details are a complement: the invoices are imported without them.
-                    Answer::Refused { status, message } => {
-                        tracing::warn!(company = co, status, message = %message, "payment details refused; invoices imported without them");
+                    Ok(None) => {}
+                    Err(end) => {
+                        stop = Some(end);
+                        break;
                     }
                 }
             }
@@ -387,6 +368,29 @@ where
         };
         report.end = Some(end);
         Ok(report)
+    }
+
+    /// A Reconciliation answer read: its body parsed (`Ok(Some)`), refused by Amazon (4xx:
+    /// `Ok(None)`, logged), or how the pass ends (throttled, unreadable, not authorised).
+    async fn read<T>(
+        &self,
+        co: &str,
+        op: &str,
+        answer: Answer,
+        parse: impl Fn(&str) -> Result<T, super::ParseError>,
+    ) -> Result<Result<Option<T>, PassEnd>, ImportError> {
+        Ok(match answer {
+            Answer::Ok(body) => match parse(&body) {
+                Ok(v) => Ok(Some(v)),
+                Err(e) => Err(PassEnd::Retry(format!("an answer of {op} could not be read: {e}"))),
+            },
+            Answer::Retry(why) => Err(PassEnd::Retry(why)),
+            Answer::NotAuthorized(why) => Err(self.refused(co, why).await?),
+            Answer::Refused { status, message } => {
+                tracing::warn!(company = co, operation = op, status, message = %message, "Amazon refused the request");
+                Ok(None)
+            }
+        })
     }
 
     async fn refused(&self, co: &str, why: String) -> Result<PassEnd, ImportError> {
