@@ -514,3 +514,118 @@ async fn the_daily_schedule_queues_one_pass_per_company_and_the_worker_imports_i
     }
     assert!(receive(&sqs, &pdf_url).await.is_empty(), "nothing left to fetch: no new PDF message");
 }
+
+/// The PO fixture under another number, placed through place-order's handler (one SQS
+/// record, as the event source mapping hands it) at the emulator and recorded with its Amazon
+/// order id, which it returns.
+async fn place_po(w: &World, number: &str) -> String {
+    use invoice_domain::ordering::ports::PoRepository;
+    let text = String::from_utf8(integration_tests::fixture("po/po-4711.json")).unwrap().replace("PO-4711", number);
+    let po: Value = serde_json::from_str(&text).unwrap();
+    let mut ev = aws_lambda_events::event::sqs::SqsEvent::default();
+    let mut msg = aws_lambda_events::event::sqs::SqsMessage::default();
+    msg.message_id = Some(unique("msg"));
+    msg.body = Some(json!({"company": ACME, "po": po}).to_string());
+    ev.records.push(msg);
+    let resp = place_order::handle(&w.tenancy, ev, chrono::Utc::now()).await;
+    assert!(resp.batch_item_failures.is_empty(), "{number} placed");
+    let pos = invoice_adapters::ordering::DynamoPoRepo::new(w.env.ddb.clone(), w.env.table.clone(), ACME);
+    let rec = pos.get(number).await.unwrap().expect("recorded");
+    assert_eq!(rec.state, invoice_domain::ordering::records::PoState::Placed, "{rec:?}");
+    assert_eq!(rec.amazon_order_ids.len(), 1, "{rec:?}");
+    rec.amazon_order_ids[0].clone()
+}
+
+/// An Amazon Business invoice of the Amazon order, billing PO `po`'s two lines (PO-4711's:
+/// 2 × B000000001 at `price`, 1 × B0000000T2 at 89.99), 8 % tax as Amazon accepted it. The
+/// order line ids fix the lines' numbers (the import numbers them by order line).
+fn po_invoice(number: &str, amazon_order: &str, po: &str, price: &str) -> Value {
+    json!({
+        "invoice_number": number, "invoice_date": "2025-11-14T10:00:00Z", "feed_date": "2025-11-15T04:00:00Z",
+        "order_id": amazon_order, "currency": "USD",
+        "lines": [
+            {"order_line_item_id": "OLI-1", "asin": "B000000001", "title": "Copy paper", "quantity": 2, "unit_price": price, "tax_rate": "8",
+             "purchase_order_number": po, "purchase_order_line_item_id": "10", "business_order_info": {"GL code": "6064"}},
+            {"order_line_item_id": "OLI-2", "asin": "B0000000T2", "title": "Toner", "quantity": 1, "unit_price": "89.99", "tax_rate": "8",
+             "purchase_order_number": po, "purchase_order_line_item_id": "20", "business_order_info": {"GL code": "6064"}}
+        ]
+    })
+}
+
+#[tokio::test]
+async fn imported_invoices_are_matched_against_their_pos() {
+    use invoice_domain::matching::{MatchCode, MatchStatus};
+    let w = World::new(fast_emulator()).await;
+    let token = w.connect(ACME).await;
+    let mut company = w.env.companies.get(ACME).await.unwrap().unwrap();
+    let mut conn = company.business.take().unwrap();
+    conn.import.gl_key = Some("GL code".into());
+    w.env.companies.set_business_connection(ACME, &conn).await.unwrap();
+    let exact_order = place_po(&w, "PO-M1").await;
+    let dearer_order = place_po(&w, "PO-M2").await;
+    // PO-M3's order reaches Amazon after its invoice is imported.
+    w.seed(
+        &token,
+        json!({"invoices": [
+            po_invoice("ABM-0001", &exact_order, "PO-M1", "60.00"),
+            po_invoice("ABM-0002", &dearer_order, "PO-M2", "66.00"),
+            po_invoice("ABM-0003", "113-0000000-0000003", "PO-M3", "60.00"),
+        ]}),
+    )
+    .await;
+    let r = w.pass(ACME).await;
+    assert_eq!((r.end.clone(), r.invoices_new), (Some(PassEnd::Finished), 3), "{r:?}");
+
+    // At its PO's prices and quantities: Matched, line by line.
+    let exact = w.env.repo.invoice(ACME, &imported_invoice_key("ABM-0001")).await.unwrap().unwrap();
+    let m = exact.matching.clone().expect("matched at import");
+    assert_eq!((m.status, m.po_number.as_deref()), (MatchStatus::Matched, Some("PO-M1")), "{m:?}");
+    assert_eq!(m.lines.iter().map(|l| l.po_line.as_deref()).collect::<Vec<_>>(), vec![Some("10"), Some("0020")]);
+    // It keeps its own GL coding (businessOrderInfo), not the PO's distributions.
+    let accounts: Vec<String> =
+        w.env.repo.get_entries(ACME, &exact.invoice_key).await.unwrap().iter().map(|e| e.line.account.clone()).collect();
+    assert!(accounts.iter().any(|a| a.contains("6064")) && !accounts.iter().any(|a| a.contains("6100")), "{accounts:?}");
+
+    // A higher price: an exception naming the line, both prices and the difference.
+    let dearer = w.env.repo.invoice(ACME, &imported_invoice_key("ABM-0002")).await.unwrap().unwrap().matching.unwrap();
+    assert_eq!((dearer.status, dearer.po_number.as_deref()), (MatchStatus::Exception, Some("PO-M2")), "{dearer:?}");
+    let e = dearer.exceptions.iter().find(|e| e.code == MatchCode::PriceVariance).unwrap_or_else(|| panic!("{dearer:?}"));
+    assert_eq!((e.line.as_deref(), e.expected.as_deref(), e.found.as_deref()), (Some("1"), Some("60.00 USD"), Some("66.00 USD")), "{e:?}");
+    assert!(e.message.contains("unit price 66.00 USD, but Amazon accepted 60.00 USD (difference +6.00 USD"), "{}", e.message);
+
+    // Its PO not recorded yet: no-po, waiting for it.
+    let early = w.env.repo.invoice(ACME, &imported_invoice_key("ABM-0003")).await.unwrap().unwrap().matching.unwrap();
+    assert_eq!(early.codes(), vec![MatchCode::NoPo], "{early:?}");
+
+    let months = integration_tests::all_months();
+    let keys = |v: Vec<invoice_domain::invoice::records::InvoiceRecord>| {
+        let mut k: Vec<String> = v.into_iter().map(|i| i.invoice_key).collect();
+        k.sort();
+        k
+    };
+    assert_eq!(
+        keys(w.env.repo.invoices_by_match(ACME, MatchStatus::Matched, &months, 10).await.unwrap()),
+        vec![imported_invoice_key("ABM-0001")]
+    );
+    assert_eq!(
+        keys(w.env.repo.invoices_by_match(ACME, MatchStatus::Exception, &months, 10).await.unwrap()),
+        vec![imported_invoice_key("ABM-0002"), imported_invoice_key("ABM-0003")]
+    );
+
+    // A second run imports nothing and matches nothing twice: the same outcomes.
+    let again = w.pass(ACME).await;
+    assert_eq!((again.invoices_new, again.already_stored), (0, 0), "{again:?}");
+    assert_eq!(w.env.repo.invoice(ACME, &imported_invoice_key("ABM-0001")).await.unwrap().unwrap().matching, Some(m));
+
+    // PO-M3 is recorded (placed under the number the invoice names): the imported invoice is
+    // matched again from its stored lines, by its PO number; its journal is left as imported.
+    let entries_before = w.env.repo.get_entries(ACME, &imported_invoice_key("ABM-0003")).await.unwrap();
+    place_po(&w, "PO-M3").await;
+    let late = w.env.repo.invoice(ACME, &imported_invoice_key("ABM-0003")).await.unwrap().unwrap().matching.unwrap();
+    assert_eq!((late.status, late.po_number.as_deref()), (MatchStatus::Matched, Some("PO-M3")), "{late:?}");
+    assert_eq!(w.env.repo.get_entries(ACME, &imported_invoice_key("ABM-0003")).await.unwrap(), entries_before, "not re-booked");
+    assert_eq!(
+        keys(w.env.repo.invoices_by_match(ACME, MatchStatus::Exception, &months, 10).await.unwrap()),
+        vec![imported_invoice_key("ABM-0002")]
+    );
+}

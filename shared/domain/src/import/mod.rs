@@ -13,6 +13,8 @@
 //! - [`mapping`]: a page's transactions grouped into invoices, each mapped to the company's
 //!   purchase invoice — records, lines, balanced journal — under the supplier key of Amazon
 //!   Business's cXML e-invoices; finding the same invoice already stored.
+//! - [`matching`](mod@matching): an imported invoice as the matching engine reads invoices
+//!   ([`matching::as_cxml`]): matched against the company's POs as its cXML e-invoices are.
 //! - [`purchase`]: the filing an imported invoice and its lines carry on the stored records.
 //! - [`reconcile`](mod@reconcile): an import against the stored invoice of the same number: complete or flag.
 //! - [`watermark`]: the feed-date position of a company, resumable runs, backfill.
@@ -33,6 +35,7 @@ pub mod batch;
 pub mod codes;
 mod json;
 pub mod mapping;
+pub mod matching;
 pub mod pdf;
 pub mod ports;
 pub mod purchase;

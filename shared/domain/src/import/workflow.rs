@@ -32,7 +32,8 @@ use crate::company::{BusinessRegion, Company, ConnectionStatus};
 use crate::core::{sha256_hex, PortError};
 use crate::invoice::document::{is_pdf, number_key, DocumentStatus};
 use crate::invoice::ports::{Claim, DocumentRepository, DocumentStore, InvoiceRepository};
-use crate::invoice::records::{entry_records, InvoiceStatus, BOOKING};
+use crate::invoice::records::{entry_records, InvoiceRecord, InvoiceStatus, BOOKING};
+use crate::matching::{match_and_record, MatchOutcome, MatchStore};
 
 /// The time, as the import reads it: the caller's clock, its deadline, its sleep.
 pub trait Clock {
@@ -187,7 +188,7 @@ impl<'a, A, S, R, I, C> Importer<'a, A, S, R, I, C>
 where
     A: ReconciliationApi + Sync,
     S: DocumentStore + Sync,
-    R: InvoiceRepository + DocumentRepository + Sync,
+    R: InvoiceRepository + DocumentRepository + MatchStore + Sync,
     I: ImportStore + Sync,
     C: Clock + Sync,
 {
@@ -469,8 +470,12 @@ where
         match self.repo.claim(&imp.record).await? {
             Claim::Claimed => {}
             Claim::Same(existing) if existing.status == InvoiceStatus::Ingesting => {}
-            Claim::Same(_) => {
-                // Found stored (a re-run): its PDF task exists unless a crash came between.
+            Claim::Same(existing) => {
+                // Found stored (a re-run): its match and its PDF task exist unless a crash
+                // came between.
+                if existing.status == InvoiceStatus::Valid && existing.matching.is_none() {
+                    self.match_imported(company, &existing, &imp).await?;
+                }
                 self.ensure_pdf(company, &imp.record.invoice_key, &imp, report).await?;
                 return Ok(Fate::Already);
             }
@@ -482,9 +487,30 @@ where
         self.repo.put_details(h, &imp.lines, &entries).await?;
         self.repo.put_invoice_number(co, &number_key(&h.invoice_id), &h.invoice_key).await?;
         self.repo.mark_valid(h).await?;
+        self.match_imported(company, h, &imp).await?;
         self.ensure_pdf(company, &h.invoice_key, &imp, report).await?;
         tracing::info!(company = co, invoice = %h.invoice_key, net = %h.net, currency = %h.currency, "Amazon Business invoice imported");
         Ok(Fate::New { credit_memo: h.purchase.as_ref().is_some_and(|p| p.kind == PurchaseKind::CreditMemo) })
+    }
+
+    /// Matches a booked imported invoice against the company's POs it names (by PO number or
+    /// Amazon order id) and stores the outcome, as a cXML invoice is matched at booking. The
+    /// invoice keeps its own GL coding (its `businessOrderInfo` keys): its journal is not
+    /// re-booked from the PO. Without its PO it is `no-po` until the PO is recorded
+    /// ([`crate::matching::workflow::rematch_po`] matches it again then).
+    async fn match_imported(&self, company: &Company, header: &InvoiceRecord, imp: &ImportedInvoice) -> Result<MatchOutcome, ImportError> {
+        let inv = super::matching::as_cxml(imp);
+        let pos = self.repo.purchase_orders(&company.id, &inv.order_ids(), &inv.supplier_order_ids()).await?;
+        let outcome = match_and_record(self.repo, header, &inv, &pos, &company.tolerances).await?;
+        tracing::info!(
+            company = %company.id,
+            invoice = %header.invoice_key,
+            status = ?outcome.status,
+            po = outcome.po_number.as_deref().unwrap_or(""),
+            exceptions = outcome.exceptions.len(),
+            "imported invoice matched"
+        );
+        Ok(outcome)
     }
 
     /// The import against the stored invoice `key` of the same number.

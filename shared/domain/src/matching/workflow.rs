@@ -88,7 +88,9 @@ pub struct Rematched {
 /// A PO was recorded (placed, or what Amazon accepted changed): every booked invoice of the
 /// company naming it is coded and matched again — its journal re-booked with the PO's GL
 /// coding (same entry keys: idempotent) and its outcome replaced. Cancelled and half-ingested
-/// invoices are left alone. The invoice is read back from its archived document.
+/// invoices are left alone. The invoice is read back from its archived document; an Amazon
+/// Business import from its stored header and lines ([`crate::import::matching::stored_as_cxml`]),
+/// matched without re-booking (it keeps the GL coding of its `businessOrderInfo`).
 pub async fn rematch_po<S, R>(
     store: &S,
     repo: &R,
@@ -106,6 +108,16 @@ where
     for key in repo.invoices_naming(&company.id, &po.po_number, &po.amazon_order_ids).await? {
         let Some(header) = repo.get_invoice(&company.id, &key).await? else { continue };
         if header.status != InvoiceStatus::Valid {
+            continue;
+        }
+        if crate::import::matching::is_imported(&header) {
+            // An Amazon Business import: its archive is the imported JSON, its records are the
+            // invoice. Matched from them; it keeps its own GL coding (no re-booking).
+            let lines = repo.get_lines(&company.id, &key).await?;
+            let inv = crate::import::matching::stored_as_cxml(&header, &lines);
+            let pos = repo.purchase_orders(&company.id, &inv.order_ids(), &inv.supplier_order_ids()).await?;
+            let outcome = match_and_record(repo, &header, &inv, &pos, &company.tolerances).await?;
+            done.invoices.push((key, outcome));
             continue;
         }
         let Some(doc) = store.get(&header.document_key).await? else {
