@@ -431,7 +431,10 @@ impl App {
         }
         let redirect_uri = p.redirect_uri.as_deref().unwrap_or("");
         if !self.redirect_allowed(redirect_uri) {
-            return Err(AuthError::Page(StatusCode::BAD_REQUEST, "redirect_uri is missing or not a callback URL of this app client.".into()));
+            return Err(AuthError::Page(
+                StatusCode::BAD_REQUEST,
+                "redirect_uri is missing or not a callback URL of this app client.".into(),
+            ));
         }
         let state = p.state.clone();
         let back = |error: &'static str, description: &str| AuthError::Redirect {
@@ -739,7 +742,7 @@ mod tests {
 
     #[test]
     fn s256_matches_rfc7636_appendix_b() {
-        assert_eq!(s256_challenge("dBjftJeZ4CVP-1B0gR5BVxCYfBjYAaDkAp8fWQpoqZ8"), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+        assert_eq!(s256_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
     }
 
     #[test]

@@ -9,7 +9,11 @@ use clap::Parser;
 use local_issuer::{parse_users, serve, App, Config, SigningKey};
 
 #[derive(Debug, Parser)]
-#[command(name = "local-issuer", version, about = "Local stand-in for the dashboard's Cognito user pool + hosted sign-in (PKCE, RS256 ID tokens)")]
+#[command(
+    name = "local-issuer",
+    version,
+    about = "Local stand-in for the dashboard's Cognito user pool + hosted sign-in (PKCE, RS256 ID tokens)"
+)]
 struct Cli {
     /// Address to bind.
     #[arg(long, env = "ISSUER_HOST", default_value = "127.0.0.1")]

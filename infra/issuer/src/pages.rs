@@ -33,9 +33,8 @@ pub(crate) fn html(status: StatusCode, body: String, form_target: Option<String>
         Some(o) if o != "null" => format!("'self' {o}"),
         _ => "'self'".to_string(),
     };
-    let csp = format!(
-        "default-src 'none'; style-src 'self'; img-src 'self'; form-action {form_action}; frame-ancestors 'none'; base-uri 'none'"
-    );
+    let csp =
+        format!("default-src 'none'; style-src 'self'; img-src 'self'; form-action {form_action}; frame-ancestors 'none'; base-uri 'none'");
     let mut resp = (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response();
     let h = resp.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&csp) {
@@ -120,13 +119,7 @@ pub(crate) fn sign_in(cfg: &Config, p: &AuthParams, username: &str, error: Optio
         }
         m.push_str("</tr></thead>\n<tbody>\n");
         for u in users {
-            let _ = write!(
-                m,
-                "<tr><th scope=\"row\">{}</th><td>{}</td><td>{}</td>",
-                esc(&u.username),
-                esc(&u.email),
-                u.role.as_str()
-            );
+            let _ = write!(m, "<tr><th scope=\"row\">{}</th><td>{}</td><td>{}</td>", esc(&u.username), esc(&u.email), u.role.as_str());
             if cfg.show_passwords {
                 let _ = write!(m, "<td><code>{}</code></td>", esc(&u.password));
             }
