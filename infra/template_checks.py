@@ -8,11 +8,16 @@ LanguageExtensions transform would (cfn-lint's own implementation), with test pa
   the user pool is admin-create-only with custom:company and custom:role; its app client is
   public, code + PKCE only, and cannot write custom:company or custom:role; only /api/ routes
   carry the JWT authorizer, on the pool's issuer and the client as audience.
+- samconfig.toml: beta features on (rust-cargolambda), cached parallel builds, the capabilities
+  the template needs, and parameter overrides naming only template parameters, equal to their
+  defaults (so `sam deploy --guided` offers the template's own defaults).
 
-Run by infra/lint-template.sh with the project venv's Python (cfn-lint installed there).
+Run by infra/lint-template.sh with the project venv's Python (cfn-lint and aws-sam-cli installed there).
 """
 import json
+import os
 import sys
+import tomllib
 
 from cfnlint.decode import decode_str
 from cfnlint.template import Template
@@ -88,6 +93,24 @@ def check_dashboard(resources):
     print("template checks: dashboard function least privilege, admin-only pool, code + PKCE client, JWT on /api/")
 
 
+def check_samconfig(path, parameters):
+    from samcli.cli.types import CfnParameterOverridesType
+
+    cfg = tomllib.load(open(path, "rb"))["default"]
+    assert cfg["global"]["parameters"]["beta_features"] is True
+    build = cfg["build"]["parameters"]
+    assert build["beta_features"] is True and build["cached"] is True and build["parallel"] is True, build
+    deploy = cfg["deploy"]["parameters"]
+    assert set(deploy["capabilities"].split()) == {"CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"}, deploy["capabilities"]
+    overrides = CfnParameterOverridesType().convert(deploy["parameter_overrides"], None, None)
+    for name, value in overrides.items():
+        assert name in parameters, f"samconfig.toml overrides {name}, not a template parameter"
+        assert str(parameters[name].get("Default")) == value, f"samconfig.toml {name}={value!r}, template default {parameters[name].get('Default')!r}"
+    missing = {n for n, p in parameters.items() if "Default" in p} - set(overrides)
+    assert not missing, f"template parameters with a default missing from samconfig.toml: {missing}"
+    print(f"template checks: samconfig.toml ({len(overrides)} parameter defaults, beta features, cached parallel builds)")
+
+
 def main(path):
     src = open(path).read()
     default = 'Default: "acme=invoices@example.com"'
@@ -96,6 +119,9 @@ def main(path):
     tpl, matches = decode_str(src)
     assert not matches, matches
     check_dashboard(tpl["Resources"])
+    # Against the template's own defaults (not the test mailboxes above).
+    original, _ = decode_str(open(path).read())
+    check_samconfig(os.path.join(os.path.dirname(os.path.abspath(path)), "samconfig.toml"), original["Parameters"])
     t = Template(path, tpl, ["us-east-1"])
     errors = Transform().transform(t)
     assert not errors, errors
