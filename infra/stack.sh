@@ -5,6 +5,9 @@
 #   - spapi-emulator (SP-API vendor invoices/transaction status, Amazon Business Ordering
 #     API + e-invoices, Login with Amazon), this
 #     workspace's own crate infra/spapi-emulator, built with cargo if missing or out of date
+#   - local-issuer (the dashboard's sign-in: a stand-in for the Cognito user pool and its hosted
+#     sign-in page, JWKS, authorization code + PKCE, RS256 ID tokens with custom:company and
+#     custom:role), this workspace's crate infra/issuer, built the same way
 # Everything lives under .stack/ (git-ignored); tools come from infra/install.sh.
 #
 # Usage: infra/stack.sh start|stop|restart|status|env
@@ -22,8 +25,11 @@
 #   SPAPI_EMULATOR_BIN (a prebuilt emulator binary to run instead of building
 #   ${CARGO_TARGET_DIR:-target}/debug/spapi-emulator), and the emulator's own
 #   SPAPI_EMULATOR_PROCESSING_POLLS / SPAPI_EMULATOR_TOKEN_EXPIRES_IN / EMULATOR_S3_BUCKET
-#   (the moto bucket its Amazon Business e-invoices are put into; the bucket must exist).
-# The emulator always gets the local LWA credentials below, never the caller's LWA_* variables.
+#   (the moto bucket its Amazon Business e-invoices are put into; the bucket must exist),
+#   LOCAL_ISSUER_BIN (a prebuilt issuer binary instead of ${CARGO_TARGET_DIR:-target}/debug/local-issuer)
+#   and ISSUER_USERS_FILE (the issuer's test users; default: the committed infra/issuer/users.json).
+# The emulator always gets the local LWA credentials below, never the caller's LWA_* variables;
+# the issuer always gets the local pool id and client id below (AUTH_* in the env file).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -33,8 +39,12 @@ ENV_FILE="$RUN/env"
 VENV="$STACK/venv"
 START_TIMEOUT="${STACK_START_TIMEOUT:-60}"
 STOP_TIMEOUT=10
-SERVICES=(dynamodb moto spapi)
+SERVICES=(dynamodb moto spapi issuer)
 SPAPI_BIN="${SPAPI_EMULATOR_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/debug/spapi-emulator}"
+ISSUER_BIN="${LOCAL_ISSUER_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/debug/local-issuer}"
+# The local user pool and its one app client (the dashboard); Cognito-like issuer <base>/<pool id>.
+ISSUER_POOL_ID="us-east-1_LocalPool"
+ISSUER_CLIENT_ID="local-dashboard"
 # Local-only LWA credentials: given to the emulator as flags and written to the env file.
 LWA_LOCAL_CLIENT_ID="local-client-id"
 LWA_LOCAL_CLIENT_SECRET="local-client-secret"
@@ -67,22 +77,38 @@ ensure_installed() {
   command -v java >/dev/null || die "java (17+) is required for DynamoDB Local"
 }
 
-# Build the emulator when its binary is missing or older than its sources. (A no-op cargo
-# build is quick, but it still waits for the lock of any concurrent build: skip it if fresh.)
-ensure_spapi_built() {
+# Is binary $1 missing or older than any file under the sources $2...?
+stale() {
+  local bin="$1"
+  shift
+  [ -x "$bin" ] || return 0
+  [ -n "$(find "$@" -type f -newer "$bin" -print -quit 2>/dev/null)" ]
+}
+
+# Build the emulator and the issuer when their binaries are missing or older than their
+# sources, in one cargo build. (A no-op cargo build is quick, but it still waits for the lock
+# of any concurrent build: skip it if fresh.) A prebuilt binary given by SPAPI_EMULATOR_BIN /
+# LOCAL_ISSUER_BIN is used as it is.
+ensure_servers_built() {
+  local pkgs=() crate
   if [ -n "${SPAPI_EMULATOR_BIN:-}" ]; then
     [ -x "$SPAPI_BIN" ] || die "SPAPI_EMULATOR_BIN=$SPAPI_BIN is not executable"
-    return 0
+  else
+    crate="$ROOT/infra/spapi-emulator"
+    if stale "$SPAPI_BIN" "$crate/src" "$crate/models" "$crate/Cargo.toml"; then pkgs+=(-p spapi-emulator); fi
   fi
-  local crate="$ROOT/infra/spapi-emulator"
-  if [ -x "$SPAPI_BIN" ] && [ -z "$(find "$crate/src" "$crate/models" "$crate/Cargo.toml" \
-    -type f -newer "$SPAPI_BIN" -print -quit 2>/dev/null)" ]; then
-    return 0
+  if [ -n "${LOCAL_ISSUER_BIN:-}" ]; then
+    [ -x "$ISSUER_BIN" ] || die "LOCAL_ISSUER_BIN=$ISSUER_BIN is not executable"
+  else
+    crate="$ROOT/infra/issuer"
+    if stale "$ISSUER_BIN" "$crate/src" "$crate/assets" "$crate/users.json" "$crate/Cargo.toml"; then pkgs+=(-p local-issuer); fi
   fi
-  command -v cargo >/dev/null || die "cargo is required to build the SP-API emulator"
-  log "building spapi-emulator (cargo build -p spapi-emulator)"
-  (cd "$ROOT" && cargo build -p spapi-emulator </dev/null >&2 9>&-) || die "cargo build -p spapi-emulator failed"
+  [ "${#pkgs[@]}" -gt 0 ] || return 0
+  command -v cargo >/dev/null || die "cargo is required to build the SP-API emulator and the issuer"
+  log "building (cargo build ${pkgs[*]})"
+  (cd "$ROOT" && cargo build "${pkgs[@]}" </dev/null >&2 9>&-) || die "cargo build ${pkgs[*]} failed"
   [ -x "$SPAPI_BIN" ] || die "$SPAPI_BIN not found after cargo build"
+  [ -x "$ISSUER_BIN" ] || die "$ISSUER_BIN not found after cargo build"
 }
 
 free_port() {
@@ -104,18 +130,22 @@ is_running() {
     dynamodb) pattern="DynamoDBLocal.jar" ;;
     moto) pattern="moto_server" ;;
     spapi) pattern="spapi-emulator" ;;
+    issuer) pattern="local-issuer" ;;
   esac
   tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$pattern"
 }
 
 # Does the server answer HTTP at all? Any status code (DynamoDB Local answers 400 to a bare
 # GET, moto 200/404) proves it is listening and serving. The emulator must answer 200 on its
-# stats endpoint (that is the emulator, not something else that took the port).
+# stats endpoint, the issuer on its JWKS (that is them, not something else that took the port).
 answers() {
   local svc="$1" port="$2" path="/" ok='^[1-5][0-9][0-9]$'
   [ -n "$port" ] || return 1
   if [ "$svc" = spapi ]; then
     path="/_emulator/stats"
+    ok='^200$'
+  elif [ "$svc" = issuer ]; then
+    path="/.well-known/jwks.json"
     ok='^200$'
   fi
   curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$port$path" -w '%{http_code}' \
@@ -162,6 +192,13 @@ launch() {
         --client-id "$LWA_LOCAL_CLIENT_ID" --client-secret "$LWA_LOCAL_CLIENT_SECRET" \
         --refresh-token "$LWA_LOCAL_REFRESH_TOKEN" \
         --s3-endpoint "http://127.0.0.1:$(port_of moto)" \
+        </dev/null >"$logf" 2>&1 9>&-) &
+      ;;
+    issuer)
+      # Pool and client id as flags: they win over ISSUER_* variables of the caller (but for
+      # ISSUER_USERS_FILE, the documented tunable). A new RSA key at every start.
+      (cd "$RUN" && exec setsid "$ISSUER_BIN" --host 127.0.0.1 --port "$port" \
+        --pool-id "$ISSUER_POOL_ID" --client-id "$ISSUER_CLIENT_ID" \
         </dev/null >"$logf" 2>&1 9>&-) &
       ;;
   esac
@@ -226,10 +263,11 @@ stop_all() {
 }
 
 write_env() {
-  local ddb moto spapi tmp
+  local ddb moto spapi issuer tmp
   ddb="$(port_of dynamodb)"
   moto="$(port_of moto)"
   spapi="$(port_of spapi)"
+  issuer="$(port_of issuer)"
   tmp="$(mktemp "$RUN/env.XXXXXX")"
   cat >"$tmp" <<EOF
 export AWS_ACCESS_KEY_ID=test
@@ -247,6 +285,12 @@ export LWA_ENDPOINT=http://127.0.0.1:$spapi/auth/o2/token
 export LWA_CLIENT_ID=$LWA_LOCAL_CLIENT_ID
 export LWA_CLIENT_SECRET=$LWA_LOCAL_CLIENT_SECRET
 export LWA_REFRESH_TOKEN='$LWA_LOCAL_REFRESH_TOKEN'
+export AUTH_ISSUER=http://127.0.0.1:$issuer/$ISSUER_POOL_ID
+export AUTH_JWKS_URL=http://127.0.0.1:$issuer/$ISSUER_POOL_ID/.well-known/jwks.json
+export AUTH_AUTHORIZE_URL=http://127.0.0.1:$issuer/oauth2/authorize
+export AUTH_TOKEN_URL=http://127.0.0.1:$issuer/oauth2/token
+export AUTH_LOGOUT_URL=http://127.0.0.1:$issuer/logout
+export AUTH_CLIENT_ID=$ISSUER_CLIENT_ID
 EOF
   chmod 644 "$tmp"
   mv -f "$tmp" "$ENV_FILE"   # atomic: readers never see a half-written file
@@ -265,12 +309,12 @@ lock() {
 cmd_start() {
   lock
   if healthy && [ -f "$ENV_FILE" ]; then
-    log "reusing running stack (dynamodb :$(port_of dynamodb), moto :$(port_of moto), spapi :$(port_of spapi))"
+    log "reusing running stack (dynamodb :$(port_of dynamodb), moto :$(port_of moto), spapi :$(port_of spapi), issuer :$(port_of issuer))"
     echo "$ENV_FILE"
     return 0
   fi
   ensure_installed
-  ensure_spapi_built
+  ensure_servers_built
   # Partially running or stale state: start from a clean slate.
   local svc rc attempt
   stop_all

@@ -3,10 +3,21 @@ LanguageExtensions transform would (cfn-lint's own implementation), with test pa
 
 - InvoiceMailboxes with two company=address pairs gives exactly two SES receipt rules, each for
   its address only, storing under mail/<company>/, spam/virus scanning on, TLS required.
+- The dashboard: its function may only read the table and its indexes (GetItem, Query), update
+  (UpdateItem) and read archive/, documents/, quarantine/ objects (GetObject, for presigning);
+  the user pool is admin-create-only with custom:company and custom:role; its app client is
+  public, code + PKCE only, and cannot write custom:company or custom:role; only /api/ routes
+  carry the JWT authorizer, on the pool's issuer and the client as audience.
+- samconfig.toml: beta features on (rust-cargolambda), cached parallel builds, the capabilities
+  the template needs, and parameter overrides naming only template parameters, equal to their
+  defaults (so `sam deploy --guided` offers the template's own defaults).
 
-Run by infra/lint-template.sh with the project venv's Python (cfn-lint installed there).
+Run by infra/lint-template.sh with the project venv's Python (cfn-lint and aws-sam-cli installed there).
 """
+import json
+import os
 import sys
+import tomllib
 
 from cfnlint.decode import decode_str
 from cfnlint.template import Template
@@ -28,6 +39,78 @@ def evaluate(v):
     return v
 
 
+def text(v):
+    """A resource reference or intrinsic as one string (e.g. '{"Fn::Sub": "${X.Arn}/a/*"}')."""
+    return v if isinstance(v, str) else json.dumps(v, sort_keys=True)
+
+
+def check_dashboard(resources):
+    fn = resources["DashboardFunction"]
+    assert fn["Metadata"]["BuildProperties"]["Binary"] == "dashboard"
+    (policy,) = fn["Properties"]["Policies"]
+    allowed = set()
+    for st in policy["Statement"]:
+        assert st["Effect"] == "Allow", st
+        for a in st["Action"]:
+            for r in st["Resource"]:
+                allowed.add((a, text(r)))
+    actions = {a for a, _ in allowed}
+    assert actions == {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "s3:GetObject"}, actions
+    s3 = sorted(r for a, r in allowed if a == "s3:GetObject")
+    want = ['{"Fn::Sub": "${DocumentBucket.Arn}/%s/*"}' % p for p in ("archive", "documents", "quarantine")]
+    assert s3 == want, s3
+    updates = [r for a, r in allowed if a == "dynamodb:UpdateItem"]
+    assert updates == ['{"Fn::GetAtt": ["InvoiceTable", "Arn"]}'], updates
+    env = fn["Properties"]["Environment"]["Variables"]
+    for var in ("AUTH_ISSUER", "AUTH_JWKS_URL", "AUTH_AUTHORIZE_URL", "AUTH_TOKEN_URL", "AUTH_LOGOUT_URL", "AUTH_CLIENT_ID",
+                "DASHBOARD_URL", "TABLE_NAME", "BUCKET_NAME"):
+        assert var in env, var
+
+    pool = resources["DashboardUserPool"]["Properties"]
+    assert pool["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+    custom = {a["Name"]: a for a in pool["Schema"] if a["Name"] in ("company", "role")}
+    assert set(custom) == {"company", "role"} and all(a["Mutable"] is True for a in custom.values()), custom
+
+    client = resources["DashboardUserPoolClient"]["Properties"]
+    assert client["GenerateSecret"] is False and client["AllowedOAuthFlows"] == ["code"], client
+    assert "openid" in client["AllowedOAuthScopes"]
+    assert not {"custom:company", "custom:role"} & set(client["WriteAttributes"]), client["WriteAttributes"]
+    assert {"custom:company", "custom:role"} <= set(client["ReadAttributes"])
+    assert [text(u) for u in client["CallbackURLs"]] == [
+        '{"Fn::Sub": "https://${DashboardHttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/auth/callback"}'
+    ], client["CallbackURLs"]
+
+    routes = {
+        r["Properties"]["RouteKey"]: r["Properties"]
+        for r in resources.values()
+        if isinstance(r, dict) and r["Type"] == "AWS::ApiGatewayV2::Route" and r["Properties"]["ApiId"] == {"Ref": "DashboardHttpApi"}
+    }
+    assert routes["ANY /api/{proxy+}"]["AuthorizationType"] == "JWT", routes
+    assert routes["$default"]["AuthorizationType"] == "NONE", routes
+    jwt = resources["DashboardJwtAuthorizer"]["Properties"]["JwtConfiguration"]
+    assert jwt["Audience"] == [{"Ref": "DashboardUserPoolClient"}], jwt
+    assert "${DashboardUserPool}" in text(jwt["Issuer"]), jwt
+    print("template checks: dashboard function least privilege, admin-only pool, code + PKCE client, JWT on /api/")
+
+
+def check_samconfig(path, parameters):
+    from samcli.cli.types import CfnParameterOverridesType
+
+    cfg = tomllib.load(open(path, "rb"))["default"]
+    assert cfg["global"]["parameters"]["beta_features"] is True
+    build = cfg["build"]["parameters"]
+    assert build["beta_features"] is True and build["cached"] is True and build["parallel"] is True, build
+    deploy = cfg["deploy"]["parameters"]
+    assert set(deploy["capabilities"].split()) == {"CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"}, deploy["capabilities"]
+    overrides = CfnParameterOverridesType().convert(deploy["parameter_overrides"], None, None)
+    for name, value in overrides.items():
+        assert name in parameters, f"samconfig.toml overrides {name}, not a template parameter"
+        assert str(parameters[name].get("Default")) == value, f"samconfig.toml {name}={value!r}, template default {parameters[name].get('Default')!r}"
+    missing = {n for n, p in parameters.items() if "Default" in p} - set(overrides)
+    assert not missing, f"template parameters with a default missing from samconfig.toml: {missing}"
+    print(f"template checks: samconfig.toml ({len(overrides)} parameter defaults, beta features, cached parallel builds)")
+
+
 def main(path):
     src = open(path).read()
     default = 'Default: "acme=invoices@example.com"'
@@ -35,6 +118,10 @@ def main(path):
     src = src.replace(default, 'Default: "acme=invoices@acme.example,globex=ap@globex.example"')
     tpl, matches = decode_str(src)
     assert not matches, matches
+    check_dashboard(tpl["Resources"])
+    # Against the template's own defaults (not the test mailboxes above).
+    original, _ = decode_str(open(path).read())
+    check_samconfig(os.path.join(os.path.dirname(os.path.abspath(path)), "samconfig.toml"), original["Parameters"])
     t = Template(path, tpl, ["us-east-1"])
     errors = Transform().transform(t)
     assert not errors, errors

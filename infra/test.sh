@@ -19,9 +19,9 @@ step "format (cargo fmt --check)"
 cargo fmt --all -- --check
 echo "cargo fmt: clean"
 
-step "lint template.yaml (cfn-lint)"
+step "lint template.yaml (cfn-lint, template checks, sam validate --lint)"
 bash infra/lint-template.sh
-echo "cfn-lint: template.yaml ok"
+echo "cfn-lint + sam validate --lint: template.yaml ok"
 
 step "start local stack"
 started_here=0
