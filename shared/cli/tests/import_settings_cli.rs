@@ -38,11 +38,12 @@ fn t(s: &str) -> DateTime<Utc> {
 async fn set_import_refuses_a_start_date_31_days_before_the_connection() {
     let env = Env::new().await;
     env.connect_business(ACME, "Atzr|acme").await; // connected 2025-01-01
+    let before = env.companies.get(ACME).await.unwrap().unwrap().business.unwrap().import;
     let (ok, out, err) = ctl(&env, &["company", "set-import", ACME, "--start-date", "2024-12-01"], None);
     assert!(!ok, "{out}{err}");
     assert!(err.contains("start-date-too-early") && err.contains("2024-12-02"), "the code and the earliest date: {err}");
     let b = env.companies.get(ACME).await.unwrap().unwrap().business.unwrap();
-    assert_eq!(b.import, Default::default(), "nothing changed");
+    assert_eq!(b.import, before, "nothing changed");
 
     let tomorrow = (Utc::now() + Duration::days(1)).date_naive().to_string();
     let (ok, _, err) = ctl(&env, &["company", "set-import", ACME, "--start-date", &tomorrow], None);
