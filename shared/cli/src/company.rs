@@ -80,6 +80,7 @@ pub(crate) async fn require(conf: &aws_config::SdkConfig, id: &str) -> Result<Co
             accepted_suppliers: None,
             business: None,
             tolerances: Default::default(),
+            locale: Default::default(),
         });
     }
     companies(conf)?
