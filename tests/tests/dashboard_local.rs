@@ -138,7 +138,7 @@ impl Dash {
             ("AUTH_AUTHORIZE_URL", format!("{}/oauth2/authorize", issuer.base)),
             ("AUTH_TOKEN_URL", format!("{}/oauth2/token", issuer.base)),
             ("AUTH_CLIENT_ID", CLIENT.to_string()),
-            ("DASHBOARD_BASE_URL", "http://dashboard.test".to_string()),
+            ("DASHBOARD_BASE_URL", "http://127.0.0.1:9".to_string()),
             ("DASHBOARD_SECRET", SECRET.to_string()),
         ] {
             vars.insert(k.to_string(), v);
@@ -294,7 +294,7 @@ async fn auth_tokens_and_the_sign_in() {
     let q: HashMap<String, String> = serde_urlencoded::from_str(loc.split_once('?').unwrap().1).unwrap();
     assert_eq!(q["code_challenge_method"], "S256");
     assert_eq!(q["client_id"], CLIENT);
-    assert_eq!(q["redirect_uri"], "http://dashboard.test/auth/callback");
+    assert_eq!(q["redirect_uri"], "http://127.0.0.1:9/auth/callback");
     let set = r.headers.get("set-cookie").unwrap().to_str().unwrap().to_string();
     assert!(set.starts_with("ib_pkce=") && set.contains("Secure") && set.contains("HttpOnly") && set.contains("SameSite=Lax"), "{set}");
     let r = d.call("GET", "/api/invoices", Auth::None, None, None).await;
@@ -682,4 +682,179 @@ async fn downloads_pdf_and_presigned_originals() {
     let r = d.get("/journal/export?from=2026-01-01&to=2026-12-31&format=csv", &t).await;
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(d.get("/journal/export?from=2026-13-01&to=2026-12-31", &t).await.status, 400);
+}
+
+#[tokio::test]
+async fn cancelled_and_exception_statuses() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use invoice_domain::matching::{MatchCode, MatchException, MatchOutcome, MatchStatus};
+    let d = Dash::new().await;
+    let inv = seed(&d.env, ACME, 4).await;
+    let t = d.issuer.token(ACME, "approver");
+    // inv[1] cancelled by the supplier; inv[2] a match exception (as the matching records it).
+    let at = invoice_domain::core::time::iso(chrono::Utc::now());
+    d.env.repo.cancel(&inv[1], &"f".repeat(64), &at, "archive/acme/cancel.xml", &[]).await.unwrap();
+    let outcome = MatchOutcome {
+        status: MatchStatus::Exception,
+        po_number: Some("PO-2".into()),
+        exceptions: vec![MatchException {
+            code: MatchCode::PriceVariance,
+            line: Some("1".into()),
+            expected: Some("50.00 USD".into()),
+            found: Some("51.00 USD".into()),
+            message: "invoice line 1: unit price 51.00 USD, the PO says 50.00 USD".into(),
+        }],
+        lines: vec![],
+    };
+    d.env
+        .ddb
+        .update_item()
+        .table_name(&d.env.table)
+        .key("PK", AttributeValue::S(invoice_adapters::keys::invoice_pk(ACME, &inv[2].invoice_key)))
+        .key("SK", AttributeValue::S("#HEADER".into()))
+        .update_expression("SET matching = :m, GSI1PK = :pk, GSI1SK = :sk")
+        .expression_attribute_values(":m", AttributeValue::M(invoice_adapters::table::to_item(&outcome).unwrap()))
+        .expression_attribute_values(
+            ":pk",
+            AttributeValue::S(invoice_adapters::keys::match_status_pk(ACME, "Exception", &inv[2].received_at[..7])),
+        )
+        .expression_attribute_values(":sk", AttributeValue::S(format!("{}#{}", inv[2].received_at, inv[2].invoice_key)))
+        .send()
+        .await
+        .unwrap();
+    let ids = |j: Value| j["invoices"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    assert_eq!(ids(d.api("/api/invoices?status=cancelled", &t).await.json()), vec![inv[1].invoice_key.clone()]);
+    assert_eq!(ids(d.api("/api/invoices?status=exception", &t).await.json()), vec![inv[2].invoice_key.clone()]);
+    // Any status: all four (Valid and Cancelled partitions merged); To process: not the cancelled one.
+    assert_eq!(ids(d.api("/api/invoices", &t).await.json()).len(), 4);
+    assert_eq!(ids(d.api("/api/invoices?status=to-process", &t).await.json()).len(), 3);
+    // The page shows the exception in words; a cancelled invoice cannot be approved.
+    let page = d.get(&format!("/invoices/{}", seg(&inv[2].invoice_key)), &t).await.text();
+    assert!(page.contains("price-variance") && page.contains("the PO says 50.00 USD"), "{page}");
+    let r = d
+        .call(
+            "POST",
+            &format!("/invoices/{}/approve", seg(&inv[1].invoice_key)),
+            Auth::Cookie(&t),
+            Some(&format!("csrf={}", d.csrf(&t))),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 409);
+    assert!(r.text().contains("cancelled"), "{}", r.text());
+    let page = d.get(&format!("/invoices/{}", seg(&inv[1].invoice_key)), &t).await.text();
+    assert!(page.contains("Cancelled by the supplier") && !page.contains("/approve"), "{page}");
+}
+
+/// The local stand-in issuer (`infra/issuer`) in front of the dashboard: the sign-in page lists
+/// each company's test users, the code goes back to the callback, the session works, and the
+/// user sees their company only.
+#[tokio::test]
+async fn sign_in_through_the_local_issuer() {
+    let d = Dash::new().await;
+    seed(&d.env, GLOBEX, 1).await;
+    // The stand-in issuer with the same keys, issuer and client as the dashboard's config.
+    let users: Vec<local_issuer::User> =
+        serde_json::from_slice(&std::fs::read(integration_tests::repo_root().join("infra/issuer/users.json")).unwrap()).unwrap();
+    let config = local_issuer::Config {
+        issuer: ISS.into(),
+        client_id: CLIENT.into(),
+        kid: "test-key-1".into(),
+        key: EncodingKey::from_rsa_pem(&fixture("dashboard/issuer-key.pem")).unwrap(),
+        jwks: serde_json::from_slice(&fixture("dashboard/issuer-jwks.json")).unwrap(),
+        users,
+    };
+    let issuer = local_issuer::router(config);
+    let send = |r: Request<Body>| {
+        let issuer = issuer.clone();
+        async move {
+            let res = issuer.oneshot(r).await.unwrap();
+            let status = res.status();
+            let headers = res.headers().clone();
+            let body = axum::body::to_bytes(res.into_body(), 1 << 20).await.unwrap();
+            (status, headers, String::from_utf8_lossy(&body).into_owned())
+        }
+    };
+    let start = d.call("GET", "/invoices", Auth::None, None, None).await;
+    let authorize = start.location();
+    let pkce = start.headers["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+    let path = &authorize[authorize.find("/oauth2/").unwrap()..];
+    let (status, _, page) = send(Request::get(path).body(Body::empty()).unwrap()).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Company acme") && page.contains("Company globex") && page.contains("Sign in as Gina Globex"), "{page}");
+    let q: HashMap<String, String> = serde_urlencoded::from_str(authorize.split_once('?').unwrap().1).unwrap();
+    let form = serde_urlencoded::to_string([
+        ("client_id", q["client_id"].as_str()),
+        ("redirect_uri", q["redirect_uri"].as_str()),
+        ("state", q["state"].as_str()),
+        ("code_challenge", q["code_challenge"].as_str()),
+        ("sub", "globex-approver"),
+    ])
+    .unwrap();
+    let (status, headers, _) = send(
+        Request::post("/oauth2/authorize").header("content-type", "application/x-www-form-urlencoded").body(Body::from(form)).unwrap(),
+    )
+    .await;
+    assert_eq!(status, 303);
+    let back = headers["location"].to_str().unwrap().to_string();
+    assert!(back.starts_with("http://127.0.0.1:9/auth/callback?code="), "{back}");
+    let code: HashMap<String, String> = serde_urlencoded::from_str(back.split_once('?').unwrap().1).unwrap();
+    // The dashboard exchanges the code at the issuer's token endpoint: serve it on a port.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let token_base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, issuer).await });
+    // This test's dashboard points AUTH_TOKEN_URL at the test issuer; exchange directly with
+    // the stand-in (same form the dashboard posts) and check the token it signs is accepted.
+    let res = reqwest::Client::new()
+        .post(format!("{token_base}/oauth2/token"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code["code"].as_str()),
+            ("client_id", CLIENT),
+            ("redirect_uri", q["redirect_uri"].as_str()),
+            ("code_verifier", "wrong-verifier-wrong-verifier-wrong-verifier-x"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400, "a wrong verifier is refused");
+    // The code was single-use: take a fresh one and the right verifier from the PKCE cookie.
+    let verifier = dashboard::auth::parse_pkce_cookie(pkce.trim_start_matches("ib_pkce=")).unwrap().1;
+    let form = serde_urlencoded::to_string([
+        ("client_id", q["client_id"].as_str()),
+        ("redirect_uri", q["redirect_uri"].as_str()),
+        ("state", q["state"].as_str()),
+        ("code_challenge", q["code_challenge"].as_str()),
+        ("sub", "globex-approver"),
+    ])
+    .unwrap();
+    let again = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let r = again
+        .post(format!("{token_base}/oauth2/authorize"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form)
+        .send()
+        .await
+        .unwrap();
+    let back = r.headers()["location"].to_str().unwrap().to_string();
+    let code: HashMap<String, String> = serde_urlencoded::from_str(back.split_once('?').unwrap().1).unwrap();
+    let res: Value = again
+        .post(format!("{token_base}/oauth2/token"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code["code"].as_str()),
+            ("client_id", CLIENT),
+            ("redirect_uri", q["redirect_uri"].as_str()),
+            ("code_verifier", verifier.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = res["id_token"].as_str().unwrap();
+    let page = d.get("/invoices", token).await;
+    assert_eq!(page.status, 200);
+    assert!(page.text().contains("Globex Ltd") && page.text().contains("ap@globex.example (approver)"), "{}", page.text());
 }
