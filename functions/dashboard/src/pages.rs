@@ -91,6 +91,8 @@ pub struct ListView<'a> {
     pub next: Option<String>,
     pub first_page: bool,
     pub totals: &'a Totals,
+    /// The totals are of the whole set (else possibly partial: a link to the full ones).
+    pub full: bool,
 }
 
 pub fn invoices(ctx: &Ctx, v: &ListView) -> Markup {
@@ -128,14 +130,10 @@ pub fn invoices(ctx: &Ctx, v: &ListView) -> Markup {
         }
         section aria-labelledby="totals-h" {
             h2 id="totals-h" { "Totals of the filtered invoices" }
-            @if v.totals.count == 0 { p { "No invoice matches." } }
-            @else {
-                ul.totals {
-                    @for (cur, (n, sum)) in &v.totals.per_currency {
-                        li { strong { (money(&sum.to_string(), cur, loc)) } " (" (n) " invoice" @if *n != 1 { "s" } ")" }
-                    }
-                }
-                @if v.totals.capped { p.hint { "Totals cover the first " (v.totals.count) " invoices only: narrow the date range for exact totals." } }
+            (totals_list(v.totals, loc))
+            @if v.totals.capped && !v.full {
+                p.hint { "These totals cover the first " (v.totals.count) " invoices read. "
+                    a href={"/invoices/totals?" (canonical)} { "Compute the totals of every filtered invoice" } }
             }
             p.downloads {
                 a href={"/invoices.csv?" (canonical)} download { "Download CSV (one row per invoice)" } " · "
@@ -186,6 +184,31 @@ pub fn invoices(ctx: &Ctx, v: &ListView) -> Markup {
         }
     };
     layout(Some(ctx), "Invoices", body)
+}
+
+fn totals_list(t: &Totals, loc: Locale) -> Markup {
+    html! {
+        @if t.count == 0 { p { "No invoice matches." } }
+        @else {
+            ul.totals {
+                @for (cur, (n, sum)) in &t.per_currency {
+                    li { strong { (money(&sum.to_string(), cur, loc)) } " (" (n) " invoice" @if *n != 1 { "s" } ")" }
+                }
+            }
+        }
+    }
+}
+
+/// The full totals of a filtered set.
+pub fn totals(ctx: &Ctx, f: &Filters, t: &Totals) -> Markup {
+    let loc = ctx.locale();
+    let body = html! {
+        p { "Net amounts of the invoices received from " (date(&f.from.to_string(), loc)) " to " (date(&f.to.to_string(), loc)) " that match the filters, per currency." }
+        (totals_list(t, loc))
+        @if t.capped { p.hint { "Stopped after " (t.count) " invoices: narrow the date range for exact totals." } }
+        p { a href={"/invoices?" (f.canonical())} { "Back to these invoices" } }
+    };
+    layout(Some(ctx), "Totals", body)
 }
 
 pub struct DetailView<'a> {

@@ -343,8 +343,9 @@ impl DashboardRepo {
     }
 
     /// Totals of the whole filtered set: its month partitions read with a projection (net,
-    /// currency), at most `cap` invoices.
-    pub async fn totals(&self, l: &Listing, cap: usize) -> Result<Totals, PortError> {
+    /// currency), at most `cap` invoices and (when given) until `deadline`; `capped` when
+    /// either stopped the walk before the end.
+    pub async fn totals(&self, l: &Listing, cap: usize, deadline: Option<std::time::Instant>) -> Result<Totals, PortError> {
         let mut t = Totals::default();
         for st in streams(l.status) {
             for month in &l.months {
@@ -360,7 +361,7 @@ impl DashboardRepo {
                         e.1 += net.parse::<Decimal>().unwrap_or_default();
                         t.count += 1;
                     }
-                    if t.count >= cap {
+                    if t.count >= cap || deadline.is_some_and(|d| std::time::Instant::now() >= d) {
                         t.capped = true;
                         return Ok(t);
                     }
