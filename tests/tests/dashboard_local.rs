@@ -410,6 +410,7 @@ async fn another_companys_ids_are_missing_on_every_route() {
     let gt = d.issuer.token(GLOBEX, "viewer");
     assert_eq!(d.get(&format!("/invoices/{gk}"), &gt).await.status, 200);
     assert_eq!(d.get("/vendor-invoices/100045", &gt).await.status, 200);
+    assert!(d.get("/vendor-invoices", &gt).await.text().contains("100045"), "listed by month on GSI3");
     let refused = d.get("/refused", &gt).await;
     assert!(refused.text().contains("unclosed tag"), "{}", refused.text());
     assert_eq!(d.get(&format!("/refused/{}/original", "ab".repeat(32)), &gt).await.status, 303);
@@ -924,4 +925,37 @@ async fn perf_10k_invoices() {
         times.sort();
         eprintln!("{what:<20} n={n} p50 {:>7.1?} p95 {:>7.1?} ({bytes} bytes)", times[n / 2], times[n * 95 / 100]);
     }
+}
+
+/// A bundled sample booked by the real ingest handler: its page in the company's locale (fr-FR
+/// after `set_locale`), its journal entries, the journal export of its date, its original.
+#[tokio::test]
+async fn a_booked_sample_in_the_company_locale() {
+    let d = Dash::new().await;
+    d.env.put("incoming/acme/s01.xml", fixture("cxml/samples/s01-amazon-business-two-sellers.xml")).await;
+    ingest_cxml::handle(&d.env.deps(None), d.env.event(&["incoming/acme/s01.xml"])).await.unwrap();
+    let t = d.issuer.token(ACME, "viewer");
+    let list = d.api("/api/invoices?from=2000-01-01&to=2001-12-31", &t).await;
+    assert_eq!(list.status, 200);
+    // Received as the event says (2025-11-20): found with a range that covers it.
+    let j = d.api("/api/invoices?from=2025-01-01", &t).await.json();
+    let inv = &j["invoices"][0];
+    let key = inv["id"].as_str().unwrap().to_string();
+    let h = d.env.repo.invoice(ACME, &key).await.unwrap().unwrap();
+    let en = d.get(&format!("/invoices/{}", seg(&key)), &t).await.text();
+    assert!(en.contains(&dashboard::format::money(&h.net, &h.currency, invoice_domain::company::Locale::EnUs)), "{en}");
+    assert!(en.contains("Journal entries") && en.contains("booking"), "entries shown");
+    d.env.companies.set_locale(ACME, invoice_domain::company::Locale::FrFr).await.unwrap();
+    let fr = d.get(&format!("/invoices/{}", seg(&key)), &t).await.text();
+    let net_fr = dashboard::format::money(&h.net, &h.currency, invoice_domain::company::Locale::FrFr);
+    assert!(fr.contains(&net_fr), "{net_fr} in {fr}");
+    assert!(fr.contains(&dashboard::format::date(&h.invoice_date, invoice_domain::company::Locale::FrFr)));
+    // The journal export of the invoice's date has its lines.
+    let r = d.get(&format!("/journal/export?from={0}&to={0}&format=csv", h.invoice_date), &t).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.text().lines().count() > 2 && r.text().contains(&h.invoice_id), "{}", r.text());
+    // The original is the archived cXML, presigned.
+    let r = d.get(&format!("/invoices/{}/original", seg(&key)), &t).await;
+    assert_eq!(r.status, 303);
+    assert!(r.location().contains(&h.document_key.replace(':', "%3A")) || r.location().contains("archive/acme/"), "{}", r.location());
 }
