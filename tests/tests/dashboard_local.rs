@@ -959,3 +959,42 @@ async fn a_booked_sample_in_the_company_locale() {
     assert_eq!(r.status, 303);
     assert!(r.location().contains(&h.document_key.replace(':', "%3A")) || r.location().contains("archive/acme/"), "{}", r.location());
 }
+
+/// Approved invoices marked exported together from the list (approvers, CSRF, isolation).
+#[tokio::test]
+async fn mark_selected_exported() {
+    let d = Dash::new().await;
+    let inv = seed(&d.env, ACME, 4).await;
+    let g = seed(&d.env, GLOBEX, 1).await;
+    let t = d.issuer.token(ACME, "approver");
+    let csrf = d.csrf(&t);
+    for h in &inv[..2] {
+        let r = d
+            .call("POST", &format!("/invoices/{}/approve", seg(&h.invoice_key)), Auth::Cookie(&t), Some(&format!("csrf={csrf}")), None)
+            .await;
+        assert_eq!(r.status, 303);
+    }
+    let page = d.get("/invoices?status=approved", &t).await.text();
+    assert!(page.contains("action=\"/invoices/export\"") && page.contains("type=\"checkbox\""), "{page}");
+    let form = serde_urlencoded::to_string([
+        ("csrf", csrf.as_str()),
+        ("id", inv[0].invoice_key.as_str()),
+        ("id", inv[1].invoice_key.as_str()),
+        ("id", inv[2].invoice_key.as_str()),
+        ("id", g[0].invoice_key.as_str()),
+    ])
+    .unwrap();
+    let viewer = d.issuer.token(ACME, "viewer");
+    let r = d.call("POST", "/invoices/export", Auth::Cookie(&viewer), Some(&form.replace(&csrf, &d.csrf(&viewer))), None).await;
+    assert_eq!(r.status, 403);
+    assert_eq!(d.call("POST", "/invoices/export", Auth::Cookie(&t), Some(&form.replace(&csrf, "x")), None).await.status, 403);
+    let r = d.call("POST", "/invoices/export", Auth::Cookie(&t), Some(&form), None).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let text = r.text();
+    assert!(text.contains("2 invoices marked exported"), "{text}");
+    assert!(text.contains("INV-0002: the invoice is not approved yet"), "{text}");
+    assert!(text.contains("no such invoice"), "globex's is missing: {text}");
+    let j = d.api("/api/invoices?status=exported", &t).await.json();
+    assert_eq!(j["invoices"].as_array().unwrap().len(), 2);
+    assert_eq!(d.env.repo.invoice(GLOBEX, &g[0].invoice_key).await.unwrap().unwrap().review_status, None);
+}

@@ -140,6 +140,7 @@ pub fn router(app: App) -> Router {
         .route("/invoices", get(list_page))
         .route("/invoices.csv", get(list_csv))
         .route("/invoices/totals", get(totals_page))
+        .route("/invoices/export", post(export_selected))
         .route("/api/invoices/totals", get(api_totals))
         .route("/invoices/{key}", get(invoice_page))
         .route("/invoices/{key}/original", get(invoice_original))
@@ -489,7 +490,16 @@ async fn list_page(State(app): State<App>, headers: HeaderMap, RawQuery(q): RawQ
         let totals =
             app.0.repo.totals(&f.listing(&s.who.company), TOTALS_CAP, Some(budget)).await.map_err(|e| Failure::html(internal(e)))?;
         let ctx = Ctx { who: &s.who, company: &s.company };
-        let view = pages::ListView { filters: &f, invoices: &invoices, next, first_page: f.cursor.is_none(), totals: &totals, full: false };
+        let csrf = app.0.keys.csrf(&s.token);
+        let view = pages::ListView {
+            filters: &f,
+            invoices: &invoices,
+            next,
+            first_page: f.cursor.is_none(),
+            totals: &totals,
+            full: false,
+            csrf: &csrf,
+        };
         Ok(page(pages::invoices(&ctx, &view)))
     }
     .await;
@@ -864,6 +874,52 @@ async fn act(app: App, headers: HeaderMap, key: String, form: Result<Form<Action
             }
             Err(why) => Err(Failure::html(Kind::Conflict(format!("Nothing was changed: {why}.")))),
         }
+    }
+    .await;
+    respond(&app, r)
+}
+
+/// Marks the selected approved invoices exported (the list's form: `csrf` and up to 100 `id`),
+/// each conditionally as one invoice's action; the page says which were and why not.
+async fn export_selected(State(app): State<App>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+    let r = async {
+        let s = app.session(&headers, false, "/invoices?status=approved").await?;
+        let pairs: Vec<(String, String)> =
+            serde_urlencoded::from_bytes(&body).map_err(|_| Failure::html(Kind::BadRequest("the form is not valid".into())))?;
+        let csrf = pairs.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str()).unwrap_or("");
+        if !app.0.keys.csrf_ok(&s.token, csrf) {
+            return Err(Failure::html(Kind::Forbidden(
+                "the form has expired or did not come from this site: reload the page and try again".into(),
+            )));
+        }
+        if !s.who.can_act() {
+            return Err(Failure::html(Kind::Forbidden("only approvers can approve or export invoices; you are a viewer".into())));
+        }
+        let ids: Vec<&str> = pairs.iter().filter(|(k, _)| k == "id").map(|(_, v)| v.as_str()).collect();
+        if ids.is_empty() || ids.len() > 100 {
+            return Err(Failure::html(Kind::BadRequest("select from 1 to 100 invoices to mark exported".into())));
+        }
+        let mut done = Vec::new();
+        let mut refused = Vec::new();
+        for id in ids {
+            let key = key_param(id, false)?;
+            let Some(h) = app.0.repo.invoice(&s.who.company, key).await.map_err(|e| Failure::html(internal(e)))? else {
+                refused.push(format!("{}: no such invoice", id.chars().take(80).collect::<String>()));
+                continue;
+            };
+            let by = HistoryEntry {
+                action: Action::Exported,
+                by_sub: s.who.sub.clone(),
+                by_email: s.who.email.clone(),
+                at: invoice_domain::core::time::iso(chrono::Utc::now()),
+            };
+            match app.0.repo.act(&s.who.company, key, Action::Exported, by).await.map_err(|e| Failure::html(internal(e)))? {
+                Ok(_) => done.push(h.invoice_id.clone()),
+                Err(why) => refused.push(format!("{}: {why}", h.invoice_id)),
+            }
+        }
+        let ctx = Ctx { who: &s.who, company: &s.company };
+        Ok(page(pages::export_result(&ctx, &done, &refused)))
     }
     .await;
     respond(&app, r)

@@ -93,6 +93,55 @@ pub struct ListView<'a> {
     pub totals: &'a Totals,
     /// The totals are of the whole set (else possibly partial: a link to the full ones).
     pub full: bool,
+    /// For the "mark selected exported" form (approvers, Approved filter).
+    pub csrf: &'a str,
+}
+
+fn invoice_table(v: &ListView, loc: Locale, selectable: bool) -> Markup {
+    html! {
+        div.scroll {
+            table {
+                caption { "Received invoices (" (v.filters.sort.label().to_lowercase()) ")" }
+                thead { tr {
+                    @if selectable { th scope="col" { "Select" } }
+                    th scope="col" { "Received" } th scope="col" { "Invoice" } th scope="col" { "Supplier" }
+                    th scope="col" { "Invoice date" } th scope="col" { "PO" } th scope="col" { "Channel" }
+                    th scope="col" { "Status" } th scope="col" class="num" { "Net amount" }
+                } }
+                tbody {
+                    @for h in v.invoices {
+                        tr {
+                            @if selectable {
+                                td { input type="checkbox" name="id" value=(h.invoice_key) id={"sel-" (seg(&h.invoice_key))} aria-label={"Select invoice " (h.invoice_id)}; }
+                            }
+                            td { (date(&h.received_at, loc)) }
+                            td { a href={"/invoices/" (seg(&h.invoice_key))} { (h.invoice_id) } }
+                            td { (h.supplier_name.as_deref().unwrap_or(&h.supplier)) }
+                            td { (date(&h.invoice_date, loc)) }
+                            td { (h.order_ids.join(", ")) }
+                            td { (h.source.channel.as_str()) }
+                            td { (status_badge(h)) }
+                            td.num { (money(&h.net, &h.currency, loc)) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// What "mark selected exported" did.
+pub fn export_result(ctx: &Ctx, done: &[String], refused: &[String]) -> Markup {
+    let body = html! {
+        p.notice role="status" { (done.len()) " invoice" @if done.len() != 1 { "s" } " marked exported." }
+        @if !done.is_empty() { ul { @for d in done { li { (d) } } } }
+        @if !refused.is_empty() {
+            h2 { "Not changed" }
+            ul { @for r in refused { li { (r) } } }
+        }
+        p { a href="/invoices?status=approved" { "Back to the approved invoices" } " · " a href="/invoices?status=exported" { "The exported invoices" } }
+    };
+    layout(Some(ctx), "Mark exported", body)
 }
 
 pub fn invoices(ctx: &Ctx, v: &ListView) -> Markup {
@@ -100,6 +149,7 @@ pub fn invoices(ctx: &Ctx, v: &ListView) -> Markup {
     let loc = ctx.locale();
     let canonical = f.canonical();
     let sel = |a: bool| if a { Some("selected") } else { None };
+    let selectable = ctx.who.can_act() && f.status == Some(ListStatus::Approved);
     let body = html! {
         form.filters method="get" action="/invoices" aria-label="Filter invoices" {
             div { label for="from" { "Received from" } input id="from" name="from" type="date" value=(f.from); }
@@ -152,31 +202,14 @@ pub fn invoices(ctx: &Ctx, v: &ListView) -> Markup {
                     }
                 } @else { p { "No more invoices. " a href={"/invoices?" (canonical)} { "Back to the first page" } } }
             }
-        } @else {
-            div.scroll {
-                table {
-                    caption { "Received invoices (" (f.sort.label().to_lowercase()) ")" }
-                    thead { tr {
-                        th scope="col" { "Received" } th scope="col" { "Invoice" } th scope="col" { "Supplier" }
-                        th scope="col" { "Invoice date" } th scope="col" { "PO" } th scope="col" { "Channel" }
-                        th scope="col" { "Status" } th scope="col" class="num" { "Net amount" }
-                    } }
-                    tbody {
-                        @for h in v.invoices {
-                            tr {
-                                td { (date(&h.received_at, loc)) }
-                                td { a href={"/invoices/" (seg(&h.invoice_key))} { (h.invoice_id) } }
-                                td { (h.supplier_name.as_deref().unwrap_or(&h.supplier)) }
-                                td { (date(&h.invoice_date, loc)) }
-                                td { (h.order_ids.join(", ")) }
-                                td { (h.source.channel.as_str()) }
-                                td { (status_badge(h)) }
-                                td.num { (money(&h.net, &h.currency, loc)) }
-                            }
-                        }
-                    }
-                }
+        } @else if selectable {
+            form method="post" action="/invoices/export" {
+                input type="hidden" name="csrf" value=(v.csrf);
+                (invoice_table(v, loc, true))
+                p { button type="submit" { "Mark selected invoices exported" } }
             }
+        } @else {
+            (invoice_table(v, loc, false))
         }
         nav.pager aria-label="Pages" {
             @if !v.first_page { a href={"/invoices?" (canonical)} { "First page" } " " }
