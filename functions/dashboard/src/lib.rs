@@ -484,11 +484,13 @@ async fn list_page(State(app): State<App>, headers: HeaderMap, RawQuery(q): RawQ
     let r = async {
         let s = app.session(&headers, false, &here("/invoices", &q)).await?;
         let f = Filters::parse(&pairs(&q).map_err(Failure::html)?, today(), &[]).map_err(|e| Failure::html(Kind::BadRequest(e)))?;
-        let (invoices, next) = fetch(&app, &s.who.company, &f).await.map_err(Failure::html)?;
-        // Totals within a small time budget here; past it the page links to the full walk.
+        // The page and the totals at the same time; the totals within a small time budget (past
+        // it the page links to the full walk).
         let budget = std::time::Instant::now() + TOTALS_BUDGET;
-        let totals =
-            app.0.repo.totals(&f.listing(&s.who.company), TOTALS_CAP, Some(budget)).await.map_err(|e| Failure::html(internal(e)))?;
+        let listing = f.listing(&s.who.company);
+        let (page_res, totals) = tokio::join!(fetch(&app, &s.who.company, &f), app.0.repo.totals(&listing, TOTALS_CAP, Some(budget)));
+        let (invoices, next) = page_res.map_err(Failure::html)?;
+        let totals = totals.map_err(|e| Failure::html(internal(e)))?;
         let ctx = Ctx { who: &s.who, company: &s.company };
         let csrf = app.0.keys.csrf(&s.token);
         let view = pages::ListView {

@@ -299,8 +299,21 @@ impl DashboardRepo {
         }
         let mut all = Vec::new();
         let mut exhausted = Vec::new();
-        for (i, st) in sts.iter().enumerate() {
-            let (c, ex) = self.candidates(l, i, st, &pos.0[i], size + 1).await?;
+        // The streams (at most two) are read at the same time.
+        let results = match sts.as_slice() {
+            [a, b] => {
+                let (x, y) = tokio::join!(self.candidates(l, 0, a, &pos.0[0], size + 1), self.candidates(l, 1, b, &pos.0[1], size + 1));
+                vec![x?, y?]
+            }
+            _ => {
+                let mut v = Vec::new();
+                for (i, st) in sts.iter().enumerate() {
+                    v.push(self.candidates(l, i, st, &pos.0[i], size + 1).await?);
+                }
+                v
+            }
+        };
+        for (c, ex) in results {
             all.extend(c);
             exhausted.push(ex);
         }
