@@ -55,7 +55,7 @@ def check_dashboard(resources):
             for r in st["Resource"]:
                 allowed.add((a, text(r)))
     actions = {a for a, _ in allowed}
-    assert actions == {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "s3:GetObject"}, actions
+    assert actions == {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:UpdateItem", "s3:GetObject"}, actions
     s3 = sorted(r for a, r in allowed if a == "s3:GetObject")
     want = ['{"Fn::Sub": "${DocumentBucket.Arn}/%s/*"}' % p for p in ("archive", "documents", "quarantine")]
     assert s3 == want, s3
@@ -63,7 +63,7 @@ def check_dashboard(resources):
     assert updates == ['{"Fn::GetAtt": ["InvoiceTable", "Arn"]}'], updates
     env = fn["Properties"]["Environment"]["Variables"]
     for var in ("AUTH_ISSUER", "AUTH_JWKS_URL", "AUTH_AUTHORIZE_URL", "AUTH_TOKEN_URL", "AUTH_LOGOUT_URL", "AUTH_CLIENT_ID",
-                "DASHBOARD_URL", "TABLE_NAME", "BUCKET_NAME"):
+                "DASHBOARD_BASE_URL", "DASHBOARD_SECRET", "TABLE_NAME", "BUCKET_NAME"):
         assert var in env, var
 
     pool = resources["DashboardUserPool"]["Properties"]

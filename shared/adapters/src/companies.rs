@@ -297,6 +297,11 @@ impl DynamoCompanies {
         self.update_company(id, "SET tolerances = :t", vec![(":t", s(text))], "set tolerances").await
     }
 
+    /// Sets the locale the dashboard shows the company's dates and amounts in.
+    pub async fn set_locale(&self, id: &str, locale: invoice_domain::company::Locale) -> Result<(), PortError> {
+        self.update_company(id, "SET locale = :l", vec![(":l", s(locale.as_str()))], "set locale").await
+    }
+
     /// Sets which supplier (`From`) identities the company accepts over HTTPS: `None` any,
     /// `Some(list)` only those (already normalised with `company::parse_identity`).
     pub async fn set_accepted_suppliers(&self, id: &str, accepted: Option<&[String]>) -> Result<(), PortError> {

@@ -15,7 +15,7 @@
 //! | journal line | same | `ENTRY#<kind>#<00001>` | GSI2 `C#<co>#JOURNAL#<YYYY-MM>` / `<date>#<invoice key>#<kind>#<00001>` (by accounting date) |
 //! | PO / Amazon order reference | same | `PO#<po>` / `SORDER#<id>` | GSI1 `C#<co>#PO#<po>` / `<date>#<key>` |
 //! | rejection | `C#<co>#REJ#<sha256>` | `#REJECTED` | GSI2 `C#<co>#STATUS#Rejected#<YYYY-MM>` / `<received>#<sha>` |
-//! | order, vendor invoice, order errors | `C#<co>#ORDER#<order id>` | `#ORDER`, `#INVOICE`, `ERROR#…` | GSI2 `C#<co>#INVSTATUS#Unknown` / `<updated>#<id>` (Unknown invoices) |
+//! | order, vendor invoice, order errors | `C#<co>#ORDER#<order id>` | `#ORDER`, `#INVOICE`, `ERROR#…` | GSI2 `C#<co>#INVSTATUS#Unknown` / `<updated>#<id>` (Unknown invoices); vendor invoice GSI3 `C#<co>#VINVOICES#<YYYY-MM>` / `<created>#<id>` (the dashboard) |
 //! | amazon account / seller / location / delivery location | `C#<co>#ACCOUNT#<id>` / `C#<co>#SELLER#<vendor id>` / `C#<co>#LOCATION#<id>` / `C#<co>#DELIVERYLOC#<id>` | `#ACCOUNT` … | |
 //! | marketplace feed | `C#<co>#FEED#<transactionId>` | `#FEED` | GSI2 `C#<co>#FEEDSTATUS#<type>#<status>` / `<submitted>#<txId>` |
 //! | purchase order (Amazon Business) | `C#<co>#PORDER#<po number>` | `#PO` | GSI2 `C#<co>#POSTATE#<state>#<YYYY-MM>` / `<received>#<po>` |
@@ -166,6 +166,12 @@ pub fn feed_status_pk(company: &str, feed_type: &str, status: &str) -> String {
     co(company, &format!("FEEDSTATUS#{feed_type}#{status}"))
 }
 
+/// GSI3 partition of a company's vendor invoices created in a month (`YYYY-MM`), sort key
+/// `<created_at>#<order id>`: the dashboard lists them newest first, month by month.
+pub fn vendor_invoices_pk(company: &str, month: &str) -> String {
+    co(company, &format!("VINVOICES#{month}"))
+}
+
 /// GSI2 partition of a company's vendor invoices whose submission outcome is unknown.
 pub fn unknown_invoices_pk(company: &str) -> String {
     co(company, "INVSTATUS#Unknown")
@@ -278,6 +284,7 @@ mod tests {
             feed_pk(c, "1"),
             feed_status_pk(c, "Order Invoice", "Processing"),
             unknown_invoices_pk(c),
+            vendor_invoices_pk(c, "2026-12"),
             document_pk(c, "abc"),
             document_status_pk(c, "awaiting-data", "2026-12"),
             awaiting_pk(c, "INV-1"),

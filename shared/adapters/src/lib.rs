@@ -5,6 +5,7 @@
 
 pub mod answers;
 pub mod companies;
+pub mod dashboard;
 pub mod documents;
 pub mod dynamo;
 pub mod import;

@@ -50,6 +50,10 @@ pub enum Op {
         id: String,
         identity: String,
     },
+    SetLocale {
+        id: String,
+        locale: String,
+    },
     /// `None`: any supplier.
     SetSuppliers {
         id: String,
@@ -80,6 +84,7 @@ pub(crate) async fn require(conf: &aws_config::SdkConfig, id: &str) -> Result<Co
             accepted_suppliers: None,
             business: None,
             tolerances: Default::default(),
+            locale: Default::default(),
         });
     }
     companies(conf)?
@@ -435,6 +440,13 @@ async fn exec(op: Op) -> Result<(), String> {
             let added = companies(&conf)?.add_cxml_sender(&c.id, &sender).await.map_err(|e| e.to_string())?;
             let what = if added == SenderAdded::Replaced { "secret replaced" } else { "registered" };
             eprintln!("company {id}: cXML sender {identity} {what} (the secret is stored only as an argon2id hash)");
+        }
+        Op::SetLocale { id, locale } => {
+            let l =
+                invoice_domain::company::Locale::parse(&locale).ok_or_else(|| format!("locale '{locale}': one of en-US, en-GB, fr-FR"))?;
+            let c = require(&conf, &id).await?;
+            companies(&conf)?.set_locale(&c.id, l).await.map_err(|e| e.to_string())?;
+            eprintln!("company {id}: dates and amounts shown as {}", l.as_str());
         }
         Op::SetSuppliers { id, accept } => {
             let accept = accept

@@ -154,6 +154,8 @@ enum CompanyCmd {
         #[arg(long)]
         gray_passes: bool,
     },
+    /// How the dashboard shows the company's dates and amounts: en-US (the default), en-GB, fr-FR.
+    SetLocale { id: String, locale: String },
     /// Which suppliers (cXML `From` identities) may POST invoices for the company over HTTPS:
     /// `--any` (the default for a new company) or only those given with `--accept`.
     SetSuppliers {
@@ -534,6 +536,7 @@ fn main() -> ExitCode {
             CompanyCmd::SetMail { .. } => unreachable!("handled above"),
             CompanyCmd::AddSender { id, identity, secret_stdin: _ } => company::Op::AddSender { id, identity },
             CompanyCmd::SetTolerances { id, file } => company::Op::SetTolerances { id, file },
+            CompanyCmd::SetLocale { id, locale } => company::Op::SetLocale { id, locale },
             CompanyCmd::SetSuppliers { id, any, accept } => company::Op::SetSuppliers { id, accept: (!any).then_some(accept) },
         }),
         Cmd::Quarantine { cmd: QuarantineCmd::List { company, json, limit } } => {

@@ -109,6 +109,9 @@ impl DynamoVendorRepo {
             item.insert("GSI2PK".into(), s(unknown_invoices_pk(&self.company)));
             item.insert("GSI2SK".into(), s(format!("{}#{}", inv.updated_at, inv.order_id)));
         }
+        // Every vendor invoice, per month it was created, newest first (the dashboard's list).
+        item.insert("GSI3PK".into(), s(vendor_invoices_pk(&self.company, invoice_domain::invoice::records::status_month(&inv.created_at))));
+        item.insert("GSI3SK".into(), s(format!("{}#{}", inv.created_at, inv.order_id)));
         Ok(item)
     }
 

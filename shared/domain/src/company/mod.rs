@@ -173,6 +173,40 @@ pub struct Company {
     /// digits from JSON text, whatever store holds the company.
     #[serde(default, with = "tolerances_text")]
     pub tolerances: crate::matching::Tolerances,
+    /// How its people read dates and amounts (the dashboard); `en-US` unless set.
+    #[serde(default)]
+    pub locale: Locale,
+}
+
+/// The locales dates and amounts are shown in. Spelled as BCP 47 tags (`en-US`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, strum::EnumIter)]
+pub enum Locale {
+    #[default]
+    #[serde(rename = "en-US")]
+    EnUs,
+    #[serde(rename = "en-GB")]
+    EnGb,
+    #[serde(rename = "fr-FR")]
+    FrFr,
+}
+
+impl Locale {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Locale::EnUs => "en-US",
+            Locale::EnGb => "en-GB",
+            Locale::FrFr => "fr-FR",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Locale> {
+        match s {
+            "en-US" => Some(Locale::EnUs),
+            "en-GB" => Some(Locale::EnGb),
+            "fr-FR" => Some(Locale::FrFr),
+            _ => None,
+        }
+    }
 }
 
 impl Company {
@@ -205,6 +239,7 @@ impl Company {
             accepted_suppliers: None,
             business: None,
             tolerances: Default::default(),
+            locale: Locale::default(),
         })
     }
 }

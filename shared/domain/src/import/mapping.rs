@@ -691,6 +691,8 @@ pub fn map_invoice(src: &InvoiceSource, payment: Option<&PaymentResult>, ctx: &I
             warnings,
             ..Purchase::default()
         }),
+        review_status: None,
+        history: Vec::new(),
     };
     let pdf = PdfTarget {
         invoice_number: number.to_string(),

@@ -606,6 +606,8 @@ mod tests {
             documents: vec![],
             matching: None,
             purchase: None,
+            review_status: None,
+            history: Vec::new(),
         }
     }
 

@@ -10,6 +10,7 @@ pub mod issue;
 pub mod ports;
 pub mod records;
 pub mod report;
+pub mod review;
 pub mod validate;
 
 pub use issue::{Code, Issue};

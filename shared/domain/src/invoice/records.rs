@@ -77,6 +77,13 @@ pub struct InvoiceRecord {
     /// How an imported invoice (Amazon Business) is filed: category, review status, payment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub purchase: Option<crate::import::purchase::Purchase>,
+    /// Its review (To process / Approved / Exported) once a person acted on it; absent:
+    /// see [`crate::invoice::review::review_of`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review_status: Option<crate::invoice::review::ReviewState>,
+    /// What people did to it (approved, exported), oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<crate::invoice::review::HistoryEntry>,
 }
 
 /// One invoice line as stored.
@@ -382,6 +389,8 @@ pub fn invoice_record(
         documents: Vec::new(),
         matching: None,
         purchase: None,
+        review_status: None,
+        history: Vec::new(),
     }
 }
 
