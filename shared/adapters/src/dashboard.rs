@@ -364,7 +364,9 @@ impl DashboardRepo {
             for month in &l.months {
                 let mut after: Option<BTreeMap<String, String>> = None;
                 loop {
-                    let (items, lek) = self.query(l, &st, month, after.as_ref(), 1000, true).await?;
+                    // Under a deadline, small pages: the walk stops soon after it.
+                    let limit = if deadline.is_some() { 150 } else { 1000 };
+                    let (items, lek) = self.query(l, &st, month, after.as_ref(), limit, true).await?;
                     for item in items {
                         let (Some(AttributeValue::S(net)), Some(AttributeValue::S(cur))) = (item.get("net"), item.get("currency")) else {
                             continue;
