@@ -13,6 +13,9 @@
 #   to the real submit-vendor-invoice binary, which submits each company's orders with that
 #   company's token and rate limit to the local SP-API emulator exactly once; show Invoice /
 #   Marketplace Feed / Order Errors, redeliver (nothing is sent twice), poll.
+# The dashboard: the real dashboard binary under the same cargo lambda watch, signed in through
+#   the stack's stand-in issuer (each company's test users); the demo ends by printing its URL
+#   and a test user's sign-in, and (at a terminal) keeps it up until Enter is pressed.
 # KEEP_STACK=1 leaves the stack running afterwards for a look around (infra/stack.sh stop).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -41,9 +44,13 @@ trap cleanup EXIT
 
 step "build invoicectl and the functions"
 cargo build -q -p invoicectl -p ingest-cxml -p ingest-mail -p submit-vendor-invoice -p poll-transaction-status -p place-order --bins
+# exactly as `cargo lambda watch` builds them (`cargo run --bin <name>` at the root)
 cargo build -q --bin receive-cxml
+cargo build -q --bin dashboard
 CTL="$ROOT/target/debug/invoicectl"
-"$CTL" local init
+# The table, the bucket and the dashboard's HMAC key (a secret in Secrets Manager, as deployed).
+eval "$("$CTL" local init --dashboard-secret "invoice-bridge-demo-$RUN_ID/dashboard-key")"
+export DASHBOARD_SECRET_ID
 
 step "two companies: acme and globex, each with the cXML identities it receives invoices as"
 "$CTL" company create acme --name "Acme Corp" --cxml-identity NetworkID:AN99887766554 \
@@ -60,6 +67,9 @@ step "offline check of what suppliers sent (invoicectl check)"
 
 step "start the function under cargo lambda watch (Lambda Runtime API on 127.0.0.1)"
 PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+# The dashboard is a function of the same watch server, reached at its function URL; the
+# stack's issuer (AUTH_* from .stack/run/env) signs its people in.
+export DASHBOARD_BASE_URL="http://127.0.0.1:$PORT/lambda-url/dashboard"
 setsid cargo lambda watch --ignore-changes -A 127.0.0.1 -P "$PORT" --env-var "TABLE_NAME=$TABLE_NAME" --env-var "BUCKET_NAME=$BUCKET" --env-var "COMPANY_SECRETS_PREFIX=$COMPANY_SECRETS_PREFIX" >"$WORK/watch.log" 2>&1 &
 WATCH_PID=$!
 for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.2; done
@@ -287,3 +297,27 @@ for l in d["lines"]: print("  line", l["line_number"], l.get("supplier_part_id")
 for e in d["entries"]: print("  ", e["side"], e["account"], e["amount"]["amount"], e["amount"]["currency"])'
 step "where acme's import stands (invoicectl import status --company acme)"
 "$CTL" import status --company acme | python3 -c 'import json,sys; d=json.load(sys.stdin); c=d["cursor"]; print("watermark:", c.get("watermark"), "| run in progress:", bool(c.get("run")), "| open PDF tasks:", d["pdf_tasks_open"], "| issues:", d["issues_total"]); print("last pass:", (d["status"].get("last_report") or {}).get("end"))'
+
+# ------------------------------------------------------------------------------------------
+# The dashboard
+step "dashboard: the real dashboard binary under cargo lambda watch; alice (acme, approver) signs in through the stack's issuer"
+DASH="$DASHBOARD_BASE_URL"
+ALICE="$(python3 infra/dashboard_signin.py "$DASH" alice alice-password)"
+GINA="$(python3 infra/dashboard_signin.py "$DASH" gina gina-password)"
+api() { curl -fsS -H "Authorization: Bearer $1" "$DASH$2"; }
+for who in ALICE GINA; do
+  api "${!who}" "/api/invoices?size=100" | python3 -c '
+import json,sys
+d=json.load(sys.stdin); inv=d["invoices"]
+print(sys.argv[1], "sees", len(inv), "invoices on the first page:", ", ".join(sorted({i["invoice_number"] for i in inv}))[:160])' "$who"
+done
+ONE="$(api "$GINA" "/api/invoices?size=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["invoices"][0]["links"]["self"])')"
+echo "alice asks for globex's invoice ($ONE): HTTP $(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $ALICE" "http://127.0.0.1:$PORT$ONE") (as if it did not exist)"
+echo "acme's totals: $(api "$ALICE" /api/invoices/totals | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["count"], "invoices,", {c: v["net"] for c, v in d["per_currency"].items()})')"
+
+printf '\n\033[1mThe dashboard: %s/invoices\033[0m\n' "$DASH"
+echo "  sign in as alice / alice-password (acme, approver), victor / victor-password (acme, viewer),"
+echo "  or gina / gina-password (globex, approver) — the stack's issuer lists its test users on its sign-in page."
+if [ -t 0 ] && [ -t 1 ]; then
+  read -r -p "  It stays up until you press Enter. " _ || true
+fi

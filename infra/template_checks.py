@@ -55,7 +55,10 @@ def check_dashboard(resources):
             for r in st["Resource"]:
                 allowed.add((a, text(r)))
     actions = {a for a, _ in allowed}
-    assert actions == {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:UpdateItem", "s3:GetObject"}, actions
+    assert actions == {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:UpdateItem", "s3:GetObject",
+                       "secretsmanager:GetSecretValue"}, actions
+    secrets = [r for a, r in allowed if a == "secretsmanager:GetSecretValue"]
+    assert secrets == ['{"Ref": "DashboardSecret"}'], secrets
     s3 = sorted(r for a, r in allowed if a == "s3:GetObject")
     want = ['{"Fn::Sub": "${DocumentBucket.Arn}/%s/*"}' % p for p in ("archive", "documents", "quarantine")]
     assert s3 == want, s3
@@ -63,8 +66,10 @@ def check_dashboard(resources):
     assert updates == ['{"Fn::GetAtt": ["InvoiceTable", "Arn"]}'], updates
     env = fn["Properties"]["Environment"]["Variables"]
     for var in ("AUTH_ISSUER", "AUTH_JWKS_URL", "AUTH_AUTHORIZE_URL", "AUTH_TOKEN_URL", "AUTH_LOGOUT_URL", "AUTH_CLIENT_ID",
-                "DASHBOARD_BASE_URL", "DASHBOARD_SECRET", "TABLE_NAME", "BUCKET_NAME"):
+                "DASHBOARD_BASE_URL", "DASHBOARD_SECRET_ID", "TABLE_NAME", "BUCKET_NAME"):
         assert var in env, var
+    # The HMAC key is read from Secrets Manager at cold start, never resolved into the configuration.
+    assert "DASHBOARD_SECRET" not in env and "resolve:secretsmanager" not in json.dumps(env), env
 
     pool = resources["DashboardUserPool"]["Properties"]
     assert pool["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True

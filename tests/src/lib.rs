@@ -361,7 +361,7 @@ pub fn path_with_cargo_lambda() -> String {
     format!("{}:{}", venv.display(), std::env::var("PATH").unwrap_or_default())
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
@@ -373,10 +373,15 @@ pub fn start_watch(table: &str) -> Watch {
 /// `cargo lambda watch` with these environment variables and up to `concurrency` instances
 /// per function. Its output goes to `$TMPDIR/watch-<port>.log`.
 pub fn start_watch_with(vars: &[(&str, &str)], concurrency: u32) -> Watch {
+    start_watch_at(free_port(), vars, concurrency)
+}
+
+/// [`start_watch_with`] on a port chosen beforehand (a function that must know its own URL,
+/// such as the dashboard's `DASHBOARD_BASE_URL`).
+pub fn start_watch_at(port: u16, vars: &[(&str, &str)], concurrency: u32) -> Watch {
     use std::os::unix::process::CommandExt;
     use std::process::{Command, Stdio};
     use std::time::{Duration, Instant};
-    let port = free_port();
     let log = std::fs::File::create(std::env::temp_dir().join(format!("watch-{port}.log"))).unwrap();
     let mut cmd = Command::new("cargo");
     // `cargo test` gives this process CARGO_MANIFEST_DIR, CARGO_PKG_NAME, … of the test crate.
@@ -421,4 +426,21 @@ pub fn sqs_event_of(msgs: &[aws_sdk_sqs::types::Message]) -> aws_lambda_events::
         ev.records.push(e);
     }
     ev
+}
+
+/// Waits until `url` answers 200 (the first request to a function under `cargo lambda watch`
+/// starts it, building it if needed): at most 5 minutes.
+pub async fn wait_until_ok(url: &str) {
+    use std::time::{Duration, Instant};
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(120)).build().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(300);
+    loop {
+        match http.get(url).send().await {
+            Ok(r) if r.status() == 200 => return,
+            other => {
+                assert!(Instant::now() < deadline, "{url} did not answer: {other:?}");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        }
+    }
 }

@@ -1,9 +1,10 @@
 //! The real `dashboard` binary under `cargo lambda watch` (reached at its function URL) with
-//! DynamoDB Local + moto and a test issuer's JWKS on a loopback port.
+//! DynamoDB Local + moto (its HMAC key read from moto's Secrets Manager at cold start, as
+//! deployed) and a test issuer's JWKS on a loopback port.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use integration_tests::{fixture, start_watch_with, Env, ACME};
+use integration_tests::{fixture, free_port, start_watch_at, unique, wait_until_ok, Env, ACME};
 use jsonwebtoken::{encode, EncodingKey, Header};
 use serde_json::{json, Value};
 
@@ -21,6 +22,11 @@ async fn the_binary_answers_under_cargo_lambda_watch() {
     let jwks_url = format!("{issuer}/.well-known/jwks.json");
     let authorize = format!("{issuer}/oauth2/authorize");
     let token_url = format!("{issuer}/oauth2/token");
+    // The key lives in Secrets Manager; the function gets only the secret's name.
+    let secret_id = unique("dashboard-key");
+    assert!(env.secrets.create_if_missing(&secret_id, "test HMAC key", "test-dashboard-secret-0123456789abcdef").await.unwrap());
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}/lambda-url/dashboard");
     let vars = [
         ("TABLE_NAME", env.table.as_str()),
         ("BUCKET_NAME", env.bucket.as_str()),
@@ -29,23 +35,12 @@ async fn the_binary_answers_under_cargo_lambda_watch() {
         ("AUTH_AUTHORIZE_URL", authorize.as_str()),
         ("AUTH_TOKEN_URL", token_url.as_str()),
         ("AUTH_CLIENT_ID", CLIENT),
-        ("DASHBOARD_BASE_URL", "http://127.0.0.1:9"),
-        ("DASHBOARD_SECRET", "test-dashboard-secret-0123456789abcdef"),
+        ("DASHBOARD_BASE_URL", base.as_str()),
+        ("DASHBOARD_SECRET_ID", secret_id.as_str()),
     ];
-    let watch = start_watch_with(&vars, 1);
-    let base = format!("http://127.0.0.1:{}/lambda-url/dashboard", watch.port);
+    let _watch = start_watch_at(port, &vars, 1);
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).timeout(Duration::from_secs(120)).build().unwrap();
-    // The first request starts (and if needed builds) the function.
-    let deadline = Instant::now() + Duration::from_secs(300);
-    loop {
-        match http.get(format!("{base}/static/app.css")).send().await {
-            Ok(r) if r.status() == 200 => break,
-            other => {
-                assert!(Instant::now() < deadline, "dashboard did not answer: {other:?}");
-                tokio::time::sleep(Duration::from_millis(500)).await;
-            }
-        }
-    }
+    wait_until_ok(&format!("{base}/static/app.css")).await;
     let now = chrono::Utc::now().timestamp();
     let claims = json!({"sub": "u1", "email": "ap@acme.example", "token_use": "id", "custom:company": ACME, "custom:role": "viewer",
                         "iss": ISS, "aud": CLIENT, "exp": now + 600, "iat": now});
@@ -60,9 +55,36 @@ async fn the_binary_answers_under_cargo_lambda_watch() {
     assert_eq!(j["invoices"], json!([]));
     let r = http.get(format!("{base}/invoices")).header("cookie", format!("ib_session={token}")).send().await.unwrap();
     assert_eq!(r.status(), 200);
-    assert!(r.text().await.unwrap().contains("No invoices here"));
+    let html = r.text().await.unwrap();
+    assert!(html.contains("No invoices here"));
+    // Every link is under the function URL's path (the watch server strips it off the request).
+    assert!(html.contains(r#"href="/lambda-url/dashboard/static/app.css""#) && html.contains(r#"action="/lambda-url/dashboard/invoices""#));
+    assert!(!html.contains(r#"href="/invoices"#), "a link outside the function URL");
+    // A form's CSRF token is an HMAC with the key read from Secrets Manager: a viewer's POST
+    // with one made with that key passes the CSRF check and is refused for the role; one made
+    // with another key is refused as a forged form.
+    let post = |csrf: String| {
+        http.post(format!("{base}/invoices/export"))
+            .header("cookie", format!("ib_session={token}"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("csrf={csrf}&id=x"))
+            .send()
+    };
+    let with_key = dashboard::auth::Keys::new(b"test-dashboard-secret-0123456789abcdef").csrf(&token);
+    let r = post(with_key).await.unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(r.text().await.unwrap().contains("you are a viewer"), "the CSRF token of the stored key passed");
+    let other = dashboard::auth::Keys::new(b"another-key-of-32-bytes-at-least-000000").csrf(&token);
+    let r = post(other).await.unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(r.text().await.unwrap().contains("did not come from this site"));
     assert_eq!(http.get(format!("{base}/api/invoices")).send().await.unwrap().status(), 401);
     let r = http.get(format!("{base}/invoices")).send().await.unwrap();
     assert_eq!(r.status(), 303);
-    assert!(r.headers()["location"].to_str().unwrap().starts_with(&authorize));
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(to.starts_with(&authorize), "{to}");
+    let query: Vec<(String, String)> = serde_urlencoded::from_str(to.split_once('?').unwrap().1).unwrap();
+    assert!(query.contains(&("redirect_uri".into(), format!("{base}/auth/callback"))), "{to}");
+    let pkce = r.headers()["set-cookie"].to_str().unwrap();
+    assert!(pkce.contains("Path=/lambda-url/dashboard/auth/callback;"), "{pkce}");
 }

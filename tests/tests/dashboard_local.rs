@@ -502,6 +502,9 @@ async fn filters_cursors_totals_and_csv() {
     assert_eq!(count(d.api("/api/invoices?size=100&supplier=SUP3", &t).await.json()), 12);
     assert_eq!(count(d.api("/api/invoices?size=100&supplier=Supplier%203", &t).await.json()), 12);
     assert_eq!(count(d.api("/api/invoices?size=100&invoice=INV-0042", &t).await.json()), 1);
+    // A number's beginning finds every invoice it starts: INV-0040 … INV-0049.
+    assert_eq!(count(d.api("/api/invoices?size=100&invoice=INV-004", &t).await.json()), 10);
+    assert_eq!(count(d.api("/api/invoices?size=100&invoice=NV-0042", &t).await.json()), 0);
     assert_eq!(count(d.api("/api/invoices?size=100&po=PO-1", &t).await.json()), 20);
     assert_eq!(count(d.api("/api/invoices?size=100&channel=email", &t).await.json()), 30);
     assert_eq!(count(d.api("/api/invoices?size=100&status=to-process", &t).await.json()), 60);

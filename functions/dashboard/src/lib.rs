@@ -7,8 +7,10 @@
 //!
 //! Environment: `TABLE_NAME`, `BUCKET_NAME`, `AUTH_ISSUER`, `AUTH_JWKS_URL`,
 //! `AUTH_AUTHORIZE_URL`, `AUTH_TOKEN_URL`, `AUTH_CLIENT_ID`, `DASHBOARD_BASE_URL` (the public
-//! URL, for the sign-in's redirect URI `<base>/auth/callback`), `DASHBOARD_SECRET` (≥ 32
-//! bytes: CSRF tokens and cursors are HMACs with it), `PRESIGN_SECONDS` (≤ 300, default 300).
+//! URL, for the sign-in's redirect URI `<base>/auth/callback`; its path is where every link
+//! starts), `DASHBOARD_SECRET_ID` (the Secrets Manager secret holding the HMAC key of CSRF tokens
+//! and cursors, ≥ 32 bytes, read once at cold start; `DASHBOARD_SECRET` gives the key itself
+//! instead, for tests), `PRESIGN_SECONDS` (≤ 300, default 300).
 
 pub mod auth;
 pub mod format;
@@ -53,6 +55,10 @@ pub struct Config {
     pub token_url: String,
     pub client_id: String,
     pub base_url: String,
+    /// The path part of `base_url` (no trailing slash): every link, redirect and cookie path
+    /// starts with it. `""` behind API Gateway; `/lambda-url/dashboard` under `cargo lambda watch`,
+    /// which strips that prefix before the function sees the request.
+    pub root: String,
     pub secret: String,
     pub presign_seconds: u64,
 }
@@ -66,6 +72,13 @@ impl std::fmt::Debug for Config {
 impl Config {
     pub fn from_env_map(env: &HashMap<String, String>) -> Result<Config, String> {
         let e = Env(env);
+        let base_url = e.required("DASHBOARD_BASE_URL").map_err(|e| e.to_string())?.trim_end_matches('/').to_string();
+        let root = match reqwest::Url::parse(&base_url) {
+            Ok(u) if matches!(u.scheme(), "https" | "http") && u.query().is_none() && u.fragment().is_none() => {
+                u.path().trim_end_matches('/').to_string()
+            }
+            _ => return Err(format!("DASHBOARD_BASE_URL must be an http(s) URL without query or fragment, not '{base_url}'")),
+        };
         let c = Config {
             table: e.required("TABLE_NAME").map_err(|e| e.to_string())?,
             bucket: e.required("BUCKET_NAME").map_err(|e| e.to_string())?,
@@ -74,8 +87,13 @@ impl Config {
             authorize_url: e.required("AUTH_AUTHORIZE_URL").map_err(|e| e.to_string())?,
             token_url: e.required("AUTH_TOKEN_URL").map_err(|e| e.to_string())?,
             client_id: e.required("AUTH_CLIENT_ID").map_err(|e| e.to_string())?,
-            base_url: e.required("DASHBOARD_BASE_URL").map_err(|e| e.to_string())?.trim_end_matches('/').to_string(),
-            secret: e.required("DASHBOARD_SECRET").map_err(|e| e.to_string())?,
+            base_url,
+            root,
+            secret: env
+                .get("DASHBOARD_SECRET")
+                .filter(|s| !s.is_empty())
+                .cloned()
+                .ok_or("DASHBOARD_SECRET_ID (the Secrets Manager secret of the HMAC key) or DASHBOARD_SECRET is required")?,
             presign_seconds: e.positive("PRESIGN_SECONDS", 300).map_err(|e| e.to_string())? as u64,
         };
         if c.secret.len() < 32 {
@@ -87,8 +105,17 @@ impl Config {
         Ok(c)
     }
 
-    pub fn from_env() -> Result<Config, String> {
-        Config::from_env_map(&std::env::vars().collect())
+    /// The configuration of a Lambda: the HMAC key read from Secrets Manager when
+    /// `DASHBOARD_SECRET_ID` names it (and `DASHBOARD_SECRET` is not set).
+    pub async fn load(env: &HashMap<String, String>, sdk: &aws_config::SdkConfig) -> Result<Config, String> {
+        let mut env = env.clone();
+        let given = env.get("DASHBOARD_SECRET").is_some_and(|s| !s.is_empty());
+        if let (false, Some(id)) = (given, env.get("DASHBOARD_SECRET_ID").filter(|s| !s.is_empty()).cloned()) {
+            let key =
+                invoice_adapters::secrets::Secrets::from_conf(sdk).value(&id).await.map_err(|e| format!("DASHBOARD_SECRET_ID: {e}"))?;
+            env.insert("DASHBOARD_SECRET".into(), key);
+        }
+        Config::from_env_map(&env)
     }
 }
 
@@ -124,16 +151,15 @@ impl App {
         }))
     }
 
-    pub async fn from_env(config: Config) -> App {
-        let conf = invoice_adapters::sdk_config().await;
-        App::new(config, invoice_adapters::s3_client(&conf), invoice_adapters::dynamodb_client(&conf))
+    pub fn from_sdk(config: Config, conf: &aws_config::SdkConfig) -> App {
+        App::new(config, invoice_adapters::s3_client(conf), invoice_adapters::dynamodb_client(conf))
     }
 }
 
 /// Every route; security headers on every response.
 pub fn router(app: App) -> Router {
     Router::new()
-        .route("/", get(|| async { Redirect::to("/invoices") }))
+        .route("/", get(|State(app): State<App>| async move { Redirect::to(&format!("{}/invoices", app.0.config.root)) }))
         .route("/static/app.css", get(css))
         .route("/auth/callback", get(callback))
         .route("/auth/logout", get(logout))
@@ -155,7 +181,7 @@ pub fn router(app: App) -> Router {
         .route("/refused/{sha}/original", get(refused_original))
         .route("/api/invoices", get(api_list))
         .route("/api/invoices/{key}", get(api_invoice))
-        .fallback(|| async { Failure::html(Kind::NotFound) })
+        .fallback(|State(app): State<App>| async move { Failure::html(Kind::NotFound).render(&app.0.config.root) })
         .layer(axum::middleware::map_response(security_headers))
         .with_state(app)
 }
@@ -225,8 +251,9 @@ fn internal(e: impl std::fmt::Display) -> Kind {
 
 const NOT_FOUND: &str = "There is no such page, invoice or document here. Check the address, or go back to the list.";
 
-impl IntoResponse for Failure {
-    fn into_response(self) -> Response {
+impl Failure {
+    /// The failure as a response: JSON for the API, else a page whose links start at `root`.
+    fn render(self, root: &str) -> Response {
         let (status, text) = match &self.kind {
             Kind::SignIn(_) | Kind::Unauthorized => {
                 (StatusCode::UNAUTHORIZED, "Sign-in required: the token is missing, invalid or expired.".to_string())
@@ -262,7 +289,7 @@ impl IntoResponse for Failure {
             409 => "Not done",
             _ => "Error",
         };
-        (status, Html(pages::message(None, title, &text, Some(("/invoices", "Back to the invoices"))).into_string())).into_response()
+        (status, Html(pages::message(root, None, title, &text, Some(("/invoices", "Back to the invoices"))).into_string())).into_response()
     }
 }
 
@@ -276,6 +303,11 @@ struct Session {
 }
 
 impl App {
+    /// What a page of the signed-in person is rendered with.
+    fn ctx<'a>(&'a self, s: &'a Session) -> Ctx<'a> {
+        Ctx { root: &self.0.config.root, who: &s.who, company: &s.company }
+    }
+
     /// The signed-in person of a request: `Authorization: Bearer` (the API) or the session
     /// cookie (the pages). Nothing else names the company.
     async fn session(&self, headers: &HeaderMap, api: bool, next: &str) -> Result<Session, Failure> {
@@ -320,7 +352,8 @@ impl App {
         ])
         .unwrap_or_default();
         let sep = if c.authorize_url.contains('?') { '&' } else { '?' };
-        let cookie = auth::set_cookie(PKCE_COOKIE, &auth::pkce_cookie_value(&state, &verifier, next), "/auth/callback", 600);
+        let cookie =
+            auth::set_cookie(PKCE_COOKIE, &auth::pkce_cookie_value(&state, &verifier, next), &format!("{}/auth/callback", c.root), 600);
         let mut r = Redirect::to(&format!("{}{sep}{q}", c.authorize_url)).into_response();
         r.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).expect("cookie header"));
         r
@@ -332,7 +365,7 @@ fn respond(app: &App, r: Result<Response, Failure>) -> Response {
     match r {
         Ok(r) => r,
         Err(Failure { kind: Kind::SignIn(next), api: false }) => app.sign_in(&next),
-        Err(f) => f.into_response(),
+        Err(f) => f.render(&app.0.config.root),
     }
 }
 
@@ -400,20 +433,26 @@ async fn callback(State(app): State<App>, headers: HeaderMap, RawQuery(q): RawQu
             Err(e) => return Err(Failure::html(Kind::Forbidden(format!("the issuer's token was not accepted ({e:?})")))),
         };
         let now = chrono::Utc::now().timestamp().max(0) as u64;
-        let mut r = Redirect::to(&next).into_response();
+        // `next` is a local path of the router (checked when the cookie was read).
+        let mut r = Redirect::to(&format!("{}{next}", c.root)).into_response();
         let h = r.headers_mut();
-        let session = auth::set_cookie(SESSION_COOKIE, &token, "/", who.exp.saturating_sub(now).max(1));
+        let session = auth::set_cookie(SESSION_COOKIE, &token, &format!("{}/", c.root), who.exp.saturating_sub(now).max(1));
         h.append(header::SET_COOKIE, HeaderValue::from_str(&session).map_err(|e| Failure::html(internal(e)))?);
-        h.append(header::SET_COOKIE, HeaderValue::from_str(&auth::clear_cookie(PKCE_COOKIE, "/auth/callback")).expect("cookie"));
+        let pkce = auth::clear_cookie(PKCE_COOKIE, &format!("{}/auth/callback", c.root));
+        h.append(header::SET_COOKIE, HeaderValue::from_str(&pkce).map_err(|e| Failure::html(internal(e)))?);
         Ok(r)
     }
     .await;
     respond(&app, r)
 }
 
-async fn logout() -> Response {
-    let mut r = page(pages::signed_out());
-    r.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_str(&auth::clear_cookie(SESSION_COOKIE, "/")).expect("cookie"));
+async fn logout(State(app): State<App>) -> Response {
+    let root = &app.0.config.root;
+    let mut r = page(pages::signed_out(root));
+    let clear = auth::clear_cookie(SESSION_COOKIE, &format!("{root}/"));
+    if let Ok(v) = HeaderValue::from_str(&clear) {
+        r.headers_mut().insert(header::SET_COOKIE, v);
+    }
     r
 }
 
@@ -491,7 +530,7 @@ async fn list_page(State(app): State<App>, headers: HeaderMap, RawQuery(q): RawQ
         let (page_res, totals) = tokio::join!(fetch(&app, &s.who.company, &f), app.0.repo.totals(&listing, TOTALS_CAP, Some(budget)));
         let (invoices, next) = page_res.map_err(Failure::html)?;
         let totals = totals.map_err(|e| Failure::html(internal(e)))?;
-        let ctx = Ctx { who: &s.who, company: &s.company };
+        let ctx = app.ctx(&s);
         let csrf = app.0.keys.csrf(&s.token);
         let view = pages::ListView {
             filters: &f,
@@ -520,7 +559,7 @@ async fn totals_page(State(app): State<App>, headers: HeaderMap, RawQuery(q): Ra
         let s = app.session(&headers, false, &here("/invoices/totals", &q)).await?;
         let f = Filters::parse(&pairs(&q).map_err(Failure::html)?, today(), &[]).map_err(|e| Failure::html(Kind::BadRequest(e)))?;
         let totals = app.0.repo.totals(&f.listing(&s.who.company), TOTALS_CAP, None).await.map_err(|e| Failure::html(internal(e)))?;
-        let ctx = Ctx { who: &s.who, company: &s.company };
+        let ctx = app.ctx(&s);
         Ok(page(pages::totals(&ctx, &f, &totals)))
     }
     .await;
@@ -540,7 +579,7 @@ async fn api_totals(State(app): State<App>, headers: HeaderMap, RawQuery(q): Raw
     respond(&app, r)
 }
 
-fn summary(h: &InvoiceRecord) -> serde_json::Value {
+fn summary(root: &str, h: &InvoiceRecord) -> serde_json::Value {
     json!({
         "id": h.invoice_key,
         "invoice_number": h.invoice_id,
@@ -556,7 +595,7 @@ fn summary(h: &InvoiceRecord) -> serde_json::Value {
         "currency": h.currency,
         "net": h.net,
         "due": h.due,
-        "links": {"self": format!("/api/invoices/{}", seg(&h.invoice_key))},
+        "links": {"self": format!("{root}/api/invoices/{}", seg(&h.invoice_key))},
     })
 }
 
@@ -566,7 +605,7 @@ async fn api_list(State(app): State<App>, headers: HeaderMap, RawQuery(q): RawQu
         let f = Filters::parse(&pairs(&q).map_err(Failure::api)?, today(), &[]).map_err(|e| Failure::api(Kind::BadRequest(e)))?;
         let (invoices, next) = fetch(&app, &s.who.company, &f).await.map_err(Failure::api)?;
         let body = json!({
-            "invoices": invoices.iter().map(summary).collect::<Vec<_>>(),
+            "invoices": invoices.iter().map(|h| summary(&app.0.config.root, h)).collect::<Vec<_>>(),
             "next_cursor": next,
             "filters": f.canonical(),
         });
@@ -712,7 +751,12 @@ async fn list_csv(State(app): State<App>, headers: HeaderMap, RawQuery(q): RawQu
             .into_response();
         if let Some(n) = next_link {
             f.cursor = None;
-            let link = format!("</invoices.csv?{}{}&cursor={n}>; rel=\"next\"", f.canonical(), if f.lines { "&lines=1" } else { "" });
+            let link = format!(
+                "<{}/invoices.csv?{}{}&cursor={n}>; rel=\"next\"",
+                app.0.config.root,
+                f.canonical(),
+                if f.lines { "&lines=1" } else { "" }
+            );
             r.headers_mut().insert("link", HeaderValue::from_str(&link).map_err(|x| Failure::html(internal(x)))?);
             r.headers_mut().insert("x-next-cursor", HeaderValue::from_str(&n).map_err(|x| Failure::html(internal(x)))?);
         }
@@ -759,7 +803,7 @@ async fn invoice_page(State(app): State<App>, headers: HeaderMap, Path(key): Pat
         };
         let (h, lines, entries) = load(&app, &s, key, false).await?;
         let csrf = app.0.keys.csrf(&s.token);
-        let ctx = Ctx { who: &s.who, company: &s.company };
+        let ctx = app.ctx(&s);
         Ok(page(pages::invoice(&ctx, &pages::DetailView { h: &h, lines: &lines, entries: &entries, csrf: &csrf, notice })))
     }
     .await;
@@ -771,7 +815,7 @@ async fn api_invoice(State(app): State<App>, headers: HeaderMap, Path(key): Path
         let s = app.session(&headers, true, "").await?;
         let key = key_param(&key, true)?;
         let (h, lines, entries) = load(&app, &s, key, true).await?;
-        let mut body = summary(&h);
+        let mut body = summary(&app.0.config.root, &h);
         body["invoice"] = serde_json::to_value(&h).unwrap_or_default();
         body["lines"] = serde_json::to_value(&lines).unwrap_or_default();
         body["entries"] = serde_json::to_value(&entries).unwrap_or_default();
@@ -872,7 +916,7 @@ async fn act(app: App, headers: HeaderMap, key: String, form: Result<Form<Action
             Ok(_) => {
                 let done = if action == Action::Approved { "approved" } else { "exported" };
                 tracing::info!(company = %s.who.company, invoice_key = %h.invoice_key, action = done, sub = %s.who.sub, "review action");
-                Ok(Redirect::to(&format!("/invoices/{}?done={done}", seg(&h.invoice_key))).into_response())
+                Ok(Redirect::to(&format!("{}/invoices/{}?done={done}", app.0.config.root, seg(&h.invoice_key))).into_response())
             }
             Err(why) => Err(Failure::html(Kind::Conflict(format!("Nothing was changed: {why}.")))),
         }
@@ -920,7 +964,7 @@ async fn export_selected(State(app): State<App>, headers: HeaderMap, body: axum:
                 Err(why) => refused.push(format!("{}: {why}", h.invoice_id)),
             }
         }
-        let ctx = Ctx { who: &s.who, company: &s.company };
+        let ctx = app.ctx(&s);
         Ok(page(pages::export_result(&ctx, &done, &refused)))
     }
     .await;
@@ -953,7 +997,7 @@ async fn journal_page(State(app): State<App>, headers: HeaderMap) -> Response {
         let s = app.session(&headers, false, "/journal").await?;
         let t = today();
         let start = t.format("%Y-%m-01").to_string();
-        Ok(page(pages::journal(&Ctx { who: &s.who, company: &s.company }, &t.to_string(), &start)))
+        Ok(page(pages::journal(&app.ctx(&s), &t.to_string(), &start)))
     }
     .await;
     respond(&app, r)
@@ -1034,7 +1078,7 @@ async fn vendor_list(State(app): State<App>, headers: HeaderMap, RawQuery(q): Ra
         let (invs, next) =
             app.0.repo.vendor_invoices(&s.who.company, &recent_months(), &pos, 25).await.map_err(|e| Failure::html(internal(e)))?;
         let next = next.map(|p| query::seal(&app.0.keys, &s.who.company, "vendor", &p));
-        Ok(page(pages::vendor_invoices(&Ctx { who: &s.who, company: &s.company }, &invs, next, first)))
+        Ok(page(pages::vendor_invoices(&app.ctx(&s), &invs, next, first)))
     }
     .await;
     respond(&app, r)
@@ -1051,7 +1095,7 @@ async fn vendor_page(State(app): State<App>, headers: HeaderMap, Path(order): Pa
             .await
             .map_err(|e| Failure::html(internal(e)))?
             .ok_or(Failure::html(Kind::NotFound))?;
-        Ok(page(pages::vendor_invoice(&Ctx { who: &s.who, company: &s.company }, &inv, o.as_ref(), &errors)))
+        Ok(page(pages::vendor_invoice(&app.ctx(&s), &inv, o.as_ref(), &errors)))
     }
     .await;
     respond(&app, r)
@@ -1064,7 +1108,7 @@ async fn refused_page(State(app): State<App>, headers: HeaderMap, RawQuery(q): R
         let (recs, next) =
             app.0.repo.rejections(&s.who.company, &recent_months(), &pos, 25).await.map_err(|e| Failure::html(internal(e)))?;
         let next = next.map(|p| query::seal(&app.0.keys, &s.who.company, "refused", &p));
-        Ok(page(pages::refused(&Ctx { who: &s.who, company: &s.company }, &recs, next, first)))
+        Ok(page(pages::refused(&app.ctx(&s), &recs, next, first)))
     }
     .await;
     respond(&app, r)
@@ -1088,4 +1132,53 @@ async fn refused_original(State(app): State<App>, headers: HeaderMap, Path(sha):
     }
     .await;
     respond(&app, r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(base: &str, secret: Option<&str>) -> HashMap<String, String> {
+        let mut m: HashMap<String, String> = [
+            ("TABLE_NAME", "t"),
+            ("BUCKET_NAME", "b"),
+            ("AUTH_ISSUER", "https://issuer.example/pool"),
+            ("AUTH_JWKS_URL", "https://issuer.example/pool/.well-known/jwks.json"),
+            ("AUTH_AUTHORIZE_URL", "https://issuer.example/oauth2/authorize"),
+            ("AUTH_TOKEN_URL", "https://issuer.example/oauth2/token"),
+            ("AUTH_CLIENT_ID", "client"),
+            ("DASHBOARD_BASE_URL", base),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        if let Some(s) = secret {
+            m.insert("DASHBOARD_SECRET".into(), s.into());
+        }
+        m
+    }
+
+    const KEY: &str = "0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn the_root_is_the_base_urls_path() {
+        let root = |base: &str| Config::from_env_map(&env(base, Some(KEY))).map(|c| c.root);
+        assert_eq!(root("https://abc.execute-api.eu-west-1.amazonaws.com").unwrap(), "");
+        assert_eq!(root("https://abc.execute-api.eu-west-1.amazonaws.com/").unwrap(), "");
+        assert_eq!(root("http://127.0.0.1:9000/lambda-url/dashboard/").unwrap(), "/lambda-url/dashboard");
+        assert_eq!(root("https://invoices.example.com/ap").unwrap(), "/ap");
+        for bad in ["invoices.example.com", "ftp://x.example/", "https://x.example/?a=1", "https://x.example/#top"] {
+            assert!(root(bad).unwrap_err().contains("DASHBOARD_BASE_URL"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_key_is_required_and_long_enough() {
+        let e = Config::from_env_map(&env("https://x.example", None)).unwrap_err();
+        assert!(e.contains("DASHBOARD_SECRET_ID"), "{e}");
+        let e = Config::from_env_map(&env("https://x.example", Some("short"))).unwrap_err();
+        assert!(e.contains("at least 32 bytes"), "{e}");
+        let c = Config::from_env_map(&env("https://x.example", Some(KEY))).unwrap();
+        assert!(!format!("{c:?}").contains(KEY), "the key is never printed");
+    }
 }

@@ -6,10 +6,10 @@ use lambda_http::Error;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     invoice_wiring::init_lambda_tracing();
-    let config = Config::from_env().map_err(|e| {
+    let conf = invoice_adapters::sdk_config().await;
+    let config = Config::load(&std::env::vars().collect(), &conf).await.map_err(|e| {
         tracing::error!(error = %e, "invalid configuration");
         e
     })?;
-    let app = App::from_env(config).await;
-    lambda_http::run(router(app)).await
+    lambda_http::run(router(App::from_sdk(config, &conf))).await
 }

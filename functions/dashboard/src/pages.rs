@@ -23,6 +23,9 @@ pub fn seg(key: &str) -> String {
 }
 
 pub struct Ctx<'a> {
+    /// The path the dashboard is served under (`""` behind API Gateway's `$default` stage;
+    /// `/lambda-url/dashboard` under `cargo lambda watch`): every link starts with it.
+    pub root: &'a str,
     pub who: &'a Principal,
     pub company: &'a Company,
 }
@@ -33,7 +36,7 @@ impl Ctx<'_> {
     }
 }
 
-pub fn layout(ctx: Option<&Ctx>, title: &str, body: Markup) -> Markup {
+pub fn layout(r: &str, ctx: Option<&Ctx>, title: &str, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -41,7 +44,7 @@ pub fn layout(ctx: Option<&Ctx>, title: &str, body: Markup) -> Markup {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · Invoice Bridge" }
-                link rel="stylesheet" href="/static/app.css";
+                link rel="stylesheet" href={(r) "/static/app.css"};
             }
             body {
                 a.skip href="#main" { "Skip to content" }
@@ -50,13 +53,13 @@ pub fn layout(ctx: Option<&Ctx>, title: &str, body: Markup) -> Markup {
                     @if let Some(c) = ctx {
                         nav aria-label="Main" {
                             ul {
-                                li { a href="/invoices" { "Invoices" } }
-                                li { a href="/vendor-invoices" { "Vendor invoices" } }
-                                li { a href="/refused" { "Refused documents" } }
-                                li { a href="/journal" { "Journal export" } }
+                                li { a href={(r) "/invoices"} { "Invoices" } }
+                                li { a href={(r) "/vendor-invoices"} { "Vendor invoices" } }
+                                li { a href={(r) "/refused"} { "Refused documents" } }
+                                li { a href={(r) "/journal"} { "Journal export" } }
                             }
                         }
-                        p.who { "Signed in as " (c.who.name()) " (" (c.who.role.as_str()) ") · " a href="/auth/logout" { "Sign out" } }
+                        p.who { "Signed in as " (c.who.name()) " (" (c.who.role.as_str()) ") · " a href={(r) "/auth/logout"} { "Sign out" } }
                     }
                 }
                 main id="main" { h1 { (title) } (body) }
@@ -65,13 +68,14 @@ pub fn layout(ctx: Option<&Ctx>, title: &str, body: Markup) -> Markup {
     }
 }
 
-pub fn message(ctx: Option<&Ctx>, title: &str, text: &str, back: Option<(&str, &str)>) -> Markup {
+pub fn message(r: &str, ctx: Option<&Ctx>, title: &str, text: &str, back: Option<(&str, &str)>) -> Markup {
     layout(
+        r,
         ctx,
         title,
         html! {
             p.notice { (text) }
-            @if let Some((href, label)) = back { p { a href=(href) { (label) } } }
+            @if let Some((href, label)) = back { p { a href={(r) (href)} { (label) } } }
         },
     )
 }
@@ -97,7 +101,7 @@ pub struct ListView<'a> {
     pub csrf: &'a str,
 }
 
-fn invoice_table(v: &ListView, loc: Locale, selectable: bool) -> Markup {
+fn invoice_table(r: &str, v: &ListView, loc: Locale, selectable: bool) -> Markup {
     html! {
         div.scroll {
             table {
@@ -115,7 +119,7 @@ fn invoice_table(v: &ListView, loc: Locale, selectable: bool) -> Markup {
                                 td { input type="checkbox" name="id" value=(h.invoice_key) id={"sel-" (seg(&h.invoice_key))} aria-label={"Select invoice " (h.invoice_id)}; }
                             }
                             td { (date(&h.received_at, loc)) }
-                            td { a href={"/invoices/" (seg(&h.invoice_key))} { (h.invoice_id) } }
+                            td { a href={(r) "/invoices/" (seg(&h.invoice_key))} { (h.invoice_id) } }
                             td { (h.supplier_name.as_deref().unwrap_or(&h.supplier)) }
                             td { (date(&h.invoice_date, loc)) }
                             td { (h.order_ids.join(", ")) }
@@ -132,26 +136,28 @@ fn invoice_table(v: &ListView, loc: Locale, selectable: bool) -> Markup {
 
 /// What "mark selected exported" did.
 pub fn export_result(ctx: &Ctx, done: &[String], refused: &[String]) -> Markup {
+    let r = ctx.root;
     let body = html! {
         p.notice role="status" { (done.len()) " invoice" @if done.len() != 1 { "s" } " marked exported." }
         @if !done.is_empty() { ul { @for d in done { li { (d) } } } }
         @if !refused.is_empty() {
             h2 { "Not changed" }
-            ul { @for r in refused { li { (r) } } }
+            ul { @for why in refused { li { (why) } } }
         }
-        p { a href="/invoices?status=approved" { "Back to the approved invoices" } " · " a href="/invoices?status=exported" { "The exported invoices" } }
+        p { a href={(r) "/invoices?status=approved"} { "Back to the approved invoices" } " · " a href={(r) "/invoices?status=exported"} { "The exported invoices" } }
     };
-    layout(Some(ctx), "Mark exported", body)
+    layout(r, Some(ctx), "Mark exported", body)
 }
 
 pub fn invoices(ctx: &Ctx, v: &ListView) -> Markup {
+    let r = ctx.root;
     let f = v.filters;
     let loc = ctx.locale();
     let canonical = f.canonical();
     let sel = |a: bool| if a { Some("selected") } else { None };
     let selectable = ctx.who.can_act() && f.status == Some(ListStatus::Approved);
     let body = html! {
-        form.filters method="get" action="/invoices" aria-label="Filter invoices" {
+        form.filters method="get" action={(r) "/invoices"} aria-label="Filter invoices" {
             div { label for="from" { "Received from" } input id="from" name="from" type="date" value=(f.from); }
             div { label for="to" { "Received to" } input id="to" name="to" type="date" value=(f.to); }
             div { label for="status" { "Status" }
@@ -163,7 +169,7 @@ pub fn invoices(ctx: &Ctx, v: &ListView) -> Markup {
                 }
             }
             div { label for="supplier" { "Supplier" } input id="supplier" name="supplier" type="text" maxlength="100" value=(f.supplier.as_deref().unwrap_or("")); }
-            div { label for="invoice" { "Invoice number" } input id="invoice" name="invoice" type="text" maxlength="100" value=(f.invoice.as_deref().unwrap_or("")); }
+            div { label for="invoice" { "Invoice number (or its start)" } input id="invoice" name="invoice" type="text" maxlength="100" value=(f.invoice.as_deref().unwrap_or("")); }
             div { label for="po" { "PO number" } input id="po" name="po" type="text" maxlength="100" value=(f.po.as_deref().unwrap_or("")); }
             div { label for="channel" { "Channel" }
                 select id="channel" name="channel" {
@@ -176,18 +182,18 @@ pub fn invoices(ctx: &Ctx, v: &ListView) -> Markup {
                     @for s in Sort::ALL { option value=(s.as_str()) selected=[sel(f.sort == s)] { (s.label()) } }
                 }
             }
-            div.actions { button type="submit" { "Apply filters" } " " a href="/invoices" { "Reset" } }
+            div.actions { button type="submit" { "Apply filters" } " " a href={(r) "/invoices"} { "Reset" } }
         }
         section aria-labelledby="totals-h" {
             h2 id="totals-h" { "Totals of the filtered invoices" }
             (totals_list(v.totals, loc))
             @if v.totals.capped && !v.full {
                 p.hint { "These totals cover the first " (v.totals.count) " invoices read. "
-                    a href={"/invoices/totals?" (canonical)} { "Compute the totals of every filtered invoice" } }
+                    a href={(r) "/invoices/totals?" (canonical)} { "Compute the totals of every filtered invoice" } }
             }
             p.downloads {
-                a href={"/invoices.csv?" (canonical)} download { "Download CSV (one row per invoice)" } " · "
-                a href={"/invoices.csv?" (canonical) "&lines=1"} download { "Download CSV (one row per line)" }
+                a href={(r) "/invoices.csv?" (canonical)} download { "Download CSV (one row per invoice)" } " · "
+                a href={(r) "/invoices.csv?" (canonical) "&lines=1"} download { "Download CSV (one row per line)" }
             }
         }
         @if v.invoices.is_empty() {
@@ -196,27 +202,27 @@ pub fn invoices(ctx: &Ctx, v: &ListView) -> Markup {
                 @if v.first_page {
                     p { "No received invoice matches these filters between " (date(&f.from.to_string(), loc)) " and " (date(&f.to.to_string(), loc)) "." }
                     ul {
-                        li { "Widen the date range or " a href="/invoices" { "reset the filters" } "." }
+                        li { "Widen the date range or " a href={(r) "/invoices"} { "reset the filters" } "." }
                         li { "Invoices appear here once they are booked: suppliers send cXML to your HTTPS endpoint or e-mail address, or you drop documents in the bucket." }
-                        li { "Documents that could not be booked are under " a href="/refused" { "Refused documents" } "." }
+                        li { "Documents that could not be booked are under " a href={(r) "/refused"} { "Refused documents" } "." }
                     }
-                } @else { p { "No more invoices. " a href={"/invoices?" (canonical)} { "Back to the first page" } } }
+                } @else { p { "No more invoices. " a href={(r) "/invoices?" (canonical)} { "Back to the first page" } } }
             }
         } @else if selectable {
-            form method="post" action="/invoices/export" {
+            form method="post" action={(r) "/invoices/export"} {
                 input type="hidden" name="csrf" value=(v.csrf);
-                (invoice_table(v, loc, true))
+                (invoice_table(r, v, loc, true))
                 p { button type="submit" { "Mark selected invoices exported" } }
             }
         } @else {
-            (invoice_table(v, loc, false))
+            (invoice_table(r, v, loc, false))
         }
         nav.pager aria-label="Pages" {
-            @if !v.first_page { a href={"/invoices?" (canonical)} { "First page" } " " }
-            @if let Some(n) = &v.next { a rel="next" href={"/invoices?" (canonical) "&cursor=" (n)} { "Next page" } }
+            @if !v.first_page { a href={(r) "/invoices?" (canonical)} { "First page" } " " }
+            @if let Some(n) = &v.next { a rel="next" href={(r) "/invoices?" (canonical) "&cursor=" (n)} { "Next page" } }
         }
     };
-    layout(Some(ctx), "Invoices", body)
+    layout(r, Some(ctx), "Invoices", body)
 }
 
 fn totals_list(t: &Totals, loc: Locale) -> Markup {
@@ -234,14 +240,15 @@ fn totals_list(t: &Totals, loc: Locale) -> Markup {
 
 /// The full totals of a filtered set.
 pub fn totals(ctx: &Ctx, f: &Filters, t: &Totals) -> Markup {
+    let r = ctx.root;
     let loc = ctx.locale();
     let body = html! {
         p { "Net amounts of the invoices received from " (date(&f.from.to_string(), loc)) " to " (date(&f.to.to_string(), loc)) " that match the filters, per currency." }
         (totals_list(t, loc))
         @if t.capped { p.hint { "Stopped after " (t.count) " invoices: narrow the date range for exact totals." } }
-        p { a href={"/invoices?" (f.canonical())} { "Back to these invoices" } }
+        p { a href={(r) "/invoices?" (f.canonical())} { "Back to these invoices" } }
     };
-    layout(Some(ctx), "Totals", body)
+    layout(r, Some(ctx), "Totals", body)
 }
 
 pub struct DetailView<'a> {
@@ -253,6 +260,7 @@ pub struct DetailView<'a> {
 }
 
 pub fn invoice(ctx: &Ctx, v: &DetailView) -> Markup {
+    let r = ctx.root;
     let h = v.h;
     let loc = ctx.locale();
     let m = |x: &str| money(x, &h.currency, loc);
@@ -282,21 +290,21 @@ pub fn invoice(ctx: &Ctx, v: &DetailView) -> Markup {
         section aria-labelledby="dl" {
             h2 id="dl" { "Downloads" }
             ul {
-                @if !h.document_key.is_empty() { li { a href={"/invoices/" (key) "/original"} { "Original document (cXML)" } } }
-                li { a href={"/invoices/" (key) "/pdf"} { "Invoice as PDF" @if h.documents.is_empty() { " (rendered from its data)" } @else { " (the supplier's PDF)" } } }
+                @if !h.document_key.is_empty() { li { a href={(r) "/invoices/" (key) "/original"} { "Original document (cXML)" } } }
+                li { a href={(r) "/invoices/" (key) "/pdf"} { "Invoice as PDF" @if h.documents.is_empty() { " (rendered from its data)" } @else { " (the supplier's PDF)" } } }
             }
         }
         @if ctx.who.can_act() && h.status == InvoiceStatus::Valid && review != ReviewState::Exported {
             section aria-labelledby="act" {
                 h2 id="act" { "Actions" }
                 @if review == ReviewState::ToProcess {
-                    form method="post" action={"/invoices/" (key) "/approve"} {
+                    form method="post" action={(r) "/invoices/" (key) "/approve"} {
                         input type="hidden" name="csrf" value=(v.csrf);
                         button type="submit" { "Approve" }
                     }
                 }
                 @if review == ReviewState::Approved {
-                    form method="post" action={"/invoices/" (key) "/export"} {
+                    form method="post" action={(r) "/invoices/" (key) "/export"} {
                         input type="hidden" name="csrf" value=(v.csrf);
                         button type="submit" { "Mark exported" }
                     }
@@ -375,37 +383,39 @@ pub fn invoice(ctx: &Ctx, v: &DetailView) -> Markup {
                 @if let Some(by) = &ev.by { " — " (by) }
             } } }
         }
-        p { a href="/invoices" { "Back to the invoices" } }
+        p { a href={(r) "/invoices"} { "Back to the invoices" } }
     };
-    layout(Some(ctx), &format!("Invoice {}", h.invoice_id), body)
+    layout(r, Some(ctx), &format!("Invoice {}", h.invoice_id), body)
 }
 
 pub fn refused(ctx: &Ctx, recs: &[RejectionRecord], next: Option<String>, first: bool) -> Markup {
+    let r = ctx.root;
     let loc = ctx.locale();
     let body = html! {
         p { "Documents that could not be booked. Each one is kept as received; fix the cause and send it again." }
         @if recs.is_empty() {
             section.empty { h2 { "Nothing refused" } p { "No document was refused in the last 24 months." } }
         }
-        @for r in recs {
+        @for rec in recs {
             article.refused {
-                h2 { @if let Some(i) = &r.invoice_id { "Invoice " (i) } @else { "Document " (&r.content_sha256[..12.min(r.content_sha256.len())]) } }
-                p { "Received " (timestamp(&r.received_at, loc)) " by " (r.source.channel.as_str())
-                    @if let Some(s) = &r.supplier { " from " (s) } }
-                ul { @for e in &r.errors { li { strong { (e.code.as_str()) } ": " (e.message) } } }
-                p { strong { "What to do: " } (invoice_domain::invoice::ingest::advice(&r.errors.iter().map(|e| e.code).collect::<Vec<_>>())) }
-                p { a href={"/refused/" (r.content_sha256) "/original"} { "Download the original" } }
+                h2 { @if let Some(i) = &rec.invoice_id { "Invoice " (i) } @else { "Document " (&rec.content_sha256[..12.min(rec.content_sha256.len())]) } }
+                p { "Received " (timestamp(&rec.received_at, loc)) " by " (rec.source.channel.as_str())
+                    @if let Some(s) = &rec.supplier { " from " (s) } }
+                ul { @for e in &rec.errors { li { strong { (e.code.as_str()) } ": " (e.message) } } }
+                p { strong { "What to do: " } (invoice_domain::invoice::ingest::advice(&rec.errors.iter().map(|e| e.code).collect::<Vec<_>>())) }
+                p { a href={(r) "/refused/" (rec.content_sha256) "/original"} { "Download the original" } }
             }
         }
         nav.pager aria-label="Pages" {
-            @if !first { a href="/refused" { "First page" } " " }
-            @if let Some(n) = next { a rel="next" href={"/refused?cursor=" (n)} { "Next page" } }
+            @if !first { a href={(r) "/refused"} { "First page" } " " }
+            @if let Some(n) = next { a rel="next" href={(r) "/refused?cursor=" (n)} { "Next page" } }
         }
     };
-    layout(Some(ctx), "Refused documents", body)
+    layout(r, Some(ctx), "Refused documents", body)
 }
 
 pub fn vendor_invoices(ctx: &Ctx, invs: &[VendorInvoice], next: Option<String>, first: bool) -> Markup {
+    let r = ctx.root;
     let loc = ctx.locale();
     let body = html! {
         p { "Invoices sent to Amazon for your shipped orders." }
@@ -415,7 +425,7 @@ pub fn vendor_invoices(ctx: &Ctx, invs: &[VendorInvoice], next: Option<String>, 
                 caption { "Vendor invoices, newest first" }
                 thead { tr { th scope="col" { "Order" } th scope="col" { "Status" } th scope="col" { "Transaction" } th scope="col" { "Created" } th scope="col" { "Updated" } } }
                 tbody { @for i in invs { tr {
-                    td { a href={"/vendor-invoices/" (seg(&i.order_id))} { (i.order_id) } }
+                    td { a href={(r) "/vendor-invoices/" (seg(&i.order_id))} { (i.order_id) } }
                     td { (vendor_status(i)) }
                     td { (i.transaction_id.as_deref().unwrap_or("—")) }
                     td { (timestamp(&i.created_at, loc)) }
@@ -424,11 +434,11 @@ pub fn vendor_invoices(ctx: &Ctx, invs: &[VendorInvoice], next: Option<String>, 
             } }
         }
         nav.pager aria-label="Pages" {
-            @if !first { a href="/vendor-invoices" { "First page" } " " }
-            @if let Some(n) = next { a rel="next" href={"/vendor-invoices?cursor=" (n)} { "Next page" } }
+            @if !first { a href={(r) "/vendor-invoices"} { "First page" } " " }
+            @if let Some(n) = next { a rel="next" href={(r) "/vendor-invoices?cursor=" (n)} { "Next page" } }
         }
     };
-    layout(Some(ctx), "Vendor invoices", body)
+    layout(r, Some(ctx), "Vendor invoices", body)
 }
 
 /// Pending, Sent, Error, Unknown (a submission in flight counts as Pending).
@@ -443,6 +453,7 @@ pub fn vendor_status(i: &VendorInvoice) -> &'static str {
 }
 
 pub fn vendor_invoice(ctx: &Ctx, i: &VendorInvoice, order: Option<&Order>, errors: &[OrderError]) -> Markup {
+    let r = ctx.root;
     let loc = ctx.locale();
     let body = html! {
         dl {
@@ -462,24 +473,25 @@ pub fn vendor_invoice(ctx: &Ctx, i: &VendorInvoice, order: Option<&Order>, error
         @else { ul { @for e in errors { li {
             strong { (e.code) } " (" (format!("{:?}", e.source)) ", " (timestamp(&e.at, loc)) "): " (e.message)
         } } } }
-        p { a href="/vendor-invoices" { "Back to the vendor invoices" } }
+        p { a href={(r) "/vendor-invoices"} { "Back to the vendor invoices" } }
     };
-    layout(Some(ctx), &format!("Vendor invoice {}", i.order_id), body)
+    layout(r, Some(ctx), &format!("Vendor invoice {}", i.order_id), body)
 }
 
 pub fn journal(ctx: &Ctx, today: &str, month_start: &str) -> Markup {
+    let r = ctx.root;
     let body = html! {
         p { "The journal (booked and reversed entries) by accounting date, as CSV or FEC." }
-        form method="get" action="/journal/export" {
+        form method="get" action={(r) "/journal/export"} {
             div { label for="jfrom" { "From" } input id="jfrom" name="from" type="date" required value=(month_start); }
             div { label for="jto" { "To" } input id="jto" name="to" type="date" required value=(today); }
             div { label for="jformat" { "Format" } select id="jformat" name="format" { option value="csv" { "CSV" } option value="fec" { "FEC (France)" } } }
             div.actions { button type="submit" { "Download" } }
         }
     };
-    layout(Some(ctx), "Journal export", body)
+    layout(r, Some(ctx), "Journal export", body)
 }
 
-pub fn signed_out() -> Markup {
-    layout(None, "Signed out", html! { p { "You are signed out. " a href="/invoices" { "Sign in again" } } })
+pub fn signed_out(r: &str) -> Markup {
+    layout(r, None, "Signed out", html! { p { "You are signed out. " a href={(r) "/invoices"} { "Sign in again" } } })
 }

@@ -192,7 +192,7 @@ impl DashboardRepo {
                 .expression_attribute_values(":sup", s(v));
         }
         if let Some(v) = &l.invoice_number {
-            filters.push("#iid = :iid".into());
+            filters.push("begins_with(#iid, :iid)".into());
             q = q.expression_attribute_names("#iid", "invoice_id").expression_attribute_values(":iid", s(v));
         }
         if let Some(v) = &l.po_number {

@@ -7,6 +7,7 @@
 //! | application LWA credentials | `LWA_SECRET_ID` (a template parameter) | `{"client_id", "client_secret"}` (a `refresh_token` key is ignored) |
 //! | a company's SP-API refresh token | `<COMPANY_SECRETS_PREFIX><company>/spapi` (default prefix `invoice-bridge/companies/`) | `{"refresh_token"}` |
 //! | a company's Amazon Business refresh token | `<COMPANY_SECRETS_PREFIX><company>/business` | `{"refresh_token"}` |
+//! | the dashboard's HMAC key (CSRF tokens, cursors) | `DASHBOARD_SECRET_ID` (the template's `DashboardSecret`) | the key itself (≥ 32 bytes) |
 
 use aws_sdk_secretsmanager::Client;
 use invoice_domain::core::PortError;
@@ -63,7 +64,8 @@ impl Secrets {
         format!("{}{company}/business", self.company_prefix)
     }
 
-    async fn value(&self, id: &str) -> Result<String, PortError> {
+    /// A secret's string value as stored (e.g. the dashboard's HMAC key).
+    pub async fn value(&self, id: &str) -> Result<String, PortError> {
         let out = self.client.get_secret_value().secret_id(id).send().await.map_err(|e| sdk_err(&format!("read secret {id}"), e))?;
         out.secret_string().map(str::to_string).ok_or_else(|| PortError(format!("secret {id} has no string value")))
     }
@@ -108,6 +110,17 @@ impl Secrets {
                     .map_err(|e| sdk_err(&format!("update secret {id}"), e))?;
                 Ok(id)
             }
+            Err(e) => Err(sdk_err(&format!("create secret {id}"), e)),
+        }
+    }
+
+    /// Creates a secret with this value unless one of that name exists (whose value is then
+    /// kept); true when it was created.
+    pub async fn create_if_missing(&self, id: &str, what: &str, value: &str) -> Result<bool, PortError> {
+        let created = self.client.create_secret().name(id).description(format!("Invoice Bridge: {what}")).secret_string(value).send().await;
+        match created {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_exists_exception()) => Ok(false),
             Err(e) => Err(sdk_err(&format!("create secret {id}"), e)),
         }
     }

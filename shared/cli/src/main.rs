@@ -469,6 +469,10 @@ enum LocalCmd {
         /// submissions; its URL is printed as VENDOR_QUEUE_URL=...
         #[arg(long)]
         vendor_queue: Option<String>,
+        /// Also create this Secrets Manager secret holding a random HMAC key for the dashboard
+        /// (kept if it exists); printed as DASHBOARD_SECRET_ID=...
+        #[arg(long)]
+        dashboard_secret: Option<String>,
     },
 }
 
@@ -555,8 +559,8 @@ fn main() -> ExitCode {
             import::run(import::Op::Run { company: company.company, until, max_seconds, pdfs: !no_pdfs })
         }
         Cmd::Import { cmd: ImportCmd::Status { company } } => import::run(import::Op::Status { company: company.company }),
-        Cmd::Local { cmd: LocalCmd::Init { table, bucket, vendor_queue } } => {
-            store::run(store::Op::LocalInit { table, bucket, vendor_queue })
+        Cmd::Local { cmd: LocalCmd::Init { table, bucket, vendor_queue, dashboard_secret } } => {
+            store::run(store::Op::LocalInit { table, bucket, vendor_queue, dashboard_secret })
         }
         Cmd::Local { cmd: LocalCmd::Drop { bucket, prefix, company, ingest, files } } => {
             store::run(store::Op::LocalDrop { bucket, prefix, company, ingest, files })

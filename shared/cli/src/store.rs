@@ -16,7 +16,7 @@ pub enum Op {
     ByPo { company: String, po: String, json: bool },
     Show { company: String, invoice_key: String },
     DocumentsList { company: String, awaiting: bool, json: bool, limit: usize },
-    LocalInit { table: String, bucket: String, vendor_queue: Option<String> },
+    LocalInit { table: String, bucket: String, vendor_queue: Option<String>, dashboard_secret: Option<String> },
     LocalDrop { bucket: String, prefix: String, company: Option<String>, ingest: bool, files: Vec<std::path::PathBuf> },
 }
 
@@ -64,13 +64,20 @@ async fn exec(op: Op) -> Result<(), String> {
     let conf = invoice_adapters::sdk_config().await;
     let repo = || -> Result<DynamoRepo, String> { Ok(DynamoRepo::new(invoice_adapters::dynamodb_client(&conf), table()?)) };
     match op {
-        Op::LocalInit { table, bucket, vendor_queue } => {
+        Op::LocalInit { table, bucket, vendor_queue, dashboard_secret } => {
             ensure_table(&invoice_adapters::dynamodb_client(&conf), &table).await.map_err(|e| e.to_string())?;
             ensure_bucket(&invoice_adapters::s3_client(&conf), &bucket).await.map_err(|e| e.to_string())?;
             eprintln!("table {table} and bucket {bucket} ready");
             if let Some(q) = vendor_queue {
                 let url = ensure_queue_with_dlq(&aws_sdk_sqs::Client::new(&conf), &q).await?;
                 println!("VENDOR_QUEUE_URL={url}");
+            }
+            if let Some(id) = dashboard_secret {
+                // 64 hex digits of two random UUIDs' 244 random bits.
+                let key = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+                let secrets = invoice_adapters::secrets::Secrets::from_conf(&conf);
+                secrets.create_if_missing(&id, "the dashboard's HMAC key (CSRF tokens, cursors)", &key).await.map_err(|e| e.to_string())?;
+                println!("DASHBOARD_SECRET_ID={id}");
             }
         }
         Op::LocalDrop { bucket, prefix, company, ingest, files } => {
