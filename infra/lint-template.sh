@@ -4,8 +4,8 @@
 # Extra arguments are passed to cfn-lint; the first failing step's exit code is passed through
 # (0 = clean, non-zero = errors and/or warnings; see `cfn-lint --help`).
 # `sam validate --lint` runs offline: it needs no AWS credentials and no region (cfn-lint's
-# default region, us-east-1, is used). Plain `sam validate` (without --lint) is not run: it
-# cannot expand the AWS::LanguageExtensions Fn::ForEach locally. Telemetry is off.
+# default region, us-east-1, is used); template_checks.py also reads the template as `sam build`
+# does. Telemetry is off.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CFN_LINT="$ROOT/.stack/venv/bin/cfn-lint"
