@@ -96,22 +96,16 @@ impl Secrets {
 
     async fn put_token(&self, id: String, what: &str, token: &str) -> Result<String, PortError> {
         let value = serde_json::to_string(&TokenSecret { refresh_token: token.to_string() }).map_err(|e| PortError(e.to_string()))?;
-        let created =
-            self.client.create_secret().name(&id).description(format!("Invoice Bridge: {what}")).secret_string(&value).send().await;
-        match created {
-            Ok(_) => Ok(id),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_exists_exception()) => {
-                self.client
-                    .put_secret_value()
-                    .secret_id(&id)
-                    .secret_string(value)
-                    .send()
-                    .await
-                    .map_err(|e| sdk_err(&format!("update secret {id}"), e))?;
-                Ok(id)
-            }
-            Err(e) => Err(sdk_err(&format!("create secret {id}"), e)),
+        if !self.create_if_missing(&id, what, &value).await? {
+            self.client
+                .put_secret_value()
+                .secret_id(&id)
+                .secret_string(value)
+                .send()
+                .await
+                .map_err(|e| sdk_err(&format!("update secret {id}"), e))?;
         }
+        Ok(id)
     }
 
     /// Creates a secret with this value unless one of that name exists (whose value is then
