@@ -10,7 +10,8 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 # about half the size (CI runs on the developer's machine, beside its other checkouts).
 export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 
-step() { printf '\n==> %s\n' "$*"; }
+T0=$SECONDS
+step() { printf '\n==> [%ds] %s\n' "$((SECONDS - T0))" "$*"; }
 
 step "install local stack tools (idempotent)"
 bash infra/install.sh
@@ -48,4 +49,5 @@ cargo test --workspace --no-fail-fast 2>&1 | tee .stack/test.log || status=$?
 # One closing line for the whole run.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
      END { printf "%d passed, %d failed\n", p, f }' .stack/test.log
+printf '==> [%ds] done\n' "$((SECONDS - T0))"
 exit "$status"
